@@ -1,0 +1,30 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'src/ledger/generated/**', 'data/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': 'off',
+    },
+  },
+  {
+    // Domain code depends on ports, never on the web framework or a concrete database driver.
+    files: ['src/core/**', 'src/merkle/**', 'src/anchoring/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['fastify', '@fastify/*'], message: 'Domain code must not import the web framework.' },
+            { group: ['better-sqlite3', 'pg'], message: 'Domain code talks to storage through ports.' },
+            { group: ['viem', 'viem/*'], message: 'Domain code talks to the chain through ports.' },
+          ],
+        },
+      ],
+    },
+  },
+);

@@ -1,0 +1,123 @@
+import { Value } from '@sinclair/typebox/value';
+import { VerificationError } from '../core/errors.js';
+import { fromHex, toHex, type Hex } from '../core/hex.js';
+import { sha256 } from '../core/sha256.js';
+import { verifyInclusion } from '../merkle/verify.js';
+import type { OnChainAnchor } from './ports.js';
+import { RecordProofSchema, type RecordProof } from './recordProof.js';
+import { recordLeafHash } from './recordLeaf.js';
+
+/** Read access to any AnchorRegistry on a chain; all a verifier needs. */
+export interface AnchorReader {
+  chainId(): Promise<number>;
+  /** The anchor of `root` in the registry at `contract`, or null (also when `contract` has no code). */
+  getAnchor(contract: Hex, root: Hex): Promise<OnChainAnchor | null>;
+}
+
+/** Checks that `input` is a CareLedger record proof; the error names the first field that is wrong. */
+export function parseRecordProof(input: unknown): RecordProof {
+  if (Value.Check(RecordProofSchema, input)) return input;
+  const first = Value.Errors(RecordProofSchema, input).First();
+  const where = first?.path || '/';
+  throw new VerificationError(
+    'PROOF.MALFORMED',
+    `This is not a valid CareLedger record proof: ${where}: ${first?.message ?? 'invalid'}.`,
+    {
+      details: { path: where },
+    },
+  );
+}
+
+/**
+ * Checks the record's bytes against the proof, offline: content hash, leaf hash, then the Merkle path up to the
+ * proof's root. Throws a `VerificationError` saying which step disagrees.
+ */
+export function checkRecordAgainstProof(content: Uint8Array, proof: RecordProof): void {
+  const contentHash = sha256(content);
+  if (toHex(contentHash) !== proof.record.contentHash.toLowerCase()) {
+    throw new VerificationError(
+      'PROOF.CONTENT_MISMATCH',
+      `The record's SHA-256 is ${toHex(contentHash)}, but the proof is for content ${proof.record.contentHash}: the record was changed or is not the one this proof is for.`,
+    );
+  }
+  const leafHash = recordLeafHash({
+    organization: fromHex(proof.anchor.organization, 20),
+    id: proof.record.id,
+    kind: proof.record.kind,
+    contentHash,
+  });
+  if (toHex(leafHash) !== proof.leaf.hash.toLowerCase()) {
+    throw new VerificationError(
+      'PROOF.LEAF_MISMATCH',
+      `The leaf hash computed from the record (${toHex(leafHash)}) differs from the proof's (${proof.leaf.hash}).`,
+    );
+  }
+  verifyInclusion(
+    proof.leaf.index,
+    proof.tree.size,
+    leafHash,
+    proof.path.map((h) => fromHex(h, 32)),
+    fromHex(proof.tree.root, 32),
+  );
+}
+
+export interface ChainCheckOptions {
+  /** The AnchorRegistry the verifier trusts. Without it, the proof's own contract address is taken on trust. */
+  expectedContract?: Hex | undefined;
+}
+
+/** Checks the proof's root and anchoring details against the chain. */
+export async function checkProofOnChain(
+  proof: RecordProof,
+  reader: AnchorReader,
+  options: ChainCheckOptions = {},
+): Promise<OnChainAnchor> {
+  const chainId = await reader.chainId();
+  if (chainId !== proof.anchor.chainId) {
+    throw new VerificationError(
+      'PROOF.WRONG_CHAIN',
+      `The proof is for chain ${proof.anchor.chainId}, but the RPC endpoint serves chain ${chainId}.`,
+    );
+  }
+  if (
+    options.expectedContract &&
+    options.expectedContract.toLowerCase() !== proof.anchor.contract.toLowerCase()
+  ) {
+    throw new VerificationError(
+      'PROOF.WRONG_CONTRACT',
+      `The proof names registry ${proof.anchor.contract}, not the trusted registry ${options.expectedContract}.`,
+    );
+  }
+  const anchor = await reader.getAnchor(proof.anchor.contract as Hex, proof.tree.root as Hex);
+  if (!anchor) {
+    throw new VerificationError(
+      'PROOF.NOT_ANCHORED',
+      `Root ${proof.tree.root} is not anchored in registry ${proof.anchor.contract} on chain ${chainId}.`,
+    );
+  }
+  const mismatches: string[] = [];
+  if (anchor.organization.toLowerCase() !== proof.anchor.organization.toLowerCase()) {
+    mismatches.push(`organization is ${anchor.organization}, proof says ${proof.anchor.organization}`);
+  }
+  if (anchor.sequence !== proof.batch.sequence)
+    mismatches.push(`batch sequence is ${anchor.sequence}, proof says ${proof.batch.sequence}`);
+  if (anchor.leafCount !== proof.tree.size)
+    mismatches.push(`leaf count is ${anchor.leafCount}, proof says ${proof.tree.size}`);
+  if (anchor.blockNumber !== proof.anchor.blockNumber)
+    mismatches.push(`block is ${anchor.blockNumber}, proof says ${proof.anchor.blockNumber}`);
+  if (anchor.anchoredAt * 1000 !== Date.parse(proof.anchor.anchoredAt)) {
+    mismatches.push(
+      `anchoring time is ${new Date(anchor.anchoredAt * 1000).toISOString()}, proof says ${proof.anchor.anchoredAt}`,
+    );
+  }
+  if (mismatches.length > 0) {
+    throw new VerificationError(
+      'PROOF.ANCHOR_MISMATCH',
+      `The chain's record of this root disagrees with the proof: ${mismatches.join('; ')}.`,
+      {
+        details: { mismatches },
+      },
+    );
+  }
+  return anchor;
+}

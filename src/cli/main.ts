@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { CareLedgerError } from '../core/errors.js';
+import { auditCommand } from './audit.js';
+import { startCommand } from './start.js';
+import { verifyCommand } from './verify.js';
+
+const program = new Command()
+  .name('careledger')
+  .description('CareLedger: health records anchored on a permissioned EVM ledger')
+  .showHelpAfterError();
+
+program
+  .command('start')
+  .description(
+    'start a node (embedded anvil unless CHAIN_RPC_URL is set); configuration from the environment',
+  )
+  .action(async () => startCommand());
+
+program
+  .command('verify')
+  .description('check a record file against its proof file and the chain, without any gateway')
+  .argument('<record>', 'the record bytes (as GET /records/{id}/content returned them)')
+  .argument('<proof>', 'the proof JSON (as GET /records/{id}/proof returned it)')
+  .requiredOption('--rpc <url>', 'JSON-RPC URL of the chain the proof names')
+  .option('--contract <address>', 'the AnchorRegistry address you trust (else the proof’s is used)')
+  .option('--json', 'print the result as JSON')
+  .action(
+    async (record: string, proof: string, options: { rpc: string; contract?: string; json?: boolean }) => {
+      process.exitCode = await verifyCommand(record, proof, options);
+    },
+  );
+
+program
+  .command('audit')
+  .description('re-hash every stored record and report any that no longer match their anchored leaf')
+  .option('--data <dir>', 'the node’s data folder (default CARELEDGER_DATA or ./data)')
+  .option('--rpc <url>', 'chain JSON-RPC URL (default CHAIN_RPC_URL or the embedded anvil)')
+  .option('--json', 'print the report as JSON')
+  .action(async (options: { data?: string; rpc?: string; json?: boolean }) => {
+    process.exitCode = await auditCommand(options);
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  if (error instanceof CareLedgerError) {
+    console.error(`careledger: ${error.message}`);
+  } else {
+    console.error(error);
+  }
+  process.exit(2);
+});

@@ -1,0 +1,158 @@
+import { resolve } from 'node:path';
+import { ConfigurationError } from '../core/errors.js';
+import { isHex, type Hex } from '../core/hex.js';
+
+/** How the node reaches its chain: an anvil it starts itself, or an external EVM node (e.g. Besu QBFT). */
+export type ChainConfig =
+  | { mode: 'embedded'; anvilPort: number; chainId: number; stateIntervalSeconds: number }
+  | { mode: 'external'; rpcUrl: string };
+
+/** Every setting of a CareLedger node, read once from the environment and validated. */
+export interface Config {
+  dataDir: string;
+  http: { host: string; port: number };
+  chain: ChainConfig;
+  organization: {
+    name: string;
+    roles: string[];
+    /** Public URL other gateways use to reach this one (published in OrganizationRegistry). */
+    gatewayUrl: string;
+    /** Chain key from configuration; when absent it is created in the data folder on first start. */
+    chainKey: Hex | undefined;
+    /** 32-byte master key from configuration; when absent it is created in the data folder on first start. */
+    masterKey: Hex | undefined;
+  };
+  /** Contract addresses to use on an external chain; when absent the node deploys and remembers them. */
+  contracts: { organizationRegistry: Hex | undefined; anchorRegistry: Hex | undefined };
+  anchoring: {
+    /** A batch is sealed once it holds this many records… */
+    batchSize: number;
+    /** …or once its first record is this old, whichever comes first. */
+    batchAgeMs: number;
+    /** How long to wait for a receipt before asking the chain whether the transaction was dropped. */
+    receiptTimeoutMs: number;
+    /** How often the node checks that the chain still holds what it anchored. */
+    chainCheckIntervalMs: number;
+  };
+  records: { maxBytes: number; maxBatchRecords: number };
+  database: { synchronous: 'FULL' | 'NORMAL' };
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads and validates the configuration; every problem is reported at once, naming the variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+  const hexKey = (name: string): Hex | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    const value = raw.startsWith('0x') ? raw : `0x${raw}`;
+    if (!isHex(value, 32)) {
+      problems.push(`${name} must be 32 bytes of hex (64 hex digits)`); // never echo key material
+      return undefined;
+    }
+    return value.toLowerCase() as Hex;
+  };
+  const address = (name: string): Hex | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    if (!isHex(raw, 20)) {
+      problems.push(`${name} must be a 0x-prefixed 20-byte address, got "${raw}"`);
+      return undefined;
+    }
+    return raw as Hex;
+  };
+
+  const port = int('PORT', 8080, 0, 65_535);
+  const host = env.HOST || '127.0.0.1';
+  const rpcUrl = env.CHAIN_RPC_URL;
+  let chain: ChainConfig;
+  if (rpcUrl) {
+    if (!/^https?:\/\/\S+$/.test(rpcUrl))
+      problems.push(`CHAIN_RPC_URL must be an http(s) URL, got "${rpcUrl}"`);
+    chain = { mode: 'external', rpcUrl };
+  } else {
+    chain = {
+      mode: 'embedded',
+      anvilPort: int('ANVIL_PORT', 8545, 0, 65_535),
+      chainId: int('ANVIL_CHAIN_ID', 31_337, 1, 2 ** 32),
+      stateIntervalSeconds: int('ANVIL_STATE_INTERVAL', 1, 1, 3_600),
+    };
+  }
+
+  const chainKey = hexKey('CARELEDGER_ORG_KEY');
+  if (chain.mode === 'external' && !chainKey) {
+    problems.push(
+      'CHAIN_RPC_URL is set, so CARELEDGER_ORG_KEY (the organisation account key, funded on that chain) is required',
+    );
+  }
+
+  const roles = (env.CARELEDGER_ORG_ROLES || 'PROVIDER')
+    .split(',')
+    .map((r) => r.trim().toUpperCase())
+    .filter(Boolean);
+
+  const synchronous = (env.SQLITE_SYNCHRONOUS || 'FULL').toUpperCase();
+  if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {
+    problems.push(`SQLITE_SYNCHRONOUS must be FULL or NORMAL, got "${env.SQLITE_SYNCHRONOUS}"`);
+  }
+  const logLevel = (env.LOG_LEVEL || 'info') as Config['logLevel'];
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    problems.push(
+      `LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`,
+    );
+  }
+
+  const config: Config = {
+    dataDir: resolve(env.CARELEDGER_DATA || './data'),
+    http: { host, port },
+    chain,
+    organization: {
+      name: env.CARELEDGER_ORG_NAME || 'CareLedger node',
+      roles,
+      gatewayUrl: env.CARELEDGER_GATEWAY_URL || `http://${host}:${port}`,
+      chainKey,
+      masterKey: hexKey('CARELEDGER_MASTER_KEY'),
+    },
+    contracts: {
+      organizationRegistry: address('CARELEDGER_ORG_REGISTRY'),
+      anchorRegistry: address('CARELEDGER_ANCHOR_REGISTRY'),
+    },
+    anchoring: {
+      batchSize: int('ANCHOR_BATCH_SIZE', 4_096, 1, 1_000_000),
+      batchAgeMs: int('ANCHOR_BATCH_AGE_MS', 2_000, 10, 86_400_000),
+      receiptTimeoutMs: int('ANCHOR_RECEIPT_TIMEOUT_MS', 30_000, 100, 3_600_000),
+      chainCheckIntervalMs: int('CHAIN_CHECK_INTERVAL_MS', 2_000, 50, 3_600_000),
+    },
+    records: {
+      maxBytes: int('RECORD_MAX_BYTES', 1_048_576, 1, 64 * 1_048_576),
+      maxBatchRecords: int('RECORD_BATCH_MAX', 1_000, 1, 100_000),
+    },
+    database: { synchronous: synchronous === 'NORMAL' ? 'NORMAL' : 'FULL' },
+    logLevel,
+  };
+  if (
+    (config.contracts.organizationRegistry === undefined) !==
+    (config.contracts.anchorRegistry === undefined)
+  ) {
+    problems.push('CARELEDGER_ORG_REGISTRY and CARELEDGER_ANCHOR_REGISTRY go together: set both or neither');
+  }
+  if (problems.length > 0) {
+    throw new ConfigurationError('CONFIG.INVALID', `Invalid configuration:\n- ${problems.join('\n- ')}`, {
+      details: { problems },
+    });
+  }
+  return config;
+}

@@ -1,0 +1,82 @@
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { AnchoringService } from '../anchoring/anchoringService.js';
+import { RecordProofSchema } from '../anchoring/recordProof.js';
+import { handleError, problem } from './problem.js';
+import { batchRoutes } from './routes/batches.js';
+import { healthRoutes } from './routes/health.js';
+import { recordRoutes } from './routes/records.js';
+import {
+  BatchViewSchema,
+  HealthSchema,
+  ProblemSchema,
+  RecordReceiptSchema,
+  RecordViewSchema,
+  type HealthBody,
+} from './schemas.js';
+
+export interface GatewayDependencies {
+  anchoring: AnchoringService;
+  health: () => Promise<HealthBody>;
+  limits: { maxRecordBytes: number; maxBatchRecords: number };
+}
+
+export type Gateway = FastifyInstance<
+  FastifyInstance['server'],
+  FastifyInstance['server'] extends infer _S ? import('node:http').IncomingMessage : never,
+  import('node:http').ServerResponse,
+  FastifyInstance['log'],
+  TypeBoxTypeProvider
+>;
+
+/**
+ * Builds the gateway's HTTP app. It only adapts HTTP to the services it is given; `server.ts`-style listening is
+ * the caller's job, and tests use `inject` on the returned app.
+ */
+export async function buildApp(
+  deps: GatewayDependencies,
+  options: FastifyServerOptions = {},
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    // The default body limit guards every JSON route; the record routes set their own.
+    bodyLimit: 1_048_576,
+    ...options,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) => {
+    const body = problem(
+      404,
+      'ROUTE.NOT_FOUND',
+      `No route ${request.method} ${request.url.split('?')[0]}; see GET /openapi.json.`,
+    );
+    void reply.status(404).type('application/problem+json').send(body);
+  });
+
+  for (const schema of [
+    ProblemSchema,
+    RecordReceiptSchema,
+    RecordViewSchema,
+    RecordProofSchema,
+    BatchViewSchema,
+    HealthSchema,
+  ]) {
+    app.addSchema(schema);
+  }
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'CareLedger gateway',
+        version: '0.1.0',
+        description: 'Records made durable, batched into RFC 6962 Merkle trees and anchored on an EVM chain.',
+      },
+    },
+  });
+
+  await app.register(healthRoutes, { health: deps.health });
+  await app.register(recordRoutes, { anchoring: deps.anchoring, limits: deps.limits });
+  await app.register(batchRoutes, { anchoring: deps.anchoring });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,276 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { LogController, type FastifyInstance } from 'fastify';
+import { pino, type Logger as PinoLogger } from 'pino';
+import { createTestClient, http, parseEther } from 'viem';
+import { AnchoringService } from '../anchoring/anchoringService.js';
+import type { Config } from '../config/config.js';
+import type { Hex } from '../core/hex.js';
+import { buildApp } from '../gateway/app.js';
+import type { HealthBody } from '../gateway/schemas.js';
+import { loadOrCreateKeys } from '../keys/loadOrCreateKeys.js';
+import { organizationEncryptionPublicKey } from '../keys/organizationEncryptionKey.js';
+import { EmbeddedAnvil } from '../ledger/anvil/embeddedAnvil.js';
+import { createChainClients, fetchChainId, type ChainClients } from '../ledger/chainClients.js';
+import { ensureDeployment, type Deployment, type OrganizationProfile } from '../ledger/ensureDeployment.js';
+import { rolesToMask } from '../ledger/organizationRoles.js';
+import { ViemAnchorChain } from '../ledger/viemAnchorChain.js';
+import { openDatabase } from '../store/sqlite/openDatabase.js';
+import { SqliteAnchorStore } from '../store/sqlite/sqliteAnchorStore.js';
+import { acquireNodeLock } from './nodeLock.js';
+
+export interface RunningNode {
+  app: FastifyInstance;
+  /** Base URL the gateway listens on. */
+  url: string;
+  rpcUrl: string;
+  organization: Hex;
+  deployment: () => Deployment;
+  anchoring: AnchoringService;
+  anvil: EmbeddedAnvil | null;
+  logger: PinoLogger;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a CareLedger node: takes the data-folder lock, loads or creates keys, starts the embedded anvil (or
+ * connects to CHAIN_RPC_URL), opens the store, makes sure the registries are deployed, starts anchoring and
+ * the HTTP gateway. Everything started is stopped again if a later step fails.
+ */
+export async function startNode(
+  config: Config,
+  logger: PinoLogger = pino({ level: config.logLevel }),
+): Promise<RunningNode> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (error) {
+        logger.error({ err: String(error) }, 'error while stopping');
+      }
+    }
+  };
+
+  try {
+    cleanups.push(acquireNodeLock(config.dataDir));
+    const keys = loadOrCreateKeys({
+      dataDir: config.dataDir,
+      chainKey: config.organization.chainKey,
+      masterKey: config.organization.masterKey,
+    });
+    logger.info(
+      { chainKey: keys.sources.chainKey, masterKey: keys.sources.masterKey },
+      'organisation keys loaded',
+    );
+
+    let anvil: EmbeddedAnvil | null = null;
+    let anchoringRef: AnchoringService | null = null;
+    let onAnvilRestarted = () => anchoringRef?.requestChainCheck();
+    let rpcUrl: string;
+    let chainId: number;
+    if (config.chain.mode === 'embedded') {
+      anvil = new EmbeddedAnvil({
+        dataDir: config.dataDir,
+        port: config.chain.anvilPort,
+        chainId: config.chain.chainId,
+        stateIntervalSeconds: config.chain.stateIntervalSeconds,
+        logger,
+        onRestarted: () => onAnvilRestarted(),
+      });
+      await anvil.start();
+      const embedded = anvil;
+      cleanups.push(() => embedded.stop());
+      rpcUrl = anvil.rpcUrl;
+      chainId = config.chain.chainId;
+    } else {
+      rpcUrl = config.chain.rpcUrl;
+      chainId = await fetchChainId(rpcUrl);
+    }
+    const clients = createChainClients(rpcUrl, chainId, keys.chainKey);
+    const organization = clients.account.address;
+    if (anvil) await fundOnAnvil(clients, rpcUrl);
+
+    const db = openDatabase(join(config.dataDir, 'careledger.db'), {
+      synchronous: config.database.synchronous,
+    });
+    cleanups.push(() => {
+      db.close();
+    });
+    const store = new SqliteAnchorStore(db);
+    store.setMeta('organization', organization);
+
+    const profile: OrganizationProfile = {
+      name: config.organization.name,
+      roles: rolesToMask(config.organization.roles),
+      gatewayUrl: config.organization.gatewayUrl,
+      encryptionPublicKey: organizationEncryptionPublicKey(keys.masterKey),
+    };
+    const configured =
+      config.contracts.organizationRegistry && config.contracts.anchorRegistry
+        ? {
+            organizationRegistry: config.contracts.organizationRegistry,
+            anchorRegistry: config.contracts.anchorRegistry,
+          }
+        : undefined;
+    let deployment: Deployment = await ensureDeployment({
+      clients,
+      memory: store,
+      organization: profile,
+      configured,
+      logger,
+    });
+    const chain = new ViemAnchorChain(clients, deployment.anchorRegistry);
+
+    const anchoring = new AnchoringService(store, chain, {
+      batchSize: config.anchoring.batchSize,
+      batchAgeMs: config.anchoring.batchAgeMs,
+      receiptTimeoutMs: config.anchoring.receiptTimeoutMs,
+      chainCheckIntervalMs: config.anchoring.chainCheckIntervalMs,
+      maxRecordBytes: config.records.maxBytes,
+      logger,
+      // Only a node that runs its own chain may redeploy: on a shared chain missing contracts are an operator error.
+      onContractsMissing: anvil
+        ? async () => {
+            await fundOnAnvil(clients, rpcUrl);
+            deployment = await ensureDeployment({ clients, memory: store, organization: profile, logger });
+            chain.useContract(deployment.anchorRegistry);
+          }
+        : undefined,
+    });
+    anchoringRef = anchoring;
+    onAnvilRestarted = () => {
+      void fundOnAnvil(clients, rpcUrl).catch(() => undefined);
+      anchoring.requestChainCheck();
+    };
+    anchoring.start();
+    cleanups.push(() => anchoring.stop());
+
+    const health = async (): Promise<HealthBody> => {
+      const status = anchoring.status();
+      let reachable = false;
+      let latestBlock: number | null = null;
+      let error: string | undefined;
+      try {
+        latestBlock = Number(await withTimeout(clients.publicClient.getBlockNumber({ cacheTime: 0 }), 2_000));
+        reachable = true;
+      } catch (e) {
+        error = e instanceof Error ? e.message.split('\n')[0] : String(e);
+      }
+      return {
+        status: reachable ? 'ok' : 'degraded',
+        organization: { address: organization, name: config.organization.name },
+        chain: {
+          mode: config.chain.mode,
+          reachable,
+          chainId: reachable ? chainId : null,
+          latestBlock,
+          rpcUrl: anvil ? rpcUrl : null,
+          ...(error ? { error } : {}),
+        },
+        contracts: {
+          organizationRegistry: deployment.organizationRegistry,
+          anchorRegistry: deployment.anchorRegistry,
+        },
+        anchoring: {
+          openBatchRecords: status.openBatchRecords,
+          pendingRecords: status.pendingRecords,
+          batches: {
+            open: status.open,
+            sealed: status.sealed,
+            submitted: status.submitted,
+            confirmed: status.confirmed,
+          },
+          oldestPendingSince:
+            status.oldestPendingAt === null ? null : new Date(status.oldestPendingAt).toISOString(),
+          lastConfirmed: status.lastConfirmed
+            ? {
+                sequence: status.lastConfirmed.sequence,
+                anchoredAt: new Date(status.lastConfirmed.anchoredAt * 1000).toISOString(),
+              }
+            : null,
+          submitter: {
+            state: status.submitter.state,
+            lastError: status.submitter.lastError,
+            reanchoredBatches: status.submitter.reanchoredBatches,
+          },
+        },
+      };
+    };
+
+    const app = await buildApp(
+      {
+        anchoring,
+        health,
+        limits: { maxRecordBytes: config.records.maxBytes, maxBatchRecords: config.records.maxBatchRecords },
+      },
+      {
+        loggerInstance: logger.child({ component: 'http' }),
+        // Per-request logs only when debugging: at thousands of records a second they would drown everything else.
+        logController: new LogController({
+          disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
+        }),
+      },
+    );
+    cleanups.push(() => app.close());
+    await app.listen({ host: config.http.host, port: config.http.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.http.port;
+    const url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`;
+    logger.info(
+      {
+        url,
+        chainId,
+        rpcUrl: anvil ? rpcUrl : undefined,
+        organization,
+        anchorRegistry: deployment.anchorRegistry,
+      },
+      'CareLedger node started',
+    );
+
+    let stopped = false;
+    return {
+      app,
+      url,
+      rpcUrl,
+      organization,
+      deployment: () => deployment,
+      anchoring,
+      anvil,
+      logger,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await cleanup();
+      },
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+/** Gives the organisation account ether on the embedded chain, which has no faucet and no other funder. */
+async function fundOnAnvil(clients: ChainClients, rpcUrl: string): Promise<void> {
+  const balance = await clients.publicClient.getBalance({ address: clients.account.address });
+  if (balance >= parseEther('1000')) return;
+  const test = createTestClient({ mode: 'anvil', chain: clients.chain, transport: http(rpcUrl) });
+  await test.setBalance({ address: clients.account.address, value: parseEther('1000000') });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
