@@ -102,8 +102,8 @@ export class AnchorSubmitter {
           continue;
         }
         this.current.state = 'anchoring';
-        await this.anchor(batch);
         this.current.lastError = null;
+        await this.anchor(batch);
         backoff = 100;
       } catch (error) {
         this.current.state = 'retrying';
@@ -178,18 +178,13 @@ export class AnchorSubmitter {
       const status = await this.waitFor(batch.transactionHash);
       if (status.status === 'mined') return this.confirm(batch, batch.transactionHash, status);
       if (status.status === 'pending') {
-        // Stuck past the timeout: check whether the anchor landed anyway, else send again below. A second
-        // transaction for the same root is harmless: the registry refuses the duplicate.
-        this.options.logger.warn(
-          { sequence: batch.sequence },
-          'anchor transaction still pending after timeout',
-        );
-      } else {
-        this.options.logger.warn(
-          { sequence: batch.sequence, status: status.status },
-          'anchor transaction did not land',
-        );
+        // Still in the pool: a second transaction would only queue behind it (or be refused as a duplicate),
+        // so keep waiting and say so on /health.
+        this.current.lastError = `anchor transaction ${batch.transactionHash} of batch ${batch.sequence} is still pending after ${this.options.receiptTimeoutMs} ms`;
+        this.options.logger.warn({ sequence: batch.sequence, transactionHash: batch.transactionHash }, 'anchor transaction still pending');
+        return;
       }
+      this.options.logger.warn({ sequence: batch.sequence, status: status.status }, 'anchor transaction did not land; sending it again');
     }
 
     // The anchor may already be on chain: sent before a crash, or by a transaction we gave up on.

@@ -41,6 +41,8 @@ export async function buildApp(
   const app = Fastify({
     // The default body limit guards every JSON route; the record routes set their own.
     bodyLimit: 1_048_576,
+    // Refuse unknown fields instead of silently dropping them: a typo in a request should be an error.
+    ajv: { customOptions: { removeAdditional: false } },
     ...options,
   }).withTypeProvider<TypeBoxTypeProvider>();
 

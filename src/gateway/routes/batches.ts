@@ -32,6 +32,7 @@ export const batchRoutes: FastifyPluginAsync<{ anchoring: AnchoringService }> = 
         sealedAt: iso(b.sealedAt),
         attempts: b.attempts,
         lastError: b.lastError,
+        transactionHash: b.transactionHash,
         anchor: b.anchor
           ? { ...b.anchor, anchoredAt: new Date(b.anchor.anchoredAt * 1000).toISOString() }
           : null,

@@ -1,0 +1,43 @@
+/** Bench parameters, each overridable from the environment (e.g. `BENCH_RECORDS=20000 npm run bench`). */
+export interface BenchSettings {
+  /** Records sent to the node over HTTP (and inserted again into raw SQLite). */
+  records: number;
+  /** Concurrent `POST /records` requests in flight. */
+  concurrency: number;
+  /** Smallest and largest record size in bytes. */
+  minBytes: number;
+  maxBytes: number;
+  /** ANCHOR_BATCH_AGE_MS of the node under test (the batch size stays at the node's default, 4,096). */
+  batchAgeMs: number;
+  /** How long to wait, after the last acknowledgement, for every record to be confirmed on chain. */
+  confirmTimeoutMs: number;
+  /** Single-record anchor transactions sent for the gas baseline. */
+  singleAnchors: number;
+  /** Duration of each timed loop of the proof-verification section. */
+  verifyMs: number;
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSettings {
+  const minBytes = int(env, 'BENCH_MIN_BYTES', 256, 1, 1_048_576);
+  const maxBytes = int(env, 'BENCH_MAX_BYTES', 1024, minBytes, 1_048_576);
+  return {
+    records: int(env, 'BENCH_RECORDS', 50_000, 1, 10_000_000),
+    concurrency: int(env, 'BENCH_CONCURRENCY', 64, 1, 1024),
+    minBytes,
+    maxBytes,
+    batchAgeMs: int(env, 'BENCH_BATCH_AGE_MS', 1_000, 10, 60_000),
+    confirmTimeoutMs: int(env, 'BENCH_CONFIRM_TIMEOUT_MS', 120_000, 1_000, 3_600_000),
+    singleAnchors: int(env, 'BENCH_SINGLE_ANCHORS', 50, 1, 10_000),
+    verifyMs: int(env, 'BENCH_VERIFY_MS', 2_000, 100, 60_000),
+  };
+}

@@ -1,0 +1,47 @@
+import { performance } from 'node:perf_hooks';
+
+/** Milliseconds since the epoch with sub-millisecond resolution, comparable across worker threads. */
+export function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Rejects with `message` if `promise` has not settled within `ms`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(message)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+/** Nearest-rank percentile of an ascending array (0 for an empty one). */
+export function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+
+/**
+ * Calls `step` in a loop for about `ms` milliseconds (checking the clock every `chunk` calls) and returns the
+ * number of calls per second. `step` gets the iteration number.
+ */
+export function ratePerSecond(ms: number, step: (i: number) => void, chunk = 256): number {
+  let i = 0;
+  const start = performance.now();
+  let elapsed = 0;
+  do {
+    for (let j = 0; j < chunk; j++) step(i++);
+    elapsed = performance.now() - start;
+  } while (elapsed < ms);
+  return (i / elapsed) * 1000;
+}

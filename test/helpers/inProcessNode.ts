@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config/config.js';
+import { startNode, type RunningNode } from '../../src/node/startNode.js';
+import { freePort } from './testAnvil.js';
+
+export interface TestNode extends RunningNode {
+  dataDir: string;
+  /** Stops the node and deletes its data folder. */
+  destroy(): Promise<void>;
+}
+
+/** Starts a real node in this process (embedded anvil, SQLite, HTTP on a free loopback port). */
+export async function startTestNode(env: Record<string, string> = {}, dataDir?: string): Promise<TestNode> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'careledger-test-'));
+  const config = loadConfig({
+    CARELEDGER_DATA: dir,
+    PORT: String(await freePort()),
+    ANVIL_PORT: '0',
+    ANCHOR_BATCH_AGE_MS: '150',
+    CHAIN_CHECK_INTERVAL_MS: '300',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const node = await startNode(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+  return {
+    ...node,
+    dataDir: dir,
+    async destroy() {
+      await node.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `check` until it returns a truthy value or the deadline passes. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** JSON-RPC call to the node's chain (for anvil's own methods such as evm_setAutomine). */
+export async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const body = (await res.json()) as { result?: unknown; error?: { message: string } };
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result;
+}
