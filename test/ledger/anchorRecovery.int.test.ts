@@ -45,7 +45,11 @@ describe('anchoring recovers from chain trouble (real anvil)', () => {
     const chain = describeChain(31337, node.rpcUrl);
     return {
       publicClient: createPublicClient({ chain, transport: http(node.rpcUrl) }),
-      walletClient: createWalletClient({ chain, transport: http(node.rpcUrl), account: privateKeyToAccount(orgKey) }),
+      walletClient: createWalletClient({
+        chain,
+        transport: http(node.rpcUrl),
+        account: privateKeyToAccount(orgKey),
+      }),
     };
   };
 
@@ -123,7 +127,12 @@ describe('anchoring recovers from chain trouble (real anvil)', () => {
     const { publicClient, walletClient } = clients();
     const registry = node.deployment().organizationRegistry;
     const self = walletClient.account.address;
-    const suspend = await walletClient.writeContract({ address: registry, abi: organizationRegistryAbi, functionName: 'suspend', args: [self, 'audit in progress'] });
+    const suspend = await walletClient.writeContract({
+      address: registry,
+      abi: organizationRegistryAbi,
+      functionName: 'suspend',
+      args: [self, 'audit in progress'],
+    });
     await publicClient.waitForTransactionReceipt({ hash: suspend });
 
     const receipt = await appendRecord(node, 'written while suspended');
@@ -136,7 +145,12 @@ describe('anchoring recovers from chain trouble (real anvil)', () => {
     // The record itself is stored and readable all along.
     expect((await fetch(`${node.url}/records/${receipt.id}/content`)).status).toBe(200);
 
-    const reinstate = await walletClient.writeContract({ address: registry, abi: organizationRegistryAbi, functionName: 'reinstate', args: [self] });
+    const reinstate = await walletClient.writeContract({
+      address: registry,
+      abi: organizationRegistryAbi,
+      functionName: 'reinstate',
+      args: [self],
+    });
     await publicClient.waitForTransactionReceipt({ hash: reinstate });
     const proof = await proofOf(node, receipt.id);
     expect(proof.batch.sequence).toBe(receipt.batch.sequence);

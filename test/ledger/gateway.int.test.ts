@@ -69,7 +69,12 @@ describe('gateway on a real node (embedded anvil, SQLite, HTTP)', () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     const err = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
-      expect(await verifyCommand(recordFile, proofFile, { rpc: node.rpcUrl, contract: node.deployment().anchorRegistry })).toBe(0);
+      expect(
+        await verifyCommand(recordFile, proofFile, {
+          rpc: node.rpcUrl,
+          contract: node.deployment().anchorRegistry,
+        }),
+      ).toBe(0);
       writeFileSync(recordFile, Buffer.concat([bytes, Buffer.from(' ')]));
       expect(await verifyCommand(recordFile, proofFile, { rpc: node.rpcUrl })).toBe(1);
       expect(String(err.mock.calls.at(-1)?.[0])).toMatch(/SHA-256/);
@@ -89,7 +94,12 @@ describe('gateway on a real node (embedded anvil, SQLite, HTTP)', () => {
     const res = await post(
       node,
       '/records/batch',
-      JSON.stringify({ records: [1, 2, 3].map((n) => ({ kind: 'test.batch', content: Buffer.from(`b${n}`).toString('base64') })) }),
+      JSON.stringify({
+        records: [1, 2, 3].map((n) => ({
+          kind: 'test.batch',
+          content: Buffer.from(`b${n}`).toString('base64'),
+        })),
+      }),
       'application/json',
     );
     expect(res.status).toBe(201);
@@ -106,18 +116,113 @@ describe('gateway on a real node (embedded anvil, SQLite, HTTP)', () => {
     }
 
     const cases: [string, () => Promise<Response>, number, string][] = [
-      ['an oversize record', () => post(node, '/records?kind=x', Buffer.alloc(4097, 1)), 413, 'REQUEST.BODY_TOO_LARGE'],
-      ['a JSON body on the raw record route', () => post(node, '/records?kind=x', '{"a":1}', 'application/json'), 415, 'REQUEST.UNSUPPORTED_MEDIA_TYPE'],
-      ['an unknown content type', () => post(node, '/records?kind=x', 'abc', 'text/plain'), 415, 'REQUEST.UNSUPPORTED_MEDIA_TYPE'],
+      [
+        'an oversize record',
+        () => post(node, '/records?kind=x', Buffer.alloc(4097, 1)),
+        413,
+        'REQUEST.BODY_TOO_LARGE',
+      ],
+      [
+        'a JSON body on the raw record route',
+        () => post(node, '/records?kind=x', '{"a":1}', 'application/json'),
+        415,
+        'REQUEST.UNSUPPORTED_MEDIA_TYPE',
+      ],
+      [
+        'an unknown content type',
+        () => post(node, '/records?kind=x', 'abc', 'text/plain'),
+        415,
+        'REQUEST.UNSUPPORTED_MEDIA_TYPE',
+      ],
       ['a missing kind', () => post(node, '/records', 'abc'), 400, 'REQUEST.INVALID'],
-      ['a kind with spaces', () => post(node, '/records?kind=no%20spaces', 'abc'), 400, 'RECORD.INVALID_KIND'],
+      [
+        'a kind with spaces',
+        () => post(node, '/records?kind=no%20spaces', 'abc'),
+        400,
+        'RECORD.INVALID_KIND',
+      ],
       ['an empty record', () => post(node, '/records?kind=x', Buffer.alloc(0)), 400, 'RECORD.EMPTY'],
-      ['malformed JSON', () => post(node, '/records/batch', '{"records": [', 'application/json'), 400, 'REQUEST.MALFORMED_JSON'],
-      ['a batch with an extra field', () => post(node, '/records/batch', JSON.stringify({ records: [{ kind: 'x', content: 'YQ==', extra: 1 }] }), 'application/json'), 400, 'REQUEST.INVALID'],
-      ['bad base64', () => post(node, '/records/batch', JSON.stringify({ records: [{ kind: 'x', content: 'YQ==' }, { kind: 'x', content: '***' }] }), 'application/json'), 400, 'RECORD.BAD_BASE64'],
-      ['one bad kind in a batch', () => post(node, '/records/batch', JSON.stringify({ records: [{ kind: 'ok', content: 'YQ==' }, { kind: '.bad', content: 'YQ==' }] }), 'application/json'), 400, 'RECORD.INVALID_KIND'],
-      ['an empty record in a batch', () => post(node, '/records/batch', JSON.stringify({ records: [{ kind: 'ok', content: 'YQ==' }, { kind: 'ok', content: '' }] }), 'application/json'), 400, 'RECORD.EMPTY'],
-      ['too many records in a batch', () => post(node, '/records/batch', JSON.stringify({ records: Array.from({ length: 11 }, () => ({ kind: 'x', content: 'YQ==' })) }), 'application/json'), 400, 'RECORD.BATCH_TOO_LARGE'],
+      [
+        'malformed JSON',
+        () => post(node, '/records/batch', '{"records": [', 'application/json'),
+        400,
+        'REQUEST.MALFORMED_JSON',
+      ],
+      [
+        'a batch with an extra field',
+        () =>
+          post(
+            node,
+            '/records/batch',
+            JSON.stringify({ records: [{ kind: 'x', content: 'YQ==', extra: 1 }] }),
+            'application/json',
+          ),
+        400,
+        'REQUEST.INVALID',
+      ],
+      [
+        'bad base64',
+        () =>
+          post(
+            node,
+            '/records/batch',
+            JSON.stringify({
+              records: [
+                { kind: 'x', content: 'YQ==' },
+                { kind: 'x', content: '***' },
+              ],
+            }),
+            'application/json',
+          ),
+        400,
+        'RECORD.BAD_BASE64',
+      ],
+      [
+        'one bad kind in a batch',
+        () =>
+          post(
+            node,
+            '/records/batch',
+            JSON.stringify({
+              records: [
+                { kind: 'ok', content: 'YQ==' },
+                { kind: '.bad', content: 'YQ==' },
+              ],
+            }),
+            'application/json',
+          ),
+        400,
+        'RECORD.INVALID_KIND',
+      ],
+      [
+        'an empty record in a batch',
+        () =>
+          post(
+            node,
+            '/records/batch',
+            JSON.stringify({
+              records: [
+                { kind: 'ok', content: 'YQ==' },
+                { kind: 'ok', content: '' },
+              ],
+            }),
+            'application/json',
+          ),
+        400,
+        'RECORD.EMPTY',
+      ],
+      [
+        'too many records in a batch',
+        () =>
+          post(
+            node,
+            '/records/batch',
+            JSON.stringify({ records: Array.from({ length: 11 }, () => ({ kind: 'x', content: 'YQ==' })) }),
+            'application/json',
+          ),
+        400,
+        'RECORD.BATCH_TOO_LARGE',
+      ],
       ['a non-numeric record id', () => fetch(`${node.url}/records/abc`), 400, 'REQUEST.INVALID'],
       ['an unknown record', () => fetch(`${node.url}/records/999999/proof`), 404, 'RECORD.NOT_FOUND'],
       ['an unknown batch', () => fetch(`${node.url}/batches/999999`), 404, 'BATCH.NOT_FOUND'],
@@ -137,7 +242,17 @@ describe('gateway on a real node (embedded anvil, SQLite, HTTP)', () => {
     });
 
     it('names the offending record of a batch', async () => {
-      const res = await post(node, '/records/batch', JSON.stringify({ records: [{ kind: 'ok', content: 'YQ==' }, { kind: '.bad', content: 'YQ==' }] }), 'application/json');
+      const res = await post(
+        node,
+        '/records/batch',
+        JSON.stringify({
+          records: [
+            { kind: 'ok', content: 'YQ==' },
+            { kind: '.bad', content: 'YQ==' },
+          ],
+        }),
+        'application/json',
+      );
       expect((await json(res)).detail).toMatch(/^records\[1\]/);
     });
   });
@@ -145,7 +260,15 @@ describe('gateway on a real node (embedded anvil, SQLite, HTTP)', () => {
   it('publishes an OpenAPI document covering every route', async () => {
     const doc = await json(await fetch(`${node.url}/openapi.json`));
     expect(doc.openapi).toMatch(/^3\./);
-    for (const path of ['/health', '/records', '/records/batch', '/records/{id}', '/records/{id}/content', '/records/{id}/proof', '/batches/{sequence}']) {
+    for (const path of [
+      '/health',
+      '/records',
+      '/records/batch',
+      '/records/{id}',
+      '/records/{id}/content',
+      '/records/{id}/proof',
+      '/batches/{sequence}',
+    ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
   });
