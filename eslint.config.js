@@ -2,7 +2,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'src/ledger/generated/**', 'data/**'] },
+  {
+    ignores: ['dist/**', 'node_modules/**', 'src/ledger/generated/**', 'data/**', '.scratch/**', '.bench/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

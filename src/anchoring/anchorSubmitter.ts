@@ -181,10 +181,16 @@ export class AnchorSubmitter {
         // Still in the pool: a second transaction would only queue behind it (or be refused as a duplicate),
         // so keep waiting and say so on /health.
         this.current.lastError = `anchor transaction ${batch.transactionHash} of batch ${batch.sequence} is still pending after ${this.options.receiptTimeoutMs} ms`;
-        this.options.logger.warn({ sequence: batch.sequence, transactionHash: batch.transactionHash }, 'anchor transaction still pending');
+        this.options.logger.warn(
+          { sequence: batch.sequence, transactionHash: batch.transactionHash },
+          'anchor transaction still pending',
+        );
         return;
       }
-      this.options.logger.warn({ sequence: batch.sequence, status: status.status }, 'anchor transaction did not land; sending it again');
+      this.options.logger.warn(
+        { sequence: batch.sequence, status: status.status },
+        'anchor transaction did not land; sending it again',
+      );
     }
 
     // The anchor may already be on chain: sent before a crash, or by a transaction we gave up on.

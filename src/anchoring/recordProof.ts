@@ -5,8 +5,21 @@ import type { Batch, StoredRecord } from './ports.js';
 
 // TypeBox checks formats only once registered; proofs carry RFC 3339 timestamps.
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
-if (!FormatRegistry.Has('date-time'))
-  FormatRegistry.Set('date-time', (v) => RFC3339.test(v) && !Number.isNaN(Date.parse(v)));
+if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', isRfc3339DateTime);
+
+/** RFC 3339 date-time whose calendar date exists (Date.parse alone rolls 02-30 over to 03-01). */
+function isRfc3339DateTime(value: string): boolean {
+  if (!RFC3339.test(value)) return false;
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  const hour = Number(value.slice(11, 13));
+  return (
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    hour < 24 &&
+    !Number.isNaN(Date.parse(value))
+  );
+}
 
 const Hash = Type.String({ pattern: '^0x[0-9a-fA-F]{64}$', description: '32 bytes, 0x-prefixed hex' });
 const Address = Type.String({ pattern: '^0x[0-9a-fA-F]{40}$', description: '20-byte chain address' });

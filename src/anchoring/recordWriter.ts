@@ -135,52 +135,56 @@ export class RecordWriter {
     const receipts: RecordReceipt[][] = [];
     const { batchSize, organization } = this.options;
 
-    for (const pending of group) {
-      const mine: RecordReceipt[] = [];
-      for (const input of pending.inputs) {
-        if (!this.open) {
-          this.open = { sequence: ++this.lastBatchSequence, openedAt: now, leafHashes: [] };
-          unit.openedBatches.push({ sequence: this.open.sequence, openedAt: now });
-        }
-        const content = 'content' in input ? input.content : null;
-        const contentHash = 'content' in input ? sha256(input.content) : input.contentHash;
-        const id = ++this.lastRecordId;
-        const leafHash = recordLeafHash({ organization, id, kind: input.kind, contentHash });
-        const row: RecordRow = {
-          id,
-          kind: input.kind,
-          content,
-          contentHash,
-          leafHash,
-          batchSequence: this.open.sequence,
-          leafIndex: this.open.leafHashes.length,
-          receivedAt: now,
-        };
-        this.open.leafHashes.push(leafHash);
-        unit.records.push(row);
-        mine.push({
-          id,
-          kind: row.kind,
-          contentHash: toHex(contentHash),
-          leafHash: toHex(leafHash),
-          batchSequence: row.batchSequence,
-          leafIndex: row.leafIndex,
-          receivedAt: now,
-        });
-        if (this.open.leafHashes.length >= batchSize) {
-          unit.sealedBatches.push({
-            sequence: this.open.sequence,
-            root: computeRoot(this.open.leafHashes),
-            leafCount: this.open.leafHashes.length,
-            sealedAt: now,
-          });
-          this.open = null;
-        }
-      }
-      receipts.push(mine);
-    }
-
+    // Placing the records can throw too (e.g. a content hash that is not 32 bytes): roll back in that case as well,
+    // or the writer would keep ids and leaves that were never stored and seal wrong roots from then on.
+    let placed = false;
     try {
+      for (const pending of group) {
+        const mine: RecordReceipt[] = [];
+        for (const input of pending.inputs) {
+          if (!this.open) {
+            this.open = { sequence: ++this.lastBatchSequence, openedAt: now, leafHashes: [] };
+            unit.openedBatches.push({ sequence: this.open.sequence, openedAt: now });
+          }
+          const content = 'content' in input ? input.content : null;
+          const contentHash = 'content' in input ? sha256(input.content) : input.contentHash;
+          const id = ++this.lastRecordId;
+          const leafHash = recordLeafHash({ organization, id, kind: input.kind, contentHash });
+          const row: RecordRow = {
+            id,
+            kind: input.kind,
+            content,
+            contentHash,
+            leafHash,
+            batchSequence: this.open.sequence,
+            leafIndex: this.open.leafHashes.length,
+            receivedAt: now,
+          };
+          this.open.leafHashes.push(leafHash);
+          unit.records.push(row);
+          mine.push({
+            id,
+            kind: row.kind,
+            contentHash: toHex(contentHash),
+            leafHash: toHex(leafHash),
+            batchSequence: row.batchSequence,
+            leafIndex: row.leafIndex,
+            receivedAt: now,
+          });
+          if (this.open.leafHashes.length >= batchSize) {
+            unit.sealedBatches.push({
+              sequence: this.open.sequence,
+              root: computeRoot(this.open.leafHashes),
+              leafCount: this.open.leafHashes.length,
+              sealedAt: now,
+            });
+            this.open = null;
+          }
+        }
+        receipts.push(mine);
+      }
+
+      placed = true;
       this.store.commit(unit);
     } catch (cause) {
       // Nothing was written: forget the ids and positions handed out above, and tell every caller.
@@ -188,13 +192,15 @@ export class RecordWriter {
       this.lastBatchSequence = saved.lastBatchSequence;
       this.open = saved.open;
       if (saved.open) saved.open.leafHashes.length = saved.openLength;
-      const error = new UnavailableError(
-        'STORE.WRITE_FAILED',
-        'The record store could not write; nothing was stored. Retry later.',
-        {
-          cause,
-        },
-      );
+      const error = placed
+        ? new UnavailableError(
+            'STORE.WRITE_FAILED',
+            'The record store could not write; nothing was stored. Retry later.',
+            {
+              cause,
+            },
+          )
+        : cause;
       for (const pending of group) pending.reject(error);
       return;
     }

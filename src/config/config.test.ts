@@ -33,7 +33,12 @@ describe('loadConfig: defaults', () => {
         masterKey: undefined,
       },
       contracts: { organizationRegistry: undefined, anchorRegistry: undefined },
-      anchoring: { batchSize: 4_096, batchAgeMs: 2_000, receiptTimeoutMs: 30_000, chainCheckIntervalMs: 2_000 },
+      anchoring: {
+        batchSize: 4_096,
+        batchAgeMs: 2_000,
+        receiptTimeoutMs: 30_000,
+        chainCheckIntervalMs: 2_000,
+      },
       records: { maxBytes: 1_048_576, maxBatchRecords: 1_000 },
       database: { synchronous: 'FULL' },
       logLevel: 'info',
@@ -74,7 +79,12 @@ describe('loadConfig: defaults', () => {
     });
     expect(config.dataDir).toBe(resolve('some/where'));
     expect(config.http).toEqual({ host: '0.0.0.0', port: 9000 });
-    expect(config.chain).toEqual({ mode: 'embedded', anvilPort: 9545, chainId: 1337, stateIntervalSeconds: 30 });
+    expect(config.chain).toEqual({
+      mode: 'embedded',
+      anvilPort: 9545,
+      chainId: 1337,
+      stateIntervalSeconds: 30,
+    });
     expect(config.organization).toEqual({
       name: 'St. Elsewhere',
       roles: ['PROVIDER', 'PAYER', 'REGULATOR'],
@@ -95,7 +105,9 @@ describe('loadConfig: defaults', () => {
   });
 
   it('derives the gateway URL from HOST and PORT when none is given', () => {
-    expect(loadConfig({ HOST: '10.0.0.5', PORT: '7000' }).organization.gatewayUrl).toBe('http://10.0.0.5:7000');
+    expect(loadConfig({ HOST: '10.0.0.5', PORT: '7000' }).organization.gatewayUrl).toBe(
+      'http://10.0.0.5:7000',
+    );
   });
 
   it('accepts keys with or without 0x and stores them lower-case with 0x', () => {
@@ -197,7 +209,9 @@ describe('loadConfig: invalid values', () => {
   }
 
   it('gives the exact message for a bad number, echoing the value', () => {
-    expect(problemsOf({ PORT: 'abc' }).problems).toEqual(['PORT must be a whole number from 0 to 65535, got "abc"']);
+    expect(problemsOf({ PORT: 'abc' }).problems).toEqual([
+      'PORT must be a whole number from 0 to 65535, got "abc"',
+    ]);
   });
 
   it('refuses only one of the two contract addresses, naming both variables', () => {
@@ -227,6 +241,7 @@ describe('loadConfig: invalid values', () => {
       'CARELEDGER_MASTER_KEY',
       'CARELEDGER_ORG_REGISTRY',
       'ANCHOR_BATCH_SIZE',
+      'CARELEDGER_ORG_REGISTRY', // ...and CARELEDGER_ANCHOR_REGISTRY go together (only one was set)
     ]);
     for (const problem of problems) expect(message).toContain(problem);
   });
@@ -247,14 +262,25 @@ describe('loadConfig: invalid values', () => {
     expect(everything).toContain('CARELEDGER_MASTER_KEY must be 32 bytes of hex (64 hex digits)');
     for (const secret of [secretChain, secretMaster]) {
       // Not even a fragment of the secret.
-      for (let i = 0; i + 8 <= secret.length; i += 4) expect(everything).not.toContain(secret.slice(i, i + 8));
+      for (let i = 0; i + 8 <= secret.length; i += 4)
+        expect(everything).not.toContain(secret.slice(i, i + 8));
     }
   });
 
   it('does not echo a valid key either when another setting is wrong', () => {
-    const error = captureError(() => loadConfig({ CARELEDGER_ORG_KEY: KEY, CARELEDGER_MASTER_KEY: OTHER_KEY, LOG_LEVEL: 'x' }));
+    const error = captureError(() =>
+      loadConfig({ CARELEDGER_ORG_KEY: KEY, CARELEDGER_MASTER_KEY: OTHER_KEY, LOG_LEVEL: 'x' }),
+    );
     const everything = `${error.message}\n${JSON.stringify(error.details)}`;
     expect(everything).not.toContain(KEY.slice(0, 16));
     expect(everything).not.toContain(OTHER_KEY.slice(0, 16));
   });
+});
+
+describe('loadConfig: numbers are plain decimal', () => {
+  for (const raw of [' ', '0x50', '1e3', '8080.0', '-1']) {
+    it(`refuses PORT=${JSON.stringify(raw)}`, () => {
+      expect(() => loadConfig({ PORT: raw })).toThrow(/PORT must be a whole number/);
+    });
+  }
 });

@@ -48,7 +48,7 @@ export function loadConfig(env: Env = process.env): Config {
   const int = (name: string, fallback: number, min: number, max: number): number => {
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
+    const value = /^\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN; // no hex, exponents or blanks
     if (!Number.isInteger(value) || value < min || value > max) {
       problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
       return fallback;
@@ -143,10 +143,8 @@ export function loadConfig(env: Env = process.env): Config {
     database: { synchronous: synchronous === 'NORMAL' ? 'NORMAL' : 'FULL' },
     logLevel,
   };
-  if (
-    (config.contracts.organizationRegistry === undefined) !==
-    (config.contracts.anchorRegistry === undefined)
-  ) {
+  // Compare what was set, not what parsed: an invalid address is already reported above.
+  if (!env.CARELEDGER_ORG_REGISTRY !== !env.CARELEDGER_ANCHOR_REGISTRY) {
     problems.push('CARELEDGER_ORG_REGISTRY and CARELEDGER_ANCHOR_REGISTRY go together: set both or neither');
   }
   if (problems.length > 0) {

@@ -89,7 +89,10 @@ export const BatchViewSchema = Type.Object(
     sealedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     attempts: Type.Integer(),
     lastError: Type.Union([Type.String(), Type.Null()]),
-    transactionHash: Type.Union([Type.String({ description: 'The latest anchoring transaction sent' }), Type.Null()]),
+    transactionHash: Type.Union([
+      Type.String({ description: 'The latest anchoring transaction sent' }),
+      Type.Null(),
+    ]),
     anchor: Type.Union([
       Type.Object({
         chainId: Type.Integer(),

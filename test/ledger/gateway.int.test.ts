@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { verifyCommand } from '../../src/cli/verify.js';
 import { eventually, startTestNode, type TestNode } from '../helpers/inProcessNode.js';
 
-const post = (node: TestNode, path: string, body: BodyInit, type = 'application/octet-stream') =>
+const post = (node: TestNode, path: string, body: string | Buffer, type = 'application/octet-stream') =>
   fetch(`${node.url}${path}`, { method: 'POST', headers: { 'content-type': type }, body });
 
 async function json(res: Response): Promise<Record<string, any>> {
