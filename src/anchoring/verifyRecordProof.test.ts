@@ -574,6 +574,26 @@ describe('checkProofOnChain', () => {
     ]);
   });
 
+  it('a transaction that did not anchor this root -> PROOF.ANCHOR_MISMATCH naming it', async () => {
+    const { ledger, proof } = await setup();
+    const other = flipHex(proof.anchor.transactionHash);
+    const error = await captureAsyncError(
+      checkProofOnChain({ ...proof, anchor: { ...proof.anchor, transactionHash: other } }, ledger.reader),
+    );
+    expect(error.code).toBe('PROOF.ANCHOR_MISMATCH');
+    expect(error.details).toEqual({ mismatches: [`transaction ${other} did not anchor this root`] });
+  });
+
+  it('a block hash the chain does not have -> PROOF.ANCHOR_MISMATCH naming it', async () => {
+    const { ledger, proof } = await setup();
+    const forged = flipHex(proof.anchor.blockHash);
+    const error = await captureAsyncError(
+      checkProofOnChain({ ...proof, anchor: { ...proof.anchor, blockHash: forged } }, ledger.reader),
+    );
+    expect(error.code).toBe('PROOF.ANCHOR_MISMATCH');
+    expect((error.details?.mismatches as string[])[0]).toContain(`proof says ${forged}`);
+  });
+
   it('the organisation check ignores letter case', async () => {
     const { ledger, proof, onChain } = await setup();
     onChain.organization = `0x${ORG_HEX.slice(2).toUpperCase()}`;

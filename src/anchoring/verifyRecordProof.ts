@@ -12,6 +12,15 @@ export interface AnchorReader {
   chainId(): Promise<number>;
   /** The anchor of `root` in the registry at `contract`, or null (also when `contract` has no code). */
   getAnchor(contract: Hex, root: Hex): Promise<OnChainAnchor | null>;
+  /** The roots a mined transaction anchored in the registry at `contract` (its BatchAnchored events), or null. */
+  getAnchorTransaction(contract: Hex, transactionHash: Hex): Promise<AnchorTransaction | null>;
+}
+
+/** A mined anchoring transaction as the chain reports it. */
+export interface AnchorTransaction {
+  blockNumber: number;
+  blockHash: Hex;
+  roots: Hex[];
 }
 
 /** Checks that `input` is a CareLedger record proof; the error names the first field that is wrong. */
@@ -109,6 +118,18 @@ export async function checkProofOnChain(
     mismatches.push(
       `anchoring time is ${new Date(anchor.anchoredAt * 1000).toISOString()}, proof says ${proof.anchor.anchoredAt}`,
     );
+  }
+  if (mismatches.length === 0) {
+    const tx = await reader.getAnchorTransaction(
+      proof.anchor.contract as Hex,
+      proof.anchor.transactionHash as Hex,
+    );
+    const root = proof.tree.root.toLowerCase();
+    if (!tx || !tx.roots.some((r) => r.toLowerCase() === root)) {
+      mismatches.push(`transaction ${proof.anchor.transactionHash} did not anchor this root`);
+    } else if (tx.blockHash.toLowerCase() !== proof.anchor.blockHash.toLowerCase()) {
+      mismatches.push(`block hash is ${tx.blockHash}, proof says ${proof.anchor.blockHash}`);
+    }
   }
   if (mismatches.length > 0) {
     throw new VerificationError(

@@ -1,4 +1,4 @@
-import { createPublicClient, http, zeroAddress } from 'viem';
+import { createPublicClient, http, parseEventLogs, TransactionReceiptNotFoundError, zeroAddress } from 'viem';
 import type { Hex } from '../core/hex.js';
 import type { AnchorReader } from '../anchoring/verifyRecordProof.js';
 import { anchorRegistryAbi } from './generated/contracts.js';
@@ -24,6 +24,27 @@ export function createAnchorReader(rpcUrl: string): AnchorReader {
         leafCount: Number(a.leafCount),
         anchoredAt: Number(a.anchoredAt),
         blockNumber: Number(a.blockNumber),
+      };
+    },
+    async getAnchorTransaction(contract: Hex, transactionHash: Hex) {
+      let receipt;
+      try {
+        receipt = await client.getTransactionReceipt({ hash: transactionHash });
+      } catch (error) {
+        if (error instanceof TransactionReceiptNotFoundError) return null;
+        throw error;
+      }
+      if (receipt.status !== 'success') return null;
+      const fromRegistry = receipt.logs.filter((log) => log.address.toLowerCase() === contract.toLowerCase());
+      const events = parseEventLogs({
+        abi: anchorRegistryAbi,
+        logs: fromRegistry,
+        eventName: 'BatchAnchored',
+      });
+      return {
+        blockNumber: Number(receipt.blockNumber),
+        blockHash: receipt.blockHash,
+        roots: events.map((e) => e.args.root),
       };
     },
   };

@@ -5,7 +5,7 @@
 import { CareLedgerError } from '../core/errors.js';
 import { fromHex, toHex, type Hex } from '../core/hex.js';
 import type { AnchorInfo, AnchorStore, Batch, OnChainAnchor } from '../anchoring/ports.js';
-import type { AnchorReader } from '../anchoring/verifyRecordProof.js';
+import type { AnchorReader, AnchorTransaction } from '../anchoring/verifyRecordProof.js';
 import { openDatabase, type SqliteDatabase } from '../store/sqlite/openDatabase.js';
 import { SqliteAnchorStore } from '../store/sqlite/sqliteAnchorStore.js';
 
@@ -43,6 +43,7 @@ export function fabricatedAnchor(sequence: number, overrides: Partial<AnchorInfo
 /** The AnchorReader port over a map held in memory: the chain as a verifier sees it. */
 export class InMemoryAnchorReader implements AnchorReader {
   readonly anchors = new Map<string, OnChainAnchor>();
+  readonly transactions = new Map<string, AnchorTransaction>();
   chainIdValue: number;
   chainError: Error | undefined;
   getAnchorCalls = 0;
@@ -51,8 +52,22 @@ export class InMemoryAnchorReader implements AnchorReader {
     this.chainIdValue = chainId;
   }
 
-  add(contract: Hex, root: Hex, anchor: OnChainAnchor): void {
+  /** Records an anchor, and (when given) the transaction that made it. */
+  add(contract: Hex, root: Hex, anchor: OnChainAnchor, tx?: { transactionHash: Hex; blockHash: Hex }): void {
     this.anchors.set(`${contract.toLowerCase()}/${root.toLowerCase()}`, anchor);
+    if (tx) {
+      const key = `${contract.toLowerCase()}/${tx.transactionHash.toLowerCase()}`;
+      const known = this.transactions.get(key);
+      this.transactions.set(key, {
+        blockNumber: anchor.blockNumber,
+        blockHash: tx.blockHash,
+        roots: [...(known?.roots ?? []), root],
+      });
+    }
+  }
+
+  async getAnchorTransaction(contract: Hex, transactionHash: Hex): Promise<AnchorTransaction | null> {
+    return this.transactions.get(`${contract.toLowerCase()}/${transactionHash.toLowerCase()}`) ?? null;
   }
 
   async chainId(): Promise<number> {
@@ -86,7 +101,9 @@ export function confirmAllSealed(store: AnchorStore, reader?: InMemoryAnchorRead
   for (let batch = store.nextBatchToAnchor(); batch; batch = store.nextBatchToAnchor()) {
     const anchor = fabricatedAnchor(batch.sequence);
     store.markConfirmed(batch.sequence, anchor);
-    if (reader && batch.root) reader.add(anchor.contract, toHex(batch.root), onChainAnchorOf(batch, anchor));
+    if (reader && batch.root) {
+      reader.add(anchor.contract, toHex(batch.root), onChainAnchorOf(batch, anchor), anchor);
+    }
     confirmed.push(batch.sequence);
   }
   return confirmed;
