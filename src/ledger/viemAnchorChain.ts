@@ -1,15 +1,10 @@
-import {
-  parseEventLogs,
-  TransactionNotFoundError,
-  TransactionReceiptNotFoundError,
-  zeroAddress,
-  zeroHash,
-} from 'viem';
+import { parseEventLogs, TransactionNotFoundError, TransactionReceiptNotFoundError, zeroHash } from 'viem';
 import type { Hex } from '../core/hex.js';
 import type { AnchorChain, OnChainAnchor, TransactionStatus } from '../anchoring/ports.js';
 import type { ChainClients } from './chainClients.js';
 import { decodeAnchorError } from './decodeAnchorError.js';
 import { anchorRegistryAbi } from './generated/contracts.js';
+import { readAnchor } from './readAnchor.js';
 
 /** The AnchorRegistry as the anchoring service sees it, over viem. */
 export class ViemAnchorChain implements AnchorChain {
@@ -63,21 +58,8 @@ export class ViemAnchorChain implements AnchorChain {
     return root === zeroHash ? null : root;
   }
 
-  async getAnchor(root: Hex): Promise<OnChainAnchor | null> {
-    const anchor = await this.clients.publicClient.readContract({
-      address: this.address,
-      abi: anchorRegistryAbi,
-      functionName: 'getAnchor',
-      args: [root],
-    });
-    if (anchor.organization === zeroAddress) return null;
-    return {
-      organization: anchor.organization,
-      sequence: Number(anchor.sequence),
-      leafCount: Number(anchor.leafCount),
-      anchoredAt: Number(anchor.anchoredAt),
-      blockNumber: Number(anchor.blockNumber),
-    };
+  getAnchor(root: Hex): Promise<OnChainAnchor | null> {
+    return readAnchor(this.clients.publicClient, this.address, root);
   }
 
   async submitAnchor(root: Hex, leafCount: number, sequence: number): Promise<Hex> {

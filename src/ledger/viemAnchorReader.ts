@@ -1,7 +1,8 @@
-import { createPublicClient, http, parseEventLogs, TransactionReceiptNotFoundError, zeroAddress } from 'viem';
+import { createPublicClient, http, parseEventLogs, TransactionReceiptNotFoundError } from 'viem';
 import type { Hex } from '../core/hex.js';
 import type { AnchorReader } from '../anchoring/verifyRecordProof.js';
 import { anchorRegistryAbi } from './generated/contracts.js';
+import { readAnchor } from './readAnchor.js';
 
 /** An `AnchorReader` over a JSON-RPC endpoint, for `careledger verify` and the audit. */
 export function createAnchorReader(rpcUrl: string): AnchorReader {
@@ -11,20 +12,7 @@ export function createAnchorReader(rpcUrl: string): AnchorReader {
     async getAnchor(contract: Hex, root: Hex) {
       const code = await client.getCode({ address: contract });
       if (code === undefined || code === '0x') return null;
-      const a = await client.readContract({
-        address: contract,
-        abi: anchorRegistryAbi,
-        functionName: 'getAnchor',
-        args: [root],
-      });
-      if (a.organization === zeroAddress) return null;
-      return {
-        organization: a.organization,
-        sequence: Number(a.sequence),
-        leafCount: Number(a.leafCount),
-        anchoredAt: Number(a.anchoredAt),
-        blockNumber: Number(a.blockNumber),
-      };
+      return readAnchor(client, contract, root);
     },
     async getAnchorTransaction(contract: Hex, transactionHash: Hex) {
       let receipt;

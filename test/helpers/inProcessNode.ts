@@ -69,3 +69,18 @@ export async function rpc(url: string, method: string, params: unknown[] = []): 
   if (body.error) throw new Error(`${method}: ${body.error.message}`);
   return body.result;
 }
+
+/** Appends one record over HTTP and returns its receipt; fails the test unless the node answers 201. */
+export async function appendRecord(
+  baseUrl: string,
+  text: string,
+  kind = 'test.record',
+): Promise<Record<string, any>> {
+  const res = await fetch(`${baseUrl}/records?kind=${kind}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/octet-stream' },
+    body: text,
+  });
+  if (res.status !== 201) throw new Error(`appending a record answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as Record<string, any>;
+}

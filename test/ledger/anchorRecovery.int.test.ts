@@ -5,19 +5,9 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeChain } from '../../src/ledger/chainClients.js';
 import { organizationRegistryAbi } from '../../src/ledger/generated/contracts.js';
-import { eventually, rpc, startTestNode, type TestNode } from '../helpers/inProcessNode.js';
+import { appendRecord, eventually, rpc, startTestNode, type TestNode } from '../helpers/inProcessNode.js';
 
 type Json = Record<string, any>;
-
-async function appendRecord(node: TestNode, text: string): Promise<Json> {
-  const res = await fetch(`${node.url}/records?kind=test.recovery`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/octet-stream' },
-    body: text,
-  });
-  expect(res.status).toBe(201);
-  return (await res.json()) as Json;
-}
 
 const getBatch = async (node: TestNode, sequence: number): Promise<Json> =>
   (await (await fetch(`${node.url}/batches/${sequence}`)).json()) as Json;
@@ -58,7 +48,7 @@ describe('anchoring recovers from chain trouble (real anvil)', () => {
     let receiptId = 0;
     let firstHash = '';
     try {
-      const receipt = await appendRecord(node, 'dropped-tx record');
+      const receipt = await appendRecord(node.url, 'dropped-tx record');
       receiptId = receipt.id;
       const first = await eventually(async () => {
         const b = await getBatch(node, receipt.batch.sequence);
@@ -92,7 +82,7 @@ describe('anchoring recovers from chain trouble (real anvil)', () => {
     await rpc(node.rpcUrl, 'evm_setAutomine', [false]);
     let firstHash: Hex;
     try {
-      const receipt = await appendRecord(node, 'nonce-clash record');
+      const receipt = await appendRecord(node.url, 'nonce-clash record');
       const submitted = await eventually(async () => {
         const b = await getBatch(node, receipt.batch.sequence);
         return b.state === 'submitted' ? b : undefined;
@@ -116,7 +106,7 @@ describe('anchoring recovers from chain trouble (real anvil)', () => {
       await rpc(node.rpcUrl, 'evm_setAutomine', [true]);
       await rpc(node.rpcUrl, 'evm_mine');
     }
-    const receipt = await appendRecord(node, 'after the clash');
+    const receipt = await appendRecord(node.url, 'after the clash');
     const proof = await proofOf(node, receipt.id);
     expect(proof.anchor.transactionHash).not.toBe(firstHash);
     const health = (await (await fetch(`${node.url}/health`)).json()) as Json;
@@ -135,7 +125,7 @@ describe('anchoring recovers from chain trouble (real anvil)', () => {
     });
     await publicClient.waitForTransactionReceipt({ hash: suspend });
 
-    const receipt = await appendRecord(node, 'written while suspended');
+    const receipt = await appendRecord(node.url, 'written while suspended');
     const health = await eventually(async () => {
       const h = (await (await fetch(`${node.url}/health`)).json()) as Json;
       return h.anchoring.submitter.lastError ? h : undefined;
@@ -158,7 +148,7 @@ describe('anchoring recovers from chain trouble (real anvil)', () => {
 
   it('reuses its contracts and continues ids after a clean restart', async () => {
     const before = node.deployment();
-    const last = await appendRecord(node, 'before restart');
+    const last = await appendRecord(node.url, 'before restart');
     await proofOf(node, last.id);
     await node.stop();
     node = await startTestNode({ ANCHOR_RECEIPT_TIMEOUT_MS: '400' }, node.dataDir);
@@ -166,7 +156,7 @@ describe('anchoring recovers from chain trouble (real anvil)', () => {
     expect(node.deployment().organizationRegistry).toBe(before.organizationRegistry);
     const old = await fetch(`${node.url}/records/${last.id}/proof`);
     expect(old.status).toBe(200);
-    const next = await appendRecord(node, 'after restart');
+    const next = await appendRecord(node.url, 'after restart');
     expect(next.id).toBe(last.id + 1);
     await proofOf(node, next.id);
   });

@@ -11,7 +11,7 @@ import { describeChain } from '../../src/ledger/chainClients.js';
 import { organizationRegistryAbi } from '../../src/ledger/generated/contracts.js';
 import { ORGANIZATION_ROLES } from '../../src/ledger/organizationRoles.js';
 import { startNode, type RunningNode } from '../../src/node/startNode.js';
-import { eventually } from '../helpers/inProcessNode.js';
+import { appendRecord, eventually } from '../helpers/inProcessNode.js';
 import { freePort, fundedTestKey, startTestAnvil, type TestAnvil } from '../helpers/testAnvil.js';
 
 type Json = Record<string, any>;
@@ -26,16 +26,6 @@ function capturingLogger() {
     },
   });
   return { logger: pino({ level: 'debug' }, stream), lines };
-}
-
-async function append(node: RunningNode, text: string): Promise<Json> {
-  const res = await fetch(`${node.url}/records?kind=test.external`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/octet-stream' },
-    body: text,
-  });
-  expect(res.status).toBe(201);
-  return (await res.json()) as Json;
 }
 
 const proofOf = (node: RunningNode, id: number) =>
@@ -97,7 +87,7 @@ describe('nodes on an external chain (a consortium of two)', () => {
     expect(founder.anvil).toBeNull();
     const health = (await (await fetch(`${founder.url}/health`)).json()) as Json;
     expect(health.chain).toMatchObject({ mode: 'external', chainId: 1337, reachable: true, rpcUrl: null });
-    const receipt = await append(founder, 'founder record');
+    const receipt = await appendRecord(founder.url, 'founder record');
     const proof = await proofOf(founder, receipt.id);
     expect(proof.anchor.chainId).toBe(1337);
     expect(proof.anchor.organization).toBe(privateKeyToAccount(founderKey).address);
@@ -118,7 +108,7 @@ describe('nodes on an external chain (a consortium of two)', () => {
       CARELEDGER_ORG_NAME: 'Community Clinic',
     });
     expect(member.deployment().anchorRegistry).toBe(anchorRegistry);
-    const receipt = await append(member, 'clinic record written before admission');
+    const receipt = await appendRecord(member.url, 'clinic record written before admission');
     await eventually(async () => {
       const h = (await (await fetch(`${member.url}/health`)).json()) as Json;
       return /not an active member/.test(h.anchoring.submitter.lastError ?? '') ? h : undefined;
@@ -151,7 +141,7 @@ describe('nodes on an external chain (a consortium of two)', () => {
     const health = (await res.json()) as Json;
     expect(health.status).toBe('degraded');
     expect(health.chain.reachable).toBe(false);
-    const receipt = await append(founder, 'written while the chain is down');
+    const receipt = await appendRecord(founder.url, 'written while the chain is down');
     const view = (await (await fetch(`${founder.url}/records/${receipt.id}`)).json()) as Json;
     expect(['open', 'sealed']).toContain(view.batch.state);
   });
