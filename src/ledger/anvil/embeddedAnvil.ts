@@ -41,6 +41,9 @@ export class EmbeddedAnvil {
   private port = 0;
   private stopping = false;
   private restarts = 0;
+  /** Crashes in a row, each within a minute of its start; sets the restart back-off. */
+  private rapidCrashes = 0;
+  private startedAt = 0;
   private stderrTail = '';
 
   constructor(options: EmbeddedAnvilOptions) {
@@ -100,6 +103,7 @@ export class EmbeddedAnvil {
       String(this.options.stateIntervalSeconds),
       '--silent',
     ];
+    this.startedAt = Date.now();
     const child = spawn(anvilBinaryPath(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     this.stderrTail = '';
@@ -116,7 +120,9 @@ export class EmbeddedAnvil {
     this.child = null;
     if (this.stopping) return;
     this.restarts++;
-    const delay = Math.min(200 * 2 ** Math.min(this.restarts, 6), 10_000);
+    // Back off only while anvil keeps crashing soon after start; one crash after a long run restarts quickly.
+    this.rapidCrashes = Date.now() - this.startedAt < 60_000 ? this.rapidCrashes + 1 : 1;
+    const delay = Math.min(200 * 2 ** Math.min(this.rapidCrashes, 6), 10_000);
     this.options.logger.warn(
       { code, signal, restartInMs: delay, stderr: this.stderrTail.trim() || undefined },
       'embedded anvil exited; restarting it from its last saved state',
