@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, it, expect } from 'vitest';
+import { hashLeaf } from '../merkle/hasher.js';
 import { InvalidInputError } from '../core/errors.js';
 import { fromHex, toHex } from '../core/hex.js';
 import { captureError } from '../testing/fixtures.js';
@@ -155,5 +157,23 @@ describe('assertValidKind', () => {
   it('truncates a very long kind in the error details', () => {
     const error = captureError(() => assertValidKind('x'.repeat(500)));
     expect(error.details).toEqual({ kind: 'x'.repeat(100) });
+  });
+});
+
+describe('recordLeafHash equals hashLeaf(recordLeafData(...))', () => {
+  it('for any organisation, id, kind and content hash', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 20, maxLength: 20 }),
+        fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+        fc.string({ minLength: 1, maxLength: 64, unit: 'grapheme' }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        (organization, id, kind, contentHash) => {
+          const input = { organization, id, kind, contentHash };
+          expect(Buffer.from(recordLeafHash(input))).toEqual(Buffer.from(hashLeaf(recordLeafData(input))));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../core/errors.js';
-import { hashLeaf } from '../merkle/hasher.js';
+import { sha256 } from '../core/sha256.js';
 
 /** Version tag at the start of every record leaf, so a future leaf layout can never be confused with this one. */
 const LEAF_TAG = new TextEncoder().encode('CLR1');
@@ -44,7 +44,21 @@ export function recordLeafData({ organization, id, kind, contentHash }: RecordLe
   return out;
 }
 
-/** RFC 6962 leaf hash of a record (SHA-256 of 0x00 || leaf data). */
-export function recordLeafHash(input: RecordLeafInput): Uint8Array {
-  return hashLeaf(recordLeafData(input));
+/**
+ * RFC 6962 leaf hash of a record: SHA-256(0x00 || leaf data), i.e. `hashLeaf(recordLeafData(input))`, built in
+ * one buffer with the 0x00 prefix in place because every proof verification computes it.
+ */
+export function recordLeafHash({ organization, id, kind, contentHash }: RecordLeafInput): Uint8Array {
+  if (contentHash.length !== 32) throw new TypeError('contentHash must be 32 bytes');
+  if (organization.length !== 20) throw new TypeError('organization must be a 20-byte address');
+  const kindLength = Buffer.byteLength(kind, 'utf8');
+  const buf = Buffer.allocUnsafe(1 + 64 + kindLength);
+  buf[0] = 0x00; // RFC 6962 leaf prefix
+  buf.set(LEAF_TAG, 1);
+  buf.set(organization, 5);
+  buf.writeUInt32BE(Math.floor(id / 2 ** 32), 25);
+  buf.writeUInt32BE(id >>> 0, 29);
+  buf.set(contentHash, 33);
+  buf.write(kind, 65, 'utf8');
+  return sha256(buf);
 }

@@ -37,7 +37,7 @@ export const RecordProofSchema = Type.Object(
     record: Type.Object(
       {
         id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
-        kind: Type.String({ minLength: 1, maxLength: 64 }),
+        kind: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$' }),
         contentHash: Hash,
         receivedAt: Type.String({ format: 'date-time' }),
       },

@@ -1,6 +1,6 @@
 import { Value } from '@sinclair/typebox/value';
 import { VerificationError } from '../core/errors.js';
-import { fromHex, toHex, type Hex } from '../core/hex.js';
+import { toHex, type Hex } from '../core/hex.js';
 import { sha256 } from '../core/sha256.js';
 import { verifyInclusion } from '../merkle/verify.js';
 import type { OnChainAnchor } from './ports.js';
@@ -43,19 +43,19 @@ export function parseRecordProof(input: unknown): RecordProof {
  */
 export function checkRecordAgainstProof(content: Uint8Array, proof: RecordProof): void {
   const contentHash = sha256(content);
-  if (toHex(contentHash) !== proof.record.contentHash.toLowerCase()) {
+  if (!bytesEqual(contentHash, hexBytes(proof.record.contentHash))) {
     throw new VerificationError(
       'PROOF.CONTENT_MISMATCH',
       `The record's SHA-256 is ${toHex(contentHash)}, but the proof is for content ${proof.record.contentHash}: the record was changed or is not the one this proof is for.`,
     );
   }
   const leafHash = recordLeafHash({
-    organization: fromHex(proof.anchor.organization, 20),
+    organization: hexBytes(proof.anchor.organization),
     id: proof.record.id,
     kind: proof.record.kind,
     contentHash,
   });
-  if (toHex(leafHash) !== proof.leaf.hash.toLowerCase()) {
+  if (!bytesEqual(leafHash, hexBytes(proof.leaf.hash))) {
     throw new VerificationError(
       'PROOF.LEAF_MISMATCH',
       `The leaf hash computed from the record (${toHex(leafHash)}) differs from the proof's (${proof.leaf.hash}).`,
@@ -65,9 +65,18 @@ export function checkRecordAgainstProof(content: Uint8Array, proof: RecordProof)
     proof.leaf.index,
     proof.tree.size,
     leafHash,
-    proof.path.map((h) => fromHex(h, 32)),
-    fromHex(proof.tree.root, 32),
+    proof.path.map(hexBytes),
+    hexBytes(proof.tree.root),
   );
+}
+
+/** Decodes hex the proof schema has already checked (0x prefix, even length, hex digits only). */
+function hexBytes(hex: string): Uint8Array {
+  return Buffer.from(hex.slice(2), 'hex');
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
 
 export interface ChainCheckOptions {

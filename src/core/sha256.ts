@@ -1,16 +1,11 @@
-import { hash, createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
- * SHA-256 of the concatenation of `parts`. Uses Node's one-shot `crypto.hash` for a single part (it skips the
- * Hash object and is markedly faster for the short inputs Merkle trees hash) and a streaming hash otherwise.
+ * SHA-256 of `data`. Node's one-shot `crypto.hash` skips the Hash object, which matters for the short inputs
+ * Merkle trees hash millions of times. The digest is returned as a plain Uint8Array (a view, no copy), never as
+ * a Buffer: `Buffer#slice` shares memory where `Uint8Array#slice` copies, and callers rely on the latter.
  */
-export function sha256(...parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) {
-    const out = hash('sha256', parts[0] as Uint8Array, 'buffer') as unknown as Buffer;
-    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-  }
-  const h = createHash('sha256');
-  for (const part of parts) h.update(part);
-  const out = h.digest();
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+export function sha256(data: Uint8Array): Uint8Array {
+  const digest = hash('sha256', data, 'buffer') as unknown as Buffer;
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
 }

@@ -1,0 +1,298 @@
+/**
+ * CareLedger throughput, gas and verification bench (`npm run bench`). One run measures:
+ *
+ * 1. records anchored per second end to end through a real node (HTTP in, confirmed on chain), and the rate of
+ *    acknowledgements, against raw SQLite inserts of the same bytes (2);
+ * 3. gas per anchored record, against one anchor transaction per record on the same chain;
+ * 4. proof verifications per second on one core, against raw SHA-256 throughput.
+ *
+ * Targets are reported as PASS/MISS, never asserted: the exit code is non-zero only when a section failed to run.
+ * Figures are also written to `.bench/results.json`.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Cleanup } from './cleanup.js';
+import { runEndToEnd, type EndToEndResult } from './endToEnd.js';
+import { makeRecordSet, totalBytes } from './records.js';
+import { fmt, fmtRatio, renderTable, status, type Row } from './report.js';
+import { readSettings } from './settings.js';
+import { rawSqliteInserts, type RawSqliteResult } from './sqliteRaw.js';
+import { runVerifyBench, type VerifyResult } from './verifyBench.js';
+
+const TARGETS = { anchoredPerSecond: 5_000, gasPerRecord: 50, verificationsPerSecond: 50_000 } as const;
+const WATCHDOG_MS = 10 * 60_000;
+
+const log = (line: string) => console.log(`[bench] ${line}`);
+const message = (error: unknown) =>
+  error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : String(error);
+
+async function main(cleanup: Cleanup): Promise<number> {
+  const settings = readSettings();
+  const errors: string[] = [];
+  const startedAt = new Date();
+  const loadAtStart = loadavg()[0] ?? 0;
+  if (loadAtStart > 1) {
+    log(
+      `warning: the machine is busy (1-minute load average ${fmt(loadAtStart, 2)}); figures will be lower than on an idle machine`,
+    );
+  }
+
+  log(`generating ${fmt(settings.records)} records of ${settings.minBytes}–${settings.maxBytes} bytes…`);
+  const records = makeRecordSet(settings.records, settings.minBytes, settings.maxBytes);
+  const meanBytes = totalBytes(records) / records.count;
+
+  // 1 + 3: the node, end to end, and the gas of what it anchored.
+  let e2e: EndToEndResult | null = null;
+  try {
+    e2e = await runEndToEnd(settings, records, cleanup, log);
+    errors.push(...e2e.problems);
+  } catch (error) {
+    cleanup.throwIfAborted();
+    errors.push(`end-to-end section failed: ${message(error)}`);
+    console.error(error);
+  }
+  cleanup.throwIfAborted();
+
+  // 2: raw SQLite, with the node's mean group-commit size so both make about the same number of fsyncs.
+  const observedGroup = e2e?.commits?.meanGroup ?? 0;
+  const groupSize = observedGroup > 0 ? Math.max(1, Math.round(observedGroup)) : settings.concurrency;
+  const groupSource = observedGroup > 0 ? "node's mean group commit" : 'estimate: requests in flight';
+  let raw: RawSqliteResult | null = null;
+  let rawBulk: RawSqliteResult | null = null;
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'careledger-bench-sqlite-'));
+    cleanup.defer('remove the raw SQLite folder', () => rmSync(dir, { recursive: true, force: true }));
+    log(`raw SQLite: ${fmt(records.count)} inserts, ${groupSize} per transaction (${groupSource})…`);
+    raw = rawSqliteInserts(dir, records, groupSize);
+    log('raw SQLite: the same inserts, 4,096 per transaction…');
+    rawBulk = rawSqliteInserts(dir, records, 4096);
+  } catch (error) {
+    errors.push(`raw SQLite section failed: ${message(error)}`);
+  }
+
+  cleanup.throwIfAborted();
+
+  // 4: proof verification on one core.
+  let verify: VerifyResult | null = null;
+  try {
+    log(`proof verification: 3 timed loops of ${settings.verifyMs} ms…`);
+    // Always a full 4,096-leaf batch, even when fewer records were sent.
+    const leaves =
+      records.count >= 4096 ? records : makeRecordSet(4096, settings.minBytes, settings.maxBytes);
+    verify = runVerifyBench(leaves, settings.verifyMs);
+  } catch (error) {
+    errors.push(`verification section failed: ${message(error)}`);
+  }
+
+  cleanup.throwIfAborted();
+
+  // Report.
+  const anchored = e2e?.anchoredPerSecond ?? null;
+  const ack = e2e?.ackPerSecond ?? null;
+  const rawRate = raw?.insertsPerSecond ?? null;
+  const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? a / b : null);
+  const na = (v: number | null, f: (x: number) => string) => (v === null ? 'n/a' : f(v));
+  const perSecond = (v: number) => `${fmt(v)}/s`;
+  const batchGas = e2e?.batchGas ?? null;
+  const singleGas = e2e?.singleRecordGas ?? null;
+  const gasPerRecord = batchGas?.gasPerRecord ?? null;
+  const sha = verify?.sha256PerSecond ?? null;
+
+  const rows: Row[] = [
+    {
+      figure: '1. Records anchored end to end',
+      value: na(anchored, perSecond),
+      baseline: `raw SQLite inserts ${na(rawRate, perSecond)}`,
+      ratio: fmtRatio(ratio(anchored, rawRate)),
+      target: `≥ ${fmt(TARGETS.anchoredPerSecond)}/s`,
+      status: status(anchored, TARGETS.anchoredPerSecond, 'atLeast'),
+    },
+    {
+      figure: '   Acknowledgements (201s)',
+      value: na(ack, perSecond),
+      baseline: `raw SQLite inserts ${na(rawRate, perSecond)}`,
+      ratio: fmtRatio(ratio(ack, rawRate)),
+      target: '',
+      status: '',
+    },
+    {
+      figure: `2. Raw SQLite inserts, ${groupSize}/tx`,
+      value: na(rawRate, perSecond),
+      baseline: `4,096/tx ${na(rawBulk?.insertsPerSecond ?? null, perSecond)}`,
+      ratio: fmtRatio(ratio(rawRate, rawBulk?.insertsPerSecond ?? null)),
+      target: '(the limit)',
+      status: '',
+    },
+    {
+      figure: '3. Gas per anchored record',
+      value: na(gasPerRecord, (v) => `${fmt(v, 1)} gas`),
+      baseline: `1 tx per record ${na(singleGas?.gasPerRecord ?? null, (v) => `${fmt(v)} gas`)}`,
+      ratio: fmtRatio(ratio(gasPerRecord, singleGas?.gasPerRecord ?? null)),
+      target: `≤ ${TARGETS.gasPerRecord} gas`,
+      status: status(gasPerRecord, TARGETS.gasPerRecord, 'atMost'),
+    },
+    {
+      figure: '4. Proof verifications/s/core (Merkle)',
+      value: na(verify?.merklePerSecond ?? null, perSecond),
+      baseline: `SHA-256 (64 B) ${na(sha, perSecond)}`,
+      ratio: fmtRatio(ratio(verify?.merklePerSecond ?? null, sha)),
+      target: `≥ ${fmt(TARGETS.verificationsPerSecond)}/s`,
+      status: status(verify?.merklePerSecond ?? null, TARGETS.verificationsPerSecond, 'atLeast'),
+    },
+    {
+      figure: '   Full record check/s/core',
+      value: na(verify?.fullPerSecond ?? null, perSecond),
+      baseline: `SHA-256 (64 B) ${na(sha, perSecond)}`,
+      ratio: fmtRatio(ratio(verify?.fullPerSecond ?? null, sha)),
+      target: `≥ ${fmt(TARGETS.verificationsPerSecond)}/s`,
+      status: status(verify?.fullPerSecond ?? null, TARGETS.verificationsPerSecond, 'atLeast'),
+    },
+  ];
+
+  const cpuList = cpus();
+  const details: string[] = [];
+  if (e2e) {
+    const l = e2e.load;
+    const c = e2e.commits;
+    details.push(
+      `end to end: ${fmt(l.acked)} acknowledged, ${l.failed} failed; acks took ${fmt(e2e.ackSeconds, 2)} s, ` +
+        `then ${e2e.tailSeconds === null ? 'n/a' : fmt(e2e.tailSeconds, 2)} s until all confirmed ` +
+        `(batch age ${settings.batchAgeMs} ms, seal, anchor); total ${e2e.anchoredSeconds === null ? 'n/a' : fmt(e2e.anchoredSeconds, 2)} s`,
+      `ack latency ms: p50 ${fmt(l.latencyMs.p50, 1)}, p90 ${fmt(l.latencyMs.p90, 1)}, p99 ${fmt(l.latencyMs.p99, 1)}, max ${fmt(l.latencyMs.max, 1)}`,
+      c
+        ? `group commit: ${fmt(c.commits)} commits, mean ${fmt(c.meanGroup, 1)} records (max ${c.maxGroup}); ` +
+            `${fmt(c.commitMs / 1000, 2)} s inside commit (${fmt(c.commits > 0 ? c.commitMs / c.commits : 0, 2)} ms each) ` +
+            `= ${fmt((c.commitMs / 1000 / e2e.ackSeconds) * 100)}% of the ack phase`
+        : 'group commit: not measured',
+      `CPU: node event loop ${e2e.nodeAckPhaseEventLoopUtilization === null ? 'n/a' : fmt(e2e.nodeAckPhaseEventLoopUtilization * 100)}% busy while acknowledging, ` +
+        `${fmt(e2e.nodeEventLoopUtilization * 100)}% first request → confirmed; ` +
+        `load worker ${fmt(l.clientEventLoopUtilization * 100)}% busy while sending, ` +
+        `anvil ${e2e.anvilCpuSeconds === null ? 'n/a' : `${fmt(e2e.anvilCpuSeconds, 2)} CPU s`}`,
+    );
+    if (batchGas && batchGas.perBatch.length > 0) {
+      const full = batchGas.perBatch.filter((b) => b.leafCount === 4096);
+      details.push(
+        `gas: ${batchGas.batches} anchor txs, ${fmt(batchGas.totalGas)} gas for ${fmt(batchGas.records)} records; ` +
+          `first batch ${fmt(batchGas.perBatch[0]?.gasUsed ?? 0)} gas` +
+          (full.length > 1
+            ? `, later full batches ${fmt(full[full.length - 1]?.gasUsed ?? 0)} gas (${fmt((full[full.length - 1]?.gasUsed ?? 0) / 4096, 1)}/record)`
+            : ''),
+      );
+    }
+    if (singleGas) {
+      details.push(
+        `single-record baseline: ${singleGas.anchors} txs, first ${fmt(singleGas.firstGas)} gas, then ${fmt(singleGas.steadyGasPerRecord)} gas each`,
+      );
+    }
+  }
+  if (raw && rawBulk) {
+    details.push(
+      `raw SQLite: ${raw.transactions} transactions in ${fmt(raw.seconds, 2)} s ` +
+        `(${fmt((raw.seconds / raw.transactions) * 1000, 2)} ms per commit); 4,096/tx: ${fmt(rawBulk.seconds, 2)} s ` +
+        `(${rawBulk.transactions} commits)`,
+    );
+  }
+  if (verify) {
+    details.push(
+      `verification: tree of ${verify.treeSize} leaves, proof length ${verify.proofLength} ` +
+        `(${verify.proofLength} node hashes per Merkle check: ideal ratio 1/${verify.proofLength}); ` +
+        `records average ${fmt(verify.meanRecordBytes)} B; best of ${verify.slices} × ${fmt(settings.verifyMs / verify.slices)} ms ` +
+        `(medians: Merkle ${fmt(verify.stats.merkle.median)}/s, full ${fmt(verify.stats.full.median)}/s, SHA-256 ${fmt(verify.stats.sha256.median)}/s)`,
+    );
+  }
+
+  console.log('');
+  console.log(
+    `CareLedger bench — ${fmt(records.count)} records of ${settings.minBytes}–${settings.maxBytes} B ` +
+      `(mean ${fmt(meanBytes)} B), ${settings.concurrency} requests in flight; node ${process.version}, ` +
+      `${cpuList.length} × ${cpuList[0]?.model.trim() ?? 'unknown CPU'}; load average at start ${fmt(loadAtStart, 2)}`,
+  );
+  console.log('');
+  console.log(renderTable(rows));
+  console.log('');
+  for (const line of details) console.log(`  ${line}`);
+  if (errors.length > 0) {
+    console.log('');
+    for (const e of errors) console.log(`  PROBLEM: ${e}`);
+  }
+  console.log('');
+
+  const results = {
+    generatedAt: startedAt.toISOString(),
+    environment: {
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      cpus: cpuList.length,
+      cpuModel: cpuList[0]?.model.trim() ?? null,
+      loadAverageAtStart: loadAtStart,
+      loadAverageAtEnd: loadavg()[0] ?? 0,
+    },
+    settings: { ...settings, meanRecordBytes: meanBytes, batchSize: 4096 },
+    targets: TARGETS,
+    endToEnd: e2e && {
+      acked: e2e.load.acked,
+      failed: e2e.load.failed,
+      ackSeconds: e2e.ackSeconds,
+      ackPerSecond: e2e.ackPerSecond,
+      anchoredSeconds: e2e.anchoredSeconds,
+      anchoredPerSecond: e2e.anchoredPerSecond,
+      tailSeconds: e2e.tailSeconds,
+      latencyMs: e2e.load.latencyMs,
+      commits: e2e.commits,
+      nodeEventLoopUtilization: e2e.nodeEventLoopUtilization,
+      nodeAckPhaseEventLoopUtilization: e2e.nodeAckPhaseEventLoopUtilization,
+      clientEventLoopUtilization: e2e.load.clientEventLoopUtilization,
+      anvilCpuSeconds: e2e.anvilCpuSeconds,
+      ratioToRawSqlite: ratio(anchored, rawRate),
+      ackRatioToRawSqlite: ratio(ack, rawRate),
+      status: rows[0]?.status,
+    },
+    rawSqlite: raw && { ...raw, groupSource, oneTransactionPer4096: rawBulk },
+    gas: {
+      batched: batchGas,
+      singleRecord: singleGas,
+      ratioToSingleRecord: ratio(gasPerRecord, singleGas?.gasPerRecord ?? null),
+      status: rows[3]?.status,
+    },
+    verification: verify && {
+      ...verify,
+      merkleRatioToSha256: ratio(verify.merklePerSecond, sha),
+      fullRatioToSha256: ratio(verify.fullPerSecond, sha),
+      merkleStatus: rows[4]?.status,
+      fullStatus: rows[5]?.status,
+    },
+    problems: errors,
+  };
+  const outDir = fileURLToPath(new URL('../.bench/', import.meta.url));
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  log('figures written to .bench/results.json');
+  return errors.length > 0 ? 1 : 0;
+}
+
+const cleanup = new Cleanup();
+const abort = (why: string, code: number) => {
+  if (cleanup.aborted !== null) return; // a second Ctrl-C (or the relayed copy) must not skip the clean-up
+  cleanup.abort(why);
+  console.error(`[bench] ${why}; cleaning up…`);
+  void cleanup.runAll().finally(() => process.exit(code));
+};
+process.on('SIGINT', () => abort('interrupted', 130));
+process.on('SIGTERM', () => abort('terminated', 143));
+setTimeout(() => abort(`still running after ${WATCHDOG_MS / 60_000} minutes`, 1), WATCHDOG_MS).unref();
+
+let exitCode = 1;
+try {
+  exitCode = await main(cleanup);
+} catch (error) {
+  if (cleanup.aborted === null) {
+    console.error(
+      `[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+  }
+} finally {
+  await cleanup.runAll();
+}
+process.exit(exitCode);
