@@ -7,6 +7,7 @@ export default defineConfig({
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     testTimeout: 60_000,
+    reporters: ['default', './test/support/passFailReporter.ts'],
     hookTimeout: 60_000,
   },
 });
