@@ -1,3 +1,4 @@
+export { withTimeout } from '../src/core/withTimeout.js';
 import { performance } from 'node:perf_hooks';
 
 /** Milliseconds since the epoch with sub-millisecond resolution, comparable across worker threads. */
@@ -6,23 +7,6 @@ export function epochMs(): number {
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Rejects with `message` if `promise` has not settled within `ms`. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(message)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}
 
 /** Nearest-rank percentile of an ascending array (0 for an empty one). */
 export function percentile(sorted: Float64Array, p: number): number {

@@ -6,6 +6,7 @@ import { createTestClient, http, parseEther } from 'viem';
 import { AnchoringService } from '../anchoring/anchoringService.js';
 import type { Config } from '../config/config.js';
 import type { Hex } from '../core/hex.js';
+import { withTimeout } from '../core/withTimeout.js';
 import { buildApp } from '../gateway/app.js';
 import type { HealthBody } from '../gateway/schemas.js';
 import { loadOrCreateKeys } from '../keys/loadOrCreateKeys.js';
@@ -257,20 +258,4 @@ async function fundOnAnvil(clients: ChainClients, rpcUrl: string): Promise<void>
   if (balance >= parseEther('1000')) return;
   const test = createTestClient({ mode: 'anvil', chain: clients.chain, transport: http(rpcUrl) });
   await test.setBalance({ address: clients.account.address, value: parseEther('1000000') });
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 }
