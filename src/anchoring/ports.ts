@@ -52,6 +52,8 @@ export interface WriteUnit {
   records: RecordRow[];
   openedBatches: { sequence: number; openedAt: number }[];
   sealedBatches: { sequence: number; root: Uint8Array; leafCount: number; sealedAt: number }[];
+  /** Further writes to run inside the same transaction, after the records (see `RecordWriter.appendMany`). */
+  alsoWrite?: (() => void)[];
 }
 
 /** What the writer needs to resume after a restart. */

@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it, expect } from 'vitest';
-import { UnavailableError } from '../core/errors.js';
+import { ConflictError, UnavailableError } from '../core/errors.js';
 import { toHex } from '../core/hex.js';
 import { sha256 } from '../core/sha256.js';
 import { computeRoot } from '../merkle/tree.js';
 import { openDatabase, type SqliteDatabase } from '../store/sqlite/openDatabase.js';
 import { SqliteAnchorStore } from '../store/sqlite/sqliteAnchorStore.js';
-import { ORG, captureAsyncError } from '../testing/fixtures.js';
+import { ORG, captureAsyncError, memoryStore } from '../testing/fixtures.js';
 import type { WriteUnit } from './ports.js';
 import { recordLeafHash } from './recordLeaf.js';
 import { RecordWriter, type RecordInput, type RecordWriterOptions } from './recordWriter.js';
@@ -424,5 +424,31 @@ describe('RecordWriter: group commit', () => {
     expect(oneReceipt.id).toBe(20_002);
     expect(twoReceipts.map((r) => r.id)).toEqual([20_003, 20_004]);
     expect(count('SELECT COUNT(*) AS n FROM records')).toBe(20_004);
+  });
+});
+
+describe('RecordWriter: work within the commit', () => {
+  it('runs inside the same transaction: what it writes is durable with the records, and its failure rolls them back', async () => {
+    const { db, store } = memoryStore();
+    db.exec('CREATE TABLE side (record_id INTEGER NOT NULL)');
+    const insert = db.prepare('INSERT INTO side (record_id) VALUES (?)');
+    const writer = new RecordWriter(store, { organization: ORG, batchSize: 100, batchAgeMs: 1_000 });
+    const receipts = await writer.appendMany([{ kind: 'k', content: new Uint8Array([1]) }], (placed) => {
+      expect(db.inTransaction).toBe(true);
+      for (const r of placed) insert.run(r.id);
+    });
+    expect(db.prepare('SELECT record_id FROM side').pluck().all()).toEqual([receipts[0]?.id]);
+
+    const failure = new ConflictError('TEST.REFUSED', 'refused inside the commit');
+    await expect(
+      writer.appendMany([{ kind: 'k', content: new Uint8Array([2]) }], (placed) => {
+        for (const r of placed) insert.run(r.id);
+        throw failure;
+      }),
+    ).rejects.toBe(failure);
+    expect(db.prepare('SELECT COUNT(*) FROM side').pluck().get()).toBe(1);
+    expect(db.prepare('SELECT COUNT(*) FROM records').pluck().get()).toBe(1);
+    const next = await writer.append({ kind: 'k', content: new Uint8Array([3]) });
+    expect(next.id).toBe((receipts[0]?.id ?? 0) + 1);
   });
 });

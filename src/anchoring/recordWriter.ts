@@ -1,4 +1,4 @@
-import { UnavailableError } from '../core/errors.js';
+import { CareLedgerError, UnavailableError } from '../core/errors.js';
 import { toHex, type Hex } from '../core/hex.js';
 import { sha256 } from '../core/sha256.js';
 import { computeRoot } from '../merkle/tree.js';
@@ -28,8 +28,15 @@ export interface RecordWriterOptions {
   now?: () => number;
 }
 
+/**
+ * Work a caller runs inside the same SQLite transaction as its records (e.g. the FHIR store writing the version
+ * rows those records anchor), given the receipts. If it throws, nothing of the whole group is written.
+ */
+export type WithinCommit = (receipts: RecordReceipt[]) => void;
+
 interface Pending {
   inputs: RecordInput[];
+  withinCommit: WithinCommit | undefined;
   resolve: (receipts: RecordReceipt[]) => void;
   reject: (error: unknown) => void;
 }
@@ -72,10 +79,13 @@ export class RecordWriter {
     return receipt as RecordReceipt;
   }
 
-  /** Appends records atomically (all or none); resolves once they are durable. */
-  appendMany(inputs: RecordInput[]): Promise<RecordReceipt[]> {
+  /**
+   * Appends records atomically (all or none); resolves once they are durable. `withinCommit` runs inside the
+   * commit's transaction, so what it writes is durable, and rolled back, together with the records.
+   */
+  appendMany(inputs: RecordInput[], withinCommit?: WithinCommit): Promise<RecordReceipt[]> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ inputs, resolve, reject });
+      this.queue.push({ inputs, withinCommit, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -131,7 +141,8 @@ export class RecordWriter {
       openLength: this.open?.leafHashes.length ?? 0,
     };
     const now = this.now();
-    const unit: WriteUnit = { records: [], openedBatches: [], sealedBatches: [] };
+    const alsoWrite: (() => void)[] = [];
+    const unit: WriteUnit = { records: [], openedBatches: [], sealedBatches: [], alsoWrite };
     const receipts: RecordReceipt[][] = [];
     const { batchSize, organization } = this.options;
 
@@ -182,6 +193,8 @@ export class RecordWriter {
           }
         }
         receipts.push(mine);
+        const withinCommit = pending.withinCommit;
+        if (withinCommit) alsoWrite.push(() => withinCommit(mine));
       }
 
       placed = true;
@@ -192,15 +205,17 @@ export class RecordWriter {
       this.lastBatchSequence = saved.lastBatchSequence;
       this.open = saved.open;
       if (saved.open) saved.open.leafHashes.length = saved.openLength;
-      const error = placed
-        ? new UnavailableError(
-            'STORE.WRITE_FAILED',
-            'The record store could not write; nothing was stored. Retry later.',
-            {
-              cause,
-            },
-          )
-        : cause;
+      // A caller's own rule (a CareLedgerError below 500) keeps its meaning; anything else is a storage failure.
+      const error =
+        !placed || (cause instanceof CareLedgerError && cause.status < 500)
+          ? cause
+          : new UnavailableError(
+              'STORE.WRITE_FAILED',
+              'The record store could not write; nothing was stored. Retry later.',
+              {
+                cause,
+              },
+            );
       for (const pending of group) pending.reject(error);
       return;
     }

@@ -171,6 +171,7 @@ export class SqliteAnchorStore implements AnchorStore {
         const result = s.sealBatch.run(buf(batch.root), batch.leafCount, batch.sealedAt, batch.sequence);
         if (result.changes !== 1) throw new Error(`batch ${batch.sequence} is not open and cannot be sealed`);
       }
+      for (const write of unit.alsoWrite ?? []) write();
     });
   }
 
