@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/config.js';
+import { BENCH_TOKEN } from './settings.js';
 import { startNode } from '../src/node/startNode.js';
 import type { Cleanup } from './cleanup.js';
 import { probeCommits, type CommitStats } from './commitProbe.js';
@@ -97,6 +98,7 @@ export async function runEndToEnd(
   const config = loadConfig({
     CARELEDGER_DATA: dataDir,
     CARELEDGER_ORG_NAME: 'CareLedger bench',
+    CARELEDGER_API_TOKEN: BENCH_TOKEN,
     PORT: '0',
     ANVIL_PORT: '0',
     ANCHOR_BATCH_AGE_MS: String(settings.batchAgeMs),
@@ -133,6 +135,7 @@ export async function runEndToEnd(
   const load = await runLoadWorker(
     {
       url: node.url,
+      token: BENCH_TOKEN,
       concurrency: settings.concurrency,
       records,
       confirmTimeoutMs: settings.confirmTimeoutMs,

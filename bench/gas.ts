@@ -1,3 +1,4 @@
+import { BENCH_TOKEN } from './settings.js';
 import { createPublicClient, createTestClient, http, parseEther, type Hex } from 'viem';
 import { generatePrivateKey } from 'viem/accounts';
 import { recordLeafHash } from '../src/anchoring/recordLeaf.js';
@@ -35,7 +36,9 @@ export async function measureBatchGas(
   const client = createPublicClient({ transport: http(rpcUrl) });
   const perBatch: BatchGas['perBatch'] = [];
   for (let sequence = 1; sequence <= lastSequence; sequence++) {
-    const res = await fetch(`${nodeUrl}/batches/${sequence}`);
+    const res = await fetch(`${nodeUrl}/batches/${sequence}`, {
+      headers: { authorization: `Bearer ${BENCH_TOKEN}` },
+    });
     if (!res.ok) throw new Error(`GET /batches/${sequence} answered HTTP ${res.status}`);
     const batch = (await res.json()) as BatchView;
     if (batch.state !== 'confirmed' || !batch.anchor) {

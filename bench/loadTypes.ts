@@ -4,6 +4,8 @@ import type { RecordSet } from './records.js';
 /** What the load worker is asked to do. */
 export interface LoadJob {
   url: string;
+  /** Bearer token for the node's API. */
+  token: string;
   concurrency: number;
   records: RecordSet;
   confirmTimeoutMs: number;

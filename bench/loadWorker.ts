@@ -20,7 +20,8 @@ async function run(job: LoadJob, port: MessagePort): Promise<LoadResult> {
   const pool = new Pool(job.url, { connections: concurrency, pipelining: 1 });
   try {
     const paths = records.kinds.map((kind) => `/records?kind=${encodeURIComponent(kind)}`);
-    const headers = { 'content-type': 'application/octet-stream' };
+    const auth = { authorization: `Bearer ${job.token}` };
+    const headers = { 'content-type': 'application/octet-stream', ...auth };
     const latencies = new Float64Array(n);
     const errors: string[] = [];
     let next = 0;
@@ -72,7 +73,7 @@ async function run(job: LoadJob, port: MessagePort): Promise<LoadResult> {
     const deadline = epochMs() + job.confirmTimeoutMs;
     while (acked > 0 && epochMs() < deadline) {
       healthPolls++;
-      const res = await pool.request({ path: '/health', method: 'GET' });
+      const res = await pool.request({ path: '/health', method: 'GET', headers: auth });
       finalHealth = (await res.body.json()) as HealthBody;
       const a = finalHealth.anchoring;
       if (a.pendingRecords === 0 && a.batches.sealed === 0 && a.batches.submitted === 0) {

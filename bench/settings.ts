@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 /** Bench parameters, each overridable from the environment (e.g. `BENCH_RECORDS=20000 npm run bench`). */
 export interface BenchSettings {
   /** Records sent to the node over HTTP (and inserted again into raw SQLite). */
@@ -41,3 +42,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     verifyMs: int(env, 'BENCH_VERIFY_MS', 2_000, 100, 60_000),
   };
 }
+
+/** The bootstrap API token of the bench's own throwaway node (random per run). */
+export const BENCH_TOKEN = `bench-${randomBytes(24).toString('base64url')}`;

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { CareLedgerError } from '../core/errors.js';
 import { auditCommand } from './audit.js';
 import { startCommand } from './start.js';
+import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './token.js';
 import { verifyCommand } from './verify.js';
 
 const program = new Command()
@@ -39,6 +40,33 @@ program
   .option('--json', 'print the report as JSON')
   .action(async (options: { data?: string; rpc?: string; json?: boolean }) => {
     process.exitCode = await auditCommand(options);
+  });
+
+const token = program.command('token').description('manage bearer tokens for the gateway API');
+token
+  .command('create')
+  .description('create a token and print it (once)')
+  .requiredOption('--name <name>', 'who or what uses it, e.g. dr.jones or lab-import')
+  .requiredOption('--role <role>', 'admin, clinician (read and write) or reader')
+  .option('--expires-days <days>', 'expire after this many days')
+  .option('--data <dir>', 'the node’s data folder (default CARELEDGER_DATA or ./data)')
+  .action((options: { name: string; role: string; expiresDays?: string; data?: string }) => {
+    process.exitCode = tokenCreateCommand(options);
+  });
+token
+  .command('list')
+  .description('list tokens (names, roles, states; never the tokens)')
+  .option('--data <dir>', 'the node’s data folder')
+  .action((options: { data?: string }) => {
+    process.exitCode = tokenListCommand(options);
+  });
+token
+  .command('revoke')
+  .description('revoke every active token with this name')
+  .requiredOption('--name <name>', 'the token name')
+  .option('--data <dir>', 'the node’s data folder')
+  .action((options: { name: string; data?: string }) => {
+    process.exitCode = tokenRevokeCommand(options);
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -40,6 +40,7 @@ describe('loadConfig: defaults', () => {
         chainCheckIntervalMs: 2_000,
       },
       records: { maxBytes: 1_048_576, maxBatchRecords: 1_000 },
+      auth: { bootstrapToken: undefined },
       database: { synchronous: 'FULL' },
       logLevel: 'info',
     };
@@ -283,4 +284,19 @@ describe('loadConfig: numbers are plain decimal', () => {
       expect(() => loadConfig({ PORT: raw })).toThrow(/PORT must be a whole number/);
     });
   }
+});
+
+describe('loadConfig: bootstrap API token', () => {
+  it('takes a long printable token and refuses a short one without echoing it', () => {
+    const token = 'k'.repeat(40);
+    expect(loadConfig({ CARELEDGER_API_TOKEN: token }).auth.bootstrapToken).toBe(token);
+    let message = '';
+    try {
+      loadConfig({ CARELEDGER_API_TOKEN: 'short secret' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('CARELEDGER_API_TOKEN must be 32 to 256 printable characters');
+    expect(message).not.toContain('short secret');
+  });
 });

@@ -35,6 +35,8 @@ export interface Config {
     chainCheckIntervalMs: number;
   };
   records: { maxBytes: number; maxBatchRecords: number };
+  /** A bearer token accepted as admin (for automation and first set-up); tokens are otherwise created by the CLI. */
+  auth: { bootstrapToken: string | undefined };
   database: { synchronous: 'FULL' | 'NORMAL' };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -140,12 +142,17 @@ export function loadConfig(env: Env = process.env): Config {
       maxBytes: int('RECORD_MAX_BYTES', 1_048_576, 1, 64 * 1_048_576),
       maxBatchRecords: int('RECORD_BATCH_MAX', 1_000, 1, 100_000),
     },
+    auth: { bootstrapToken: env.CARELEDGER_API_TOKEN || undefined },
     database: { synchronous: synchronous === 'NORMAL' ? 'NORMAL' : 'FULL' },
     logLevel,
   };
   // Compare what was set, not what parsed: an invalid address is already reported above.
   if (!env.CARELEDGER_ORG_REGISTRY !== !env.CARELEDGER_ANCHOR_REGISTRY) {
     problems.push('CARELEDGER_ORG_REGISTRY and CARELEDGER_ANCHOR_REGISTRY go together: set both or neither');
+  }
+  const bootstrap = env.CARELEDGER_API_TOKEN;
+  if (bootstrap && !/^[\x21-\x7e]{32,256}$/.test(bootstrap)) {
+    problems.push('CARELEDGER_API_TOKEN must be 32 to 256 printable characters without spaces'); // never echo it
   }
   if (problems.length > 0) {
     throw new ConfigurationError('CONFIG.INVALID', `Invalid configuration:\n- ${problems.join('\n- ')}`, {

@@ -3,6 +3,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AnchoringService } from '../anchoring/anchoringService.js';
 import { RecordProofSchema } from '../anchoring/recordProof.js';
+import { authenticate, authorize, type Principal } from '../auth/apiTokens.js';
+import type { TokenStore } from '../auth/ports.js';
+import type { Access } from '../auth/roles.js';
 import { handleError, problem } from './problem.js';
 import { batchRoutes } from './routes/batches.js';
 import { healthRoutes } from './routes/health.js';
@@ -18,8 +21,19 @@ import {
 
 export interface GatewayDependencies {
   anchoring: AnchoringService;
+  auth: { tokens: TokenStore; bootstrapToken?: string | undefined };
   health: () => Promise<HealthBody>;
   limits: { maxRecordBytes: number; maxBatchRecords: number };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller, on routes that declare `config.access`. */
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    access?: Access;
+  }
 }
 
 export type Gateway = FastifyInstance<
@@ -47,6 +61,15 @@ export async function buildApp(
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setErrorHandler(handleError);
+  // Routes say what they need in `config.access`; routes without it (health, OpenAPI) are public.
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request) => {
+    const access = (request.routeOptions.config as { access?: Access } | undefined)?.access;
+    if (!access) return;
+    const principal = authenticate(deps.auth.tokens, request.headers.authorization, deps.auth.bootstrapToken);
+    authorize(principal, access);
+    request.principal = principal;
+  });
   app.setNotFoundHandler((request, reply) => {
     const body = problem(
       404,
@@ -68,6 +91,8 @@ export async function buildApp(
   }
   await app.register(swagger, {
     openapi: {
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
       info: {
         title: 'CareLedger gateway',
         version: '0.1.0',

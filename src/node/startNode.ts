@@ -4,6 +4,7 @@ import { LogController, type FastifyInstance } from 'fastify';
 import { pino, type Logger as PinoLogger } from 'pino';
 import { createTestClient, http, parseEther } from 'viem';
 import { AnchoringService } from '../anchoring/anchoringService.js';
+import type { TokenStore } from '../auth/ports.js';
 import type { Config } from '../config/config.js';
 import type { Hex } from '../core/hex.js';
 import { withTimeout } from '../core/withTimeout.js';
@@ -18,6 +19,7 @@ import { rolesToMask } from '../ledger/organizationRoles.js';
 import { ViemAnchorChain } from '../ledger/viemAnchorChain.js';
 import { openDatabase } from '../store/sqlite/openDatabase.js';
 import { SqliteAnchorStore } from '../store/sqlite/sqliteAnchorStore.js';
+import { SqliteTokenStore } from '../store/sqlite/sqliteTokenStore.js';
 import { acquireNodeLock } from './nodeLock.js';
 
 export interface RunningNode {
@@ -29,6 +31,7 @@ export interface RunningNode {
   deployment: () => Deployment;
   anchoring: AnchoringService;
   anvil: EmbeddedAnvil | null;
+  tokens: TokenStore;
   logger: PinoLogger;
   stop(): Promise<void>;
 }
@@ -100,6 +103,7 @@ export async function startNode(
       db.close();
     });
     const store = new SqliteAnchorStore(db);
+    const tokens = new SqliteTokenStore(db);
     store.setMeta('organization', organization);
 
     const profile: OrganizationProfile = {
@@ -204,6 +208,7 @@ export async function startNode(
       {
         anchoring,
         health,
+        auth: { tokens, bootstrapToken: config.auth.bootstrapToken },
         limits: { maxRecordBytes: config.records.maxBytes, maxBatchRecords: config.records.maxBatchRecords },
       },
       {
@@ -239,6 +244,7 @@ export async function startNode(
       deployment: () => deployment,
       anchoring,
       anvil,
+      tokens,
       logger,
       async stop() {
         if (stopped) return;

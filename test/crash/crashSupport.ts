@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Static } from '@sinclair/typebox';
 import { Pool } from 'undici';
+import { TEST_AUTH } from '../helpers/testToken.js';
 import {
   checkProofOnChain,
   checkRecordAgainstProof,
@@ -89,7 +90,7 @@ export async function writeRecords(options: WriteOptions): Promise<WriteResult> 
         const res = await pool.request({
           method: 'POST',
           path: `/records?kind=${RECORD_KIND}`,
-          headers: { 'content-type': 'application/octet-stream' },
+          headers: { 'content-type': 'application/octet-stream', ...TEST_AUTH },
           body: bytes,
         });
         const text = await res.body.text();
@@ -160,7 +161,10 @@ export async function getHealth(url: string): Promise<HealthBody> {
 }
 
 export async function getBatch(url: string, sequence: number): Promise<BatchView> {
-  const res = await fetch(`${url}/batches/${sequence}`, { signal: AbortSignal.timeout(5_000) });
+  const res = await fetch(`${url}/batches/${sequence}`, {
+    headers: TEST_AUTH,
+    signal: AbortSignal.timeout(5_000),
+  });
   if (res.status !== 200) throw new Error(`GET /batches/${sequence} answered ${res.status}`);
   return (await res.json()) as BatchView;
 }
@@ -234,7 +238,7 @@ export async function verifyAcknowledged(
   const proofs = new Map<number, RecordProof>();
   const pool = new Pool(options.url, { connections: options.concurrency ?? 16, pipelining: 1 });
   const get = async (path: string): Promise<{ status: number; body: Buffer }> => {
-    const res = await pool.request({ method: 'GET', path });
+    const res = await pool.request({ method: 'GET', path, headers: TEST_AUTH });
     return { status: res.statusCode, body: Buffer.from(await res.body.arrayBuffer()) };
   };
 

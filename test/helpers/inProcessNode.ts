@@ -5,11 +5,30 @@ import { pino } from 'pino';
 import { loadConfig } from '../../src/config/config.js';
 import { startNode, type RunningNode } from '../../src/node/startNode.js';
 import { freePort } from './testAnvil.js';
+import { TEST_TOKEN } from './testToken.js';
 
 export interface TestNode extends RunningNode {
   dataDir: string;
+  /** The admin bearer token the node was started with. */
+  token: string;
+  /** `fetch` on the node's base URL with the admin token. */
+  api(path: string, init?: RequestInit): Promise<Response>;
   /** Stops the node and deletes its data folder. */
   destroy(): Promise<void>;
+}
+
+export { TEST_TOKEN } from './testToken.js';
+
+/** `fetch(baseUrl + path)` with a bearer token. */
+export function authorizedFetch(
+  baseUrl: string,
+  token: string,
+  path: string,
+  init: RequestInit = {},
+): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (!headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
+  return fetch(`${baseUrl}${path}`, { ...init, headers });
 }
 
 /** Starts a real node in this process (embedded anvil, SQLite, HTTP on a free loopback port). */
@@ -22,12 +41,16 @@ export async function startTestNode(env: Record<string, string> = {}, dataDir?: 
     ANCHOR_BATCH_AGE_MS: '150',
     CHAIN_CHECK_INTERVAL_MS: '300',
     LOG_LEVEL: 'silent',
+    CARELEDGER_API_TOKEN: TEST_TOKEN,
     ...env,
   });
   const node = await startNode(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+  const token = config.auth.bootstrapToken ?? TEST_TOKEN;
   return {
     ...node,
     dataDir: dir,
+    token,
+    api: (path, init = {}) => authorizedFetch(node.url, token, path, init),
     async destroy() {
       await node.stop();
       rmSync(dir, { recursive: true, force: true });
@@ -72,11 +95,11 @@ export async function rpc(url: string, method: string, params: unknown[] = []): 
 
 /** Appends one record over HTTP and returns its receipt; fails the test unless the node answers 201. */
 export async function appendRecord(
-  baseUrl: string,
+  node: { url: string; token?: string },
   text: string,
   kind = 'test.record',
 ): Promise<Record<string, any>> {
-  const res = await fetch(`${baseUrl}/records?kind=${kind}`, {
+  const res = await authorizedFetch(node.url, node.token ?? TEST_TOKEN, `/records?kind=${kind}`, {
     method: 'POST',
     headers: { 'content-type': 'application/octet-stream' },
     body: text,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './testAnvil.js';
+import { TEST_TOKEN } from './testToken.js';
 
 /** The repository root: the CLI runs from its TypeScript sources there (through tsx), so no build is needed. */
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -80,6 +81,7 @@ export async function startNodeProcess(options: NodeProcessOptions): Promise<Nod
     PORT: String(port),
     ANVIL_PORT: String(anvilPort),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
+    CARELEDGER_API_TOKEN: TEST_TOKEN,
     ...options.env,
   });
 

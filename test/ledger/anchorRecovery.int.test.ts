@@ -10,11 +10,11 @@ import { appendRecord, eventually, rpc, startTestNode, type TestNode } from '../
 type Json = Record<string, any>;
 
 const getBatch = async (node: TestNode, sequence: number): Promise<Json> =>
-  (await (await fetch(`${node.url}/batches/${sequence}`)).json()) as Json;
+  (await (await node.api(`/batches/${sequence}`)).json()) as Json;
 
 async function proofOf(node: TestNode, id: number): Promise<Json> {
   return eventually(async () => {
-    const r = await fetch(`${node.url}/records/${id}/proof`);
+    const r = await node.api(`/records/${id}/proof`);
     return r.status === 200 ? ((await r.json()) as Json) : undefined;
   }, `proof of record ${id}`);
 }
@@ -48,14 +48,14 @@ describe('anchoring recovers from chain trouble (real anvil)', () => {
     let receiptId = 0;
     let firstHash = '';
     try {
-      const receipt = await appendRecord(node.url, 'dropped-tx record');
+      const receipt = await appendRecord(node, 'dropped-tx record');
       receiptId = receipt.id;
       const first = await eventually(async () => {
         const b = await getBatch(node, receipt.batch.sequence);
         return b.state === 'submitted' ? b : undefined;
       }, 'the batch to be submitted');
 
-      const early = await fetch(`${node.url}/records/${receipt.id}/proof`);
+      const early = await node.api(`/records/${receipt.id}/proof`);
       expect(early.status).toBe(409);
       expect(early.headers.get('retry-after')).toBe('2');
       expect(((await early.json()) as Json).code).toBe('PROOF.NOT_ANCHORED_YET');
@@ -82,7 +82,7 @@ describe('anchoring recovers from chain trouble (real anvil)', () => {
     await rpc(node.rpcUrl, 'evm_setAutomine', [false]);
     let firstHash: Hex;
     try {
-      const receipt = await appendRecord(node.url, 'nonce-clash record');
+      const receipt = await appendRecord(node, 'nonce-clash record');
       const submitted = await eventually(async () => {
         const b = await getBatch(node, receipt.batch.sequence);
         return b.state === 'submitted' ? b : undefined;
@@ -106,10 +106,10 @@ describe('anchoring recovers from chain trouble (real anvil)', () => {
       await rpc(node.rpcUrl, 'evm_setAutomine', [true]);
       await rpc(node.rpcUrl, 'evm_mine');
     }
-    const receipt = await appendRecord(node.url, 'after the clash');
+    const receipt = await appendRecord(node, 'after the clash');
     const proof = await proofOf(node, receipt.id);
     expect(proof.anchor.transactionHash).not.toBe(firstHash);
-    const health = (await (await fetch(`${node.url}/health`)).json()) as Json;
+    const health = (await (await node.api(`/health`)).json()) as Json;
     expect(health.anchoring.batches.sealed + health.anchoring.batches.submitted).toBe(0);
   });
 
@@ -125,15 +125,15 @@ describe('anchoring recovers from chain trouble (real anvil)', () => {
     });
     await publicClient.waitForTransactionReceipt({ hash: suspend });
 
-    const receipt = await appendRecord(node.url, 'written while suspended');
+    const receipt = await appendRecord(node, 'written while suspended');
     const health = await eventually(async () => {
-      const h = (await (await fetch(`${node.url}/health`)).json()) as Json;
+      const h = (await (await node.api(`/health`)).json()) as Json;
       return h.anchoring.submitter.lastError ? h : undefined;
     }, 'the submitter to report the refusal');
     expect(health.anchoring.submitter.lastError).toMatch(/not an active member/);
     expect((await getBatch(node, receipt.batch.sequence)).state).not.toBe('confirmed');
     // The record itself is stored and readable all along.
-    expect((await fetch(`${node.url}/records/${receipt.id}/content`)).status).toBe(200);
+    expect((await node.api(`/records/${receipt.id}/content`)).status).toBe(200);
 
     const reinstate = await walletClient.writeContract({
       address: registry,
@@ -148,15 +148,15 @@ describe('anchoring recovers from chain trouble (real anvil)', () => {
 
   it('reuses its contracts and continues ids after a clean restart', async () => {
     const before = node.deployment();
-    const last = await appendRecord(node.url, 'before restart');
+    const last = await appendRecord(node, 'before restart');
     await proofOf(node, last.id);
     await node.stop();
     node = await startTestNode({ ANCHOR_RECEIPT_TIMEOUT_MS: '400' }, node.dataDir);
     expect(node.deployment().anchorRegistry).toBe(before.anchorRegistry);
     expect(node.deployment().organizationRegistry).toBe(before.organizationRegistry);
-    const old = await fetch(`${node.url}/records/${last.id}/proof`);
+    const old = await node.api(`/records/${last.id}/proof`);
     expect(old.status).toBe(200);
-    const next = await appendRecord(node.url, 'after restart');
+    const next = await appendRecord(node, 'after restart');
     expect(next.id).toBe(last.id + 1);
     await proofOf(node, next.id);
   });

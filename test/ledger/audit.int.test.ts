@@ -27,7 +27,7 @@ describe('careledger audit against a running node', () => {
   beforeAll(async () => {
     node = await startTestNode({ ANCHOR_BATCH_SIZE: '4' });
     for (let i = 0; i < 10; i++) {
-      const res = await fetch(`${node.url}/records?kind=test.audit`, {
+      const res = await node.api(`/records?kind=test.audit`, {
         method: 'POST',
         headers: { 'content-type': 'application/octet-stream' },
         body: `audited record ${i}`,
@@ -35,7 +35,7 @@ describe('careledger audit against a running node', () => {
       ids.push(((await res.json()) as Json).id as number);
     }
     await eventually(async () => {
-      const h = (await (await fetch(`${node.url}/health`)).json()) as Json;
+      const h = (await (await node.api(`/health`)).json()) as Json;
       return h.anchoring.pendingRecords === 0 ? h : undefined;
     }, 'every batch to be anchored');
   });

@@ -11,7 +11,7 @@ import { describeChain } from '../../src/ledger/chainClients.js';
 import { organizationRegistryAbi } from '../../src/ledger/generated/contracts.js';
 import { ORGANIZATION_ROLES } from '../../src/ledger/organizationRoles.js';
 import { startNode, type RunningNode } from '../../src/node/startNode.js';
-import { appendRecord, eventually } from '../helpers/inProcessNode.js';
+import { appendRecord, authorizedFetch, eventually, TEST_TOKEN } from '../helpers/inProcessNode.js';
 import { freePort, fundedTestKey, startTestAnvil, type TestAnvil } from '../helpers/testAnvil.js';
 
 type Json = Record<string, any>;
@@ -30,7 +30,7 @@ function capturingLogger() {
 
 const proofOf = (node: RunningNode, id: number) =>
   eventually(async () => {
-    const r = await fetch(`${node.url}/records/${id}/proof`);
+    const r = await authorizedFetch(node.url, TEST_TOKEN, `/records/${id}/proof`);
     return r.status === 200 ? ((await r.json()) as Json) : undefined;
   }, `proof of record ${id}`);
 
@@ -53,6 +53,7 @@ describe('nodes on an external chain (a consortium of two)', () => {
         CARELEDGER_DATA: dir,
         PORT: String(await freePort()),
         CHAIN_RPC_URL: chain.rpcUrl,
+        CARELEDGER_API_TOKEN: TEST_TOKEN,
         ANCHOR_BATCH_AGE_MS: '100',
         CHAIN_CHECK_INTERVAL_MS: '300',
         ...env,
@@ -85,9 +86,9 @@ describe('nodes on an external chain (a consortium of two)', () => {
       founderLog.logger,
     );
     expect(founder.anvil).toBeNull();
-    const health = (await (await fetch(`${founder.url}/health`)).json()) as Json;
+    const health = (await (await authorizedFetch(founder.url, TEST_TOKEN, `/health`)).json()) as Json;
     expect(health.chain).toMatchObject({ mode: 'external', chainId: 1337, reachable: true, rpcUrl: null });
-    const receipt = await appendRecord(founder.url, 'founder record');
+    const receipt = await appendRecord(founder, 'founder record');
     const proof = await proofOf(founder, receipt.id);
     expect(proof.anchor.chainId).toBe(1337);
     expect(proof.anchor.organization).toBe(privateKeyToAccount(founderKey).address);
@@ -108,9 +109,9 @@ describe('nodes on an external chain (a consortium of two)', () => {
       CARELEDGER_ORG_NAME: 'Community Clinic',
     });
     expect(member.deployment().anchorRegistry).toBe(anchorRegistry);
-    const receipt = await appendRecord(member.url, 'clinic record written before admission');
+    const receipt = await appendRecord(member, 'clinic record written before admission');
     await eventually(async () => {
-      const h = (await (await fetch(`${member.url}/health`)).json()) as Json;
+      const h = (await (await authorizedFetch(member.url, TEST_TOKEN, `/health`)).json()) as Json;
       return /not an active member/.test(h.anchoring.submitter.lastError ?? '') ? h : undefined;
     }, 'the member to report it is not admitted');
 
@@ -136,13 +137,15 @@ describe('nodes on an external chain (a consortium of two)', () => {
   it('reports 503 on /health while the chain is unreachable and keeps accepting records', async () => {
     const founder = nodes[0] as RunningNode;
     await chain.stop();
-    const res = await fetch(`${founder.url}/health`);
+    const res = await authorizedFetch(founder.url, TEST_TOKEN, `/health`);
     expect(res.status).toBe(503);
     const health = (await res.json()) as Json;
     expect(health.status).toBe('degraded');
     expect(health.chain.reachable).toBe(false);
-    const receipt = await appendRecord(founder.url, 'written while the chain is down');
-    const view = (await (await fetch(`${founder.url}/records/${receipt.id}`)).json()) as Json;
+    const receipt = await appendRecord(founder, 'written while the chain is down');
+    const view = (await (
+      await authorizedFetch(founder.url, TEST_TOKEN, `/records/${receipt.id}`)
+    ).json()) as Json;
     expect(['open', 'sealed']).toContain(view.batch.state);
   });
 });

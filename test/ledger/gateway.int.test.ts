@@ -6,7 +6,7 @@ import { verifyCommand } from '../../src/cli/verify.js';
 import { eventually, startTestNode, type TestNode } from '../helpers/inProcessNode.js';
 
 const post = (node: TestNode, path: string, body: string | Buffer, type = 'application/octet-stream') =>
-  fetch(`${node.url}${path}`, { method: 'POST', headers: { 'content-type': type }, body });
+  node.api(`${path}`, { method: 'POST', headers: { 'content-type': type }, body });
 
 async function json(res: Response): Promise<Record<string, any>> {
   return (await res.json()) as Record<string, any>;
@@ -26,7 +26,7 @@ describe('gateway on a real node (embedded anvil, SQLite, HTTP)', () => {
   });
 
   it('reports chain id, latest block, contracts and the anchoring queue on /health', async () => {
-    const res = await fetch(`${node.url}/health`);
+    const res = await node.api(`/health`);
     expect(res.status).toBe(200);
     const health = await json(res);
     expect(health.status).toBe('ok');
@@ -46,20 +46,20 @@ describe('gateway on a real node (embedded anvil, SQLite, HTTP)', () => {
     expect(receipt.kind).toBe('fhir.Observation');
     expect(receipt.contentHash).toMatch(/^0x[0-9a-f]{64}$/);
 
-    const content = await fetch(`${node.url}/records/${receipt.id}/content`);
+    const content = await node.api(`/records/${receipt.id}/content`);
     expect(Buffer.from(await content.arrayBuffer())).toEqual(bytes);
 
     const proof = await eventually(async () => {
-      const r = await fetch(`${node.url}/records/${receipt.id}/proof`);
+      const r = await node.api(`/records/${receipt.id}/proof`);
       return r.status === 200 ? json(r) : undefined;
     }, 'the proof');
     expect(proof.record).toMatchObject({ id: receipt.id, contentHash: receipt.contentHash });
     expect(proof.anchor.contract).toBe(node.deployment().anchorRegistry);
     expect(proof.anchor.organization).toBe(node.organization);
 
-    const view = await json(await fetch(`${node.url}/records/${receipt.id}`));
+    const view = await json(await node.api(`/records/${receipt.id}`));
     expect(view.batch.state).toBe('confirmed');
-    const batch = await json(await fetch(`${node.url}/batches/${view.batch.sequence}`));
+    const batch = await json(await node.api(`/batches/${view.batch.sequence}`));
     expect(batch.anchor.transactionHash).toBe(proof.anchor.transactionHash);
 
     const recordFile = join(scratch, 'record.bin');
@@ -223,10 +223,10 @@ describe('gateway on a real node (embedded anvil, SQLite, HTTP)', () => {
         400,
         'RECORD.BATCH_TOO_LARGE',
       ],
-      ['a non-numeric record id', () => fetch(`${node.url}/records/abc`), 400, 'REQUEST.INVALID'],
-      ['an unknown record', () => fetch(`${node.url}/records/999999/proof`), 404, 'RECORD.NOT_FOUND'],
-      ['an unknown batch', () => fetch(`${node.url}/batches/999999`), 404, 'BATCH.NOT_FOUND'],
-      ['an unknown route', () => fetch(`${node.url}/nothing-here`), 404, 'ROUTE.NOT_FOUND'],
+      ['a non-numeric record id', () => node.api(`/records/abc`), 400, 'REQUEST.INVALID'],
+      ['an unknown record', () => node.api(`/records/999999/proof`), 404, 'RECORD.NOT_FOUND'],
+      ['an unknown batch', () => node.api(`/batches/999999`), 404, 'BATCH.NOT_FOUND'],
+      ['an unknown route', () => node.api(`/nothing-here`), 404, 'ROUTE.NOT_FOUND'],
     ];
 
     it.each(cases)('%s', async (_name, send, status, code) => {
@@ -258,7 +258,7 @@ describe('gateway on a real node (embedded anvil, SQLite, HTTP)', () => {
   });
 
   it('publishes an OpenAPI document covering every route', async () => {
-    const doc = await json(await fetch(`${node.url}/openapi.json`));
+    const doc = await json(await node.api(`/openapi.json`));
     expect(doc.openapi).toMatch(/^3\./);
     for (const path of [
       '/health',

@@ -15,6 +15,7 @@ export const batchRoutes: FastifyPluginAsync<{ anchoring: AnchoringService }> = 
   app.get(
     '/batches/:sequence',
     {
+      config: { access: 'read' },
       schema: {
         summary: 'One batch: state, root, leaf count and anchoring details',
         params: SequenceParamsSchema,

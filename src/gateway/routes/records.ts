@@ -52,6 +52,7 @@ export const recordRoutes: FastifyPluginAsync<{
     '/records',
     {
       bodyLimit: limits.maxRecordBytes,
+      config: { access: 'write' },
       schema: {
         summary: 'Append one record (the raw bytes as application/octet-stream); acknowledged once durable',
         querystring: KindQuerySchema,
@@ -75,6 +76,7 @@ export const recordRoutes: FastifyPluginAsync<{
     '/records/batch',
     {
       bodyLimit: batchBodyLimit,
+      config: { access: 'write' },
       schema: {
         summary: `Append up to ${limits.maxBatchRecords} records atomically (all or none), as JSON with base64 content`,
         body: BatchBodySchema,
@@ -112,6 +114,7 @@ export const recordRoutes: FastifyPluginAsync<{
   app.get(
     '/records/:id',
     {
+      config: { access: 'read' },
       schema: {
         summary: "A record's metadata and anchoring state",
         params: IdParamsSchema,
@@ -124,6 +127,7 @@ export const recordRoutes: FastifyPluginAsync<{
   app.get(
     '/records/:id/content',
     {
+      config: { access: 'read' },
       schema: {
         summary: "A record's bytes",
         params: IdParamsSchema,
@@ -149,6 +153,7 @@ export const recordRoutes: FastifyPluginAsync<{
   app.get(
     '/records/:id/proof',
     {
+      config: { access: 'read' },
       schema: {
         summary: "The record's self-contained inclusion proof (409 until its batch is confirmed on chain)",
         params: IdParamsSchema,

@@ -53,6 +53,76 @@ const MIGRATIONS: string[] = [
     value  TEXT NOT NULL
   );
   `,
+  // 2: the encrypted FHIR store and API tokens.
+  `
+  -- Data keys: one per patient ('patient:<id>') and one for non-patient resources ('organization'), each
+  -- AES-GCM-wrapped by a key derived from the master key. Erasing a patient sets wrapped_key to NULL.
+  CREATE TABLE fhir_keys (
+    key_id       TEXT PRIMARY KEY,
+    wrapped_key  BLOB,
+    created_at   INTEGER NOT NULL,
+    erased_at    INTEGER
+  );
+
+  CREATE TABLE fhir_resources (
+    resource_type  TEXT    NOT NULL,
+    id             TEXT    NOT NULL,
+    version        INTEGER NOT NULL,
+    last_updated   INTEGER NOT NULL,
+    deleted        INTEGER NOT NULL DEFAULT 0,
+    patient_id     TEXT,
+    key_id         TEXT    NOT NULL,
+    PRIMARY KEY (resource_type, id)
+  ) WITHOUT ROWID;
+  CREATE INDEX fhir_resources_by_updated ON fhir_resources (resource_type, last_updated);
+  CREATE INDEX fhir_resources_by_patient ON fhir_resources (patient_id);
+
+  -- Every version: its canonical JSON sealed with AES-256-GCM (NULL for a delete tombstone), the SHA-256 that was
+  -- anchored, and the anchoring record.
+  CREATE TABLE fhir_versions (
+    resource_type  TEXT    NOT NULL,
+    id             TEXT    NOT NULL,
+    version        INTEGER NOT NULL,
+    last_updated   INTEGER NOT NULL,
+    deleted        INTEGER NOT NULL DEFAULT 0,
+    key_id         TEXT    NOT NULL,
+    payload        BLOB,
+    content_hash   BLOB    NOT NULL,
+    record_id      INTEGER NOT NULL REFERENCES records (id),
+    PRIMARY KEY (resource_type, id, version)
+  ) WITHOUT ROWID;
+  CREATE INDEX fhir_versions_by_updated ON fhir_versions (resource_type, last_updated);
+  CREATE UNIQUE INDEX fhir_versions_by_record ON fhir_versions (record_id);
+
+  -- The search index of current versions: only what search needs (see ARCHITECTURE.md).
+  CREATE TABLE fhir_search_tokens (
+    resource_type  TEXT NOT NULL,
+    id             TEXT NOT NULL,
+    param          TEXT NOT NULL,
+    token          BLOB NOT NULL
+  );
+  CREATE INDEX fhir_search_tokens_lookup ON fhir_search_tokens (resource_type, param, token);
+  CREATE INDEX fhir_search_tokens_owner ON fhir_search_tokens (resource_type, id);
+  CREATE TABLE fhir_search_dates (
+    resource_type  TEXT    NOT NULL,
+    id             TEXT    NOT NULL,
+    param          TEXT    NOT NULL,
+    low            INTEGER NOT NULL,
+    high           INTEGER NOT NULL
+  );
+  CREATE INDEX fhir_search_dates_lookup ON fhir_search_dates (resource_type, param, low, high);
+  CREATE INDEX fhir_search_dates_owner ON fhir_search_dates (resource_type, id);
+
+  -- Bearer tokens: only their SHA-256 is stored.
+  CREATE TABLE api_tokens (
+    token_hash  BLOB PRIMARY KEY,
+    name        TEXT    NOT NULL,
+    role        TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER,
+    revoked_at  INTEGER
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** Applies every migration the database has not seen yet. */

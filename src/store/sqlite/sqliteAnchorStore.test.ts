@@ -68,26 +68,37 @@ function writeBatches(sizes: number[], openLast: boolean): RecordRow[][] {
 const count = (sql: string): number => (db.prepare(sql).get() as { n: number }).n;
 
 describe('migrations', () => {
-  it('creates the schema and sets user_version to 1', () => {
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+  it('creates the schema and sets user_version to the latest migration', () => {
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
     const tables = db
       .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
       .pluck()
       .all();
-    expect(tables).toEqual(['batch_events', 'batches', 'meta', 'records']);
+    expect(tables).toEqual([
+      'api_tokens',
+      'batch_events',
+      'batches',
+      'fhir_keys',
+      'fhir_resources',
+      'fhir_search_dates',
+      'fhir_search_tokens',
+      'fhir_versions',
+      'meta',
+      'records',
+    ]);
   });
 
   it('is idempotent: migrating an up-to-date database changes nothing', () => {
     writeBatches([2], true);
     migrate(db);
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
     expect(count('SELECT COUNT(*) AS n FROM records')).toBe(2);
   });
 
   it('refuses a schema newer than this code', () => {
-    db.pragma('user_version = 2');
+    db.pragma('user_version = 3');
     expect(() => migrate(db)).toThrow(
-      'The database schema (version 2) is newer than this CareLedger (version 1); upgrade CareLedger.',
+      'The database schema (version 3) is newer than this CareLedger (version 2); upgrade CareLedger.',
     );
   });
 
