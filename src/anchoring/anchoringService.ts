@@ -13,7 +13,7 @@ import {
 import type { AnchorChain, AnchorStore, Batch, BatchCounts, StoredRecord } from './ports.js';
 import { buildRecordProof, type RecordProof } from './recordProof.js';
 import { assertValidKind } from './recordLeaf.js';
-import { RecordWriter, type RecordInput, type RecordReceipt } from './recordWriter.js';
+import { RecordWriter, type RecordInput, type RecordReceipt, type WithinCommit } from './recordWriter.js';
 
 export interface AnchoringServiceOptions {
   batchSize: number;
@@ -116,6 +116,18 @@ export class AnchoringService {
       }
     });
     return this.writer.appendMany(inputs);
+  }
+
+  /**
+   * Appends hashes of content kept elsewhere (the encrypted FHIR store), atomically; `withinCommit` writes the
+   * caller's own rows in the same transaction (see `RecordWriter.appendMany`).
+   */
+  appendHashes(items: { kind: string; contentHash: Uint8Array }[], withinCommit?: WithinCommit): Promise<RecordReceipt[]> {
+    for (const item of items) {
+      assertValidKind(item.kind);
+      if (item.contentHash.length !== 32) throw new TypeError('contentHash must be 32 bytes');
+    }
+    return this.writer.appendMany(items, withinCommit);
   }
 
   /** Appends the hash of content kept elsewhere (e.g. encrypted by the FHIR store). */

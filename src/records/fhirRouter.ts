@@ -1,0 +1,284 @@
+import { CareLedgerError } from '../core/errors.js';
+import { capabilityStatement } from './capabilityStatement.js';
+import { fhirErrors, operationOutcomeOf } from './fhirErrors.js';
+import type { FhirRepository, WriteResult } from './fhirRepository.js';
+import { processBundle } from './processBundle.js';
+import type { StoredVersion } from './ports.js';
+
+/** A FHIR REST request, independent of the web framework. `path` is relative to the FHIR base. */
+export interface FhirRequest {
+  method: string;
+  path: string;
+  query: Record<string, string | string[] | undefined>;
+  headers: { ifMatch?: string | undefined; prefer?: string | undefined };
+  body: unknown;
+  /** Absolute FHIR base URL, for Location headers, fullUrls and paging links. */
+  baseUrl: string;
+}
+
+export interface FhirResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** A JSON string (stored resources are served as stored), an object to serialise, or nothing. */
+  body?: string | object;
+}
+
+const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+
+/** Response headers of one version: ETag, Last-Modified and, for creates, Location. */
+function versionHeaders(
+  baseUrl: string,
+  r: { resourceType: string; id: string; version: number; lastUpdated: number },
+  location: boolean,
+) {
+  return {
+    etag: `W/"${r.version}"`,
+    'last-modified': new Date(r.lastUpdated).toUTCString(),
+    ...(location ? { location: `${baseUrl}/${r.resourceType}/${r.id}/_history/${r.version}` } : {}),
+  };
+}
+
+/**
+ * The FHIR REST API over a `FhirRepository` (https://hl7.org/fhir/R4/http.html): capabilities, create, read,
+ * vread, update, delete, history, search, transaction/batch and `$proof`. Errors become OperationOutcomes with
+ * the status each error carries.
+ */
+export class FhirRouter {
+  private readonly repository: FhirRepository;
+  private readonly version: string;
+
+  constructor(repository: FhirRepository, version: string) {
+    this.repository = repository;
+    this.version = version;
+  }
+
+  async handle(request: FhirRequest): Promise<FhirResponse> {
+    try {
+      return await this.route(request);
+    } catch (error) {
+      if (error instanceof CareLedgerError) {
+        return {
+          status: error.status,
+          headers: { 'content-type': FHIR_JSON },
+          body: operationOutcomeOf(error),
+        };
+      }
+      throw error;
+    }
+  }
+
+  private async route(req: FhirRequest): Promise<FhirResponse> {
+    const parts = req.path.split('/').filter(Boolean).map(decodeURIComponent);
+    const method = req.method.toUpperCase();
+    const [type, id, history, vid, operation] = parts;
+    if (parts.length === 0) {
+      if (method === 'POST') return this.bundle(req);
+      throw fhirErrors.badRequest('Send a transaction or batch Bundle with POST to the FHIR base.');
+    }
+    if (type === 'metadata' && parts.length === 1 && method === 'GET') {
+      return {
+        status: 200,
+        headers: { 'content-type': FHIR_JSON },
+        body: capabilityStatement(req.baseUrl, this.version),
+      };
+    }
+    if (type === undefined) throw fhirErrors.notFound(req.path);
+    if (parts.length === 1) {
+      if (method === 'GET') return this.search(req, type, req.query);
+      if (method === 'POST') return this.create(req, type);
+    }
+    if (parts.length === 2 && id === '_history' && method === 'GET')
+      return this.history(req, type, undefined);
+    if (parts.length === 2 && id === '_search' && method === 'POST') {
+      return this.search(req, type, { ...formParams(req.body), ...req.query });
+    }
+    if (parts.length === 2 && id !== undefined) {
+      if (method === 'GET') {
+        const { json, current } = this.repository.read(type, id);
+        return {
+          status: 200,
+          headers: { 'content-type': FHIR_JSON, ...versionHeaders(req.baseUrl, current, false) },
+          body: json,
+        };
+      }
+      if (method === 'PUT') return this.update(req, type, id);
+      if (method === 'DELETE') {
+        await this.repository.write([{ op: 'delete', resourceType: type, id }]);
+        return { status: 204, headers: {} };
+      }
+    }
+    if (id !== undefined && history === '_history' && method === 'GET') {
+      if (parts.length === 3) return this.history(req, type, id);
+      const version = Number(vid);
+      if (parts.length === 4) {
+        const { json, stored } = this.repository.vread(type, id, version);
+        return {
+          status: 200,
+          headers: { 'content-type': FHIR_JSON, ...versionHeaders(req.baseUrl, stored, false) },
+          body: json,
+        };
+      }
+      if (parts.length === 5 && operation === '$proof') {
+        return {
+          status: 200,
+          headers: { 'content-type': 'application/json; charset=utf-8' },
+          body: this.repository.proof(type, id, version) as object,
+        };
+      }
+    }
+    throw new CareLedgerError(
+      'FHIR.UNSUPPORTED_INTERACTION',
+      `${method} ${req.path} is not an interaction this server supports; see GET /fhir/metadata.`,
+      {
+        status: 405,
+        issueType: 'not-supported',
+      },
+    );
+  }
+
+  private async create(req: FhirRequest, type: string): Promise<FhirResponse> {
+    const body = req.body as { resourceType?: unknown } | null;
+    if (body && typeof body === 'object' && body.resourceType !== type) {
+      throw fhirErrors.badRequest(
+        `The body is a ${String(body.resourceType)}, but it was posted to ${type}.`,
+        'resourceType',
+      );
+    }
+    const [result] = await this.repository.write([{ op: 'create', resource: req.body }]);
+    return this.written(req, result as WriteResult, 201);
+  }
+
+  private async update(req: FhirRequest, type: string, id: string): Promise<FhirResponse> {
+    const [result] = await this.repository.write([
+      { op: 'update', resourceType: type, id, resource: req.body, ifMatch: req.headers.ifMatch },
+    ]);
+    const r = result as WriteResult;
+    return this.written(req, r, r.created ? 201 : 200);
+  }
+
+  private written(req: FhirRequest, r: WriteResult, status: number): FhirResponse {
+    const headers = { 'content-type': FHIR_JSON, ...versionHeaders(req.baseUrl, r, true) };
+    if (/return=minimal/.test(req.headers.prefer ?? '')) return { status, headers };
+    return { status, headers, body: r.json ?? undefined };
+  }
+
+  private history(req: FhirRequest, type: string, id: string | undefined): FhirResponse {
+    const { count, offset } = paging(req.query);
+    const { entries, total } = this.repository.history(type, id, count, offset);
+    const self = `${req.baseUrl}/${type}${id ? `/${id}` : ''}/_history`;
+    return {
+      status: 200,
+      headers: { 'content-type': FHIR_JSON },
+      body: {
+        resourceType: 'Bundle',
+        type: 'history',
+        total,
+        link: pageLinks(self, {}, count, offset, total),
+        entry: entries.map(({ stored, json }) => historyEntry(req.baseUrl, stored, json)),
+      },
+    };
+  }
+
+  private search(
+    req: FhirRequest,
+    type: string,
+    params: Record<string, string | string[] | undefined>,
+  ): FhirResponse {
+    const lenient = /handling=lenient/.test(req.headers.prefer ?? '');
+    const query = this.repository.parseSearch(type, params, lenient);
+    const { matches, total } = this.repository.search(query);
+    const kept = Object.fromEntries(
+      Object.entries(params).filter(([k]) => k !== '_offset' && !query.ignored.includes(k)),
+    );
+    return {
+      status: 200,
+      headers: { 'content-type': FHIR_JSON },
+      body: {
+        resourceType: 'Bundle',
+        type: 'searchset',
+        total,
+        link: pageLinks(`${req.baseUrl}/${type}`, kept, query.count, query.offset, total),
+        entry: matches.map(({ current, json }) => ({
+          fullUrl: `${req.baseUrl}/${type}/${current.id}`,
+          resource: JSON.parse(json) as unknown,
+          search: { mode: 'match' },
+        })),
+      },
+    };
+  }
+
+  private async bundle(req: FhirRequest): Promise<FhirResponse> {
+    const body = await processBundle(this.repository, req.body, req.baseUrl, async (url) => {
+      const [path, search] = url.split('?') as [string, string | undefined];
+      const query: Record<string, string | string[]> = {};
+      for (const [k, v] of new URLSearchParams(search ?? '')) {
+        const prev = query[k];
+        query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+      }
+      return this.handle({ ...req, method: 'GET', path: `/${path}`, query, body: undefined });
+    });
+    return { status: 200, headers: { 'content-type': FHIR_JSON }, body };
+  }
+}
+
+function historyEntry(baseUrl: string, stored: StoredVersion, json: string | null) {
+  const url = `${stored.resourceType}/${stored.id}`;
+  return {
+    fullUrl: `${baseUrl}/${url}`,
+    ...(json ? { resource: JSON.parse(json) as unknown } : {}),
+    request: {
+      method: stored.deleted ? 'DELETE' : stored.version === 1 ? 'POST' : 'PUT',
+      url: stored.version === 1 && !stored.deleted ? stored.resourceType : url,
+    },
+    response: {
+      status: stored.deleted ? '204' : stored.version === 1 ? '201' : '200',
+      etag: `W/"${stored.version}"`,
+      lastModified: new Date(stored.lastUpdated).toISOString(),
+    },
+  };
+}
+
+function paging(query: FhirRequest['query']): { count: number; offset: number } {
+  const count = query._count === undefined ? 20 : Number(query._count);
+  const offset = query._offset === undefined ? 0 : Number(query._offset);
+  if (!Number.isInteger(count) || count < 1 || count > 1000)
+    throw fhirErrors.badRequest('_count must be a whole number from 1 to 1000.', '_count');
+  if (!Number.isInteger(offset) || offset < 0)
+    throw fhirErrors.badRequest('_offset must be a whole number from 0.', '_offset');
+  return { count, offset };
+}
+
+/** self, next and previous links for a page (https://hl7.org/fhir/R4/http.html#paging). */
+function pageLinks(
+  base: string,
+  params: Record<string, string | string[] | undefined>,
+  count: number,
+  offset: number,
+  total: number,
+) {
+  const url = (at: number) => {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(params)) {
+      if (key === '_count' || value === undefined) continue;
+      for (const v of Array.isArray(value) ? value : [value]) search.append(key, v);
+    }
+    search.set('_count', String(count));
+    if (at > 0) search.set('_offset', String(at));
+    return `${base}?${search.toString()}`;
+  };
+  const links = [{ relation: 'self', url: url(offset) }];
+  if (offset + count < total) links.push({ relation: 'next', url: url(offset + count) });
+  if (offset > 0) links.push({ relation: 'previous', url: url(Math.max(0, offset - count)) });
+  return links;
+}
+
+/** `POST [type]/_search` with an application/x-www-form-urlencoded body. */
+function formParams(body: unknown): Record<string, string | string[]> {
+  if (typeof body !== 'string') return {};
+  const out: Record<string, string | string[]> = {};
+  for (const [key, value] of new URLSearchParams(body)) {
+    const prev = out[key];
+    out[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
+}

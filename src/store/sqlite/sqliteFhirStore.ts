@@ -1,0 +1,270 @@
+import type {
+  CurrentResource,
+  DataKeyRow,
+  FhirStore,
+  StoredVersion,
+  VersionWrite,
+} from '../../records/ports.js';
+import { dateConditionClauses, type DateComparison, type SearchQuery } from '../../records/search/index.js';
+import type { SqliteDatabase } from './openDatabase.js';
+
+interface VersionRow {
+  resource_type: string;
+  id: string;
+  version: number;
+  last_updated: number;
+  deleted: number;
+  key_id: string;
+  payload: Buffer | null;
+  content_hash: Buffer;
+  record_id: number;
+}
+
+interface ResourceRow {
+  resource_type: string;
+  id: string;
+  version: number;
+  last_updated: number;
+  deleted: number;
+  patient_id: string | null;
+  key_id: string;
+}
+
+const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+
+const toVersion = (r: VersionRow): StoredVersion => ({
+  resourceType: r.resource_type,
+  id: r.id,
+  version: r.version,
+  lastUpdated: r.last_updated,
+  deleted: r.deleted === 1,
+  keyId: r.key_id,
+  payload: r.payload ? bytes(r.payload) : null,
+  contentHash: bytes(r.content_hash),
+  recordId: r.record_id,
+});
+
+const toCurrent = (r: ResourceRow): CurrentResource => ({
+  resourceType: r.resource_type,
+  id: r.id,
+  version: r.version,
+  lastUpdated: r.last_updated,
+  deleted: r.deleted === 1,
+  patientId: r.patient_id,
+  keyId: r.key_id,
+});
+
+const SORTS: Record<SearchQuery['sort'], string> = {
+  _lastUpdated: 'r.last_updated ASC, r.id ASC',
+  '-_lastUpdated': 'r.last_updated DESC, r.id DESC',
+  _id: 'r.id ASC',
+  '-_id': 'r.id DESC',
+};
+
+/** The encrypted FHIR store on SQLite; it shares the node's database (and so its transactions) with anchoring. */
+export class SqliteFhirStore implements FhirStore {
+  private readonly db: SqliteDatabase;
+  private readonly stmt;
+
+  constructor(db: SqliteDatabase) {
+    this.db = db;
+    this.stmt = {
+      current: db.prepare(`SELECT * FROM fhir_resources WHERE resource_type = ? AND id = ?`),
+      version: db.prepare(`SELECT * FROM fhir_versions WHERE resource_type = ? AND id = ? AND version = ?`),
+      byRecord: db.prepare(`SELECT * FROM fhir_versions WHERE record_id = ?`),
+      historyOne: db.prepare(
+        `SELECT * FROM fhir_versions WHERE resource_type = ? AND id = ? ORDER BY version DESC LIMIT ? OFFSET ?`,
+      ),
+      historyOneCount: db
+        .prepare(`SELECT COUNT(*) FROM fhir_versions WHERE resource_type = ? AND id = ?`)
+        .pluck(),
+      historyType: db.prepare(
+        `SELECT * FROM fhir_versions WHERE resource_type = ? ORDER BY last_updated DESC, id DESC, version DESC LIMIT ? OFFSET ?`,
+      ),
+      historyTypeCount: db.prepare(`SELECT COUNT(*) FROM fhir_versions WHERE resource_type = ?`).pluck(),
+      key: db.prepare(`SELECT * FROM fhir_keys WHERE key_id = ?`),
+      insertKey: db.prepare(
+        `INSERT OR IGNORE INTO fhir_keys (key_id, wrapped_key, created_at) VALUES (?, ?, ?)`,
+      ),
+      insertVersion: db.prepare(
+        `INSERT INTO fhir_versions (resource_type, id, version, last_updated, deleted, key_id, payload, content_hash, record_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      upsertCurrent: db.prepare(
+        `INSERT INTO fhir_resources (resource_type, id, version, last_updated, deleted, patient_id, key_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (resource_type, id) DO UPDATE SET version = excluded.version, last_updated = excluded.last_updated,
+           deleted = excluded.deleted, patient_id = excluded.patient_id, key_id = excluded.key_id
+         WHERE excluded.version > fhir_resources.version`,
+      ),
+      deleteTokens: db.prepare(`DELETE FROM fhir_search_tokens WHERE resource_type = ? AND id = ?`),
+      deleteDates: db.prepare(`DELETE FROM fhir_search_dates WHERE resource_type = ? AND id = ?`),
+      insertToken: db.prepare(
+        `INSERT INTO fhir_search_tokens (resource_type, id, param, token) VALUES (?, ?, ?, ?)`,
+      ),
+      insertDate: db.prepare(
+        `INSERT INTO fhir_search_dates (resource_type, id, param, low, high) VALUES (?, ?, ?, ?, ?)`,
+      ),
+      eraseKey: db.prepare(
+        `UPDATE fhir_keys SET wrapped_key = NULL, erased_at = ? WHERE key_id = ? AND erased_at IS NULL`,
+      ),
+      resourcesOfKey: db.prepare(`SELECT resource_type, id FROM fhir_resources WHERE key_id = ?`),
+      allVersions: db.prepare(`SELECT * FROM fhir_versions ORDER BY record_id`),
+    };
+  }
+
+  getCurrent(resourceType: string, id: string): CurrentResource | undefined {
+    const row = this.stmt.current.get(resourceType, id) as ResourceRow | undefined;
+    return row ? toCurrent(row) : undefined;
+  }
+
+  getVersion(resourceType: string, id: string, version: number): StoredVersion | undefined {
+    const row = this.stmt.version.get(resourceType, id, version) as VersionRow | undefined;
+    return row ? toVersion(row) : undefined;
+  }
+
+  getVersionByRecord(recordId: number): StoredVersion | undefined {
+    const row = this.stmt.byRecord.get(recordId) as VersionRow | undefined;
+    return row ? toVersion(row) : undefined;
+  }
+
+  history(resourceType: string, id: string | undefined, count: number, offset: number) {
+    const rows = (
+      id === undefined
+        ? this.stmt.historyType.all(resourceType, count, offset)
+        : this.stmt.historyOne.all(resourceType, id, count, offset)
+    ) as VersionRow[];
+    const total = (
+      id === undefined
+        ? this.stmt.historyTypeCount.get(resourceType)
+        : this.stmt.historyOneCount.get(resourceType, id)
+    ) as number;
+    return { versions: rows.map(toVersion), total };
+  }
+
+  search(query: SearchQuery): { resources: CurrentResource[]; total: number } {
+    const where: string[] = [
+      'r.resource_type = ?',
+      'r.deleted = 0',
+      // Erased patients' resources are gone for search as for read.
+      'NOT EXISTS (SELECT 1 FROM fhir_keys k WHERE k.key_id = r.key_id AND k.erased_at IS NOT NULL)',
+    ];
+    const params: unknown[] = [query.resourceType];
+    if (query.ids) {
+      where.push(`r.id IN (${query.ids.map(() => '?').join(', ') || 'NULL'})`);
+      params.push(...query.ids);
+    }
+    // lastUpdated is a point in time: both ends of its "range" are the one column.
+    for (const condition of query.lastUpdated) {
+      where.push(comparisonsSql(dateConditionClauses(condition), () => 'r.last_updated', params));
+    }
+    for (const condition of query.tokenConditions) {
+      where.push(
+        `EXISTS (SELECT 1 FROM fhir_search_tokens t WHERE t.resource_type = r.resource_type AND t.id = r.id AND t.param = ? AND t.token IN (${condition.anyOf.map(() => '?').join(', ') || 'NULL'}))`,
+      );
+      params.push(condition.param, ...condition.anyOf.map(buf));
+    }
+    for (const condition of query.dateConditions) {
+      params.push(condition.param);
+      const match = comparisonsSql(dateConditionClauses(condition), (column) => `d.${column}`, params);
+      where.push(
+        `EXISTS (SELECT 1 FROM fhir_search_dates d WHERE d.resource_type = r.resource_type AND d.id = r.id AND d.param = ? AND ${match})`,
+      );
+    }
+    const whereSql = where.join(' AND ');
+    const total = this.db
+      .prepare(`SELECT COUNT(*) FROM fhir_resources r WHERE ${whereSql}`)
+      .pluck()
+      .get(...params) as number;
+    const rows = this.db
+      .prepare(
+        `SELECT r.* FROM fhir_resources r WHERE ${whereSql} ORDER BY ${SORTS[query.sort]} LIMIT ? OFFSET ?`,
+      )
+      .all(...params, query.count, query.offset) as ResourceRow[];
+    return { resources: rows.map(toCurrent), total };
+  }
+
+  getKey(keyId: string): DataKeyRow | undefined {
+    const row = this.stmt.key.get(keyId) as
+      | { key_id: string; wrapped_key: Buffer | null; created_at: number; erased_at: number | null }
+      | undefined;
+    if (!row) return undefined;
+    return {
+      keyId: row.key_id,
+      wrappedKey: row.wrapped_key ? bytes(row.wrapped_key) : null,
+      createdAt: row.created_at,
+      erasedAt: row.erased_at,
+    };
+  }
+
+  insertKeys(keys: { keyId: string; wrappedKey: Uint8Array; createdAt: number }[]): void {
+    for (const k of keys) this.stmt.insertKey.run(k.keyId, buf(k.wrappedKey), k.createdAt);
+  }
+
+  writeVersions(writes: VersionWrite[]): void {
+    const s = this.stmt;
+    for (const { version: v, patientId, index } of writes) {
+      s.insertVersion.run(
+        v.resourceType,
+        v.id,
+        v.version,
+        v.lastUpdated,
+        v.deleted ? 1 : 0,
+        v.keyId,
+        v.payload ? buf(v.payload) : null,
+        buf(v.contentHash),
+        v.recordId,
+      );
+      const changed = s.upsertCurrent.run(
+        v.resourceType,
+        v.id,
+        v.version,
+        v.lastUpdated,
+        v.deleted ? 1 : 0,
+        patientId,
+        v.keyId,
+      );
+      if (changed.changes === 0) continue; // an older version written after a newer one: the index stays as is
+      s.deleteTokens.run(v.resourceType, v.id);
+      s.deleteDates.run(v.resourceType, v.id);
+      if (!index) continue;
+      for (const t of index.tokens) s.insertToken.run(v.resourceType, v.id, t.param, buf(t.token));
+      for (const d of index.dates) s.insertDate.run(v.resourceType, v.id, d.param, d.low, d.high);
+    }
+  }
+
+  eraseKey(keyId: string, at: number): number {
+    return this.db.transaction(() => {
+      this.stmt.eraseKey.run(at, keyId);
+      const resources = this.stmt.resourcesOfKey.all(keyId) as { resource_type: string; id: string }[];
+      for (const r of resources) {
+        this.stmt.deleteTokens.run(r.resource_type, r.id);
+        this.stmt.deleteDates.run(r.resource_type, r.id);
+      }
+      return resources.length;
+    })();
+  }
+
+  *iterateVersions(): Iterable<StoredVersion> {
+    for (const row of this.stmt.allVersions.iterate() as Iterable<VersionRow>) yield toVersion(row);
+  }
+}
+
+/** An OR of ANDs of comparisons as SQL, binding the values in order. */
+function comparisonsSql(
+  clauses: DateComparison[][],
+  column: (c: DateComparison['column']) => string,
+  params: unknown[],
+): string {
+  if (clauses.length === 0) return '0';
+  return `(${clauses
+    .map((all) => {
+      const parts = all.map((c) => {
+        params.push(c.value);
+        return `${column(c.column)} ${c.op} ?`;
+      });
+      return `(${parts.join(' AND ') || '1'})`;
+    })
+    .join(' OR ')})`;
+}
