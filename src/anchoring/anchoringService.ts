@@ -122,7 +122,10 @@ export class AnchoringService {
    * Appends hashes of content kept elsewhere (the encrypted FHIR store), atomically; `withinCommit` writes the
    * caller's own rows in the same transaction (see `RecordWriter.appendMany`).
    */
-  appendHashes(items: { kind: string; contentHash: Uint8Array }[], withinCommit?: WithinCommit): Promise<RecordReceipt[]> {
+  appendHashes(
+    items: { kind: string; contentHash: Uint8Array }[],
+    withinCommit?: WithinCommit,
+  ): Promise<RecordReceipt[]> {
     for (const item of items) {
       assertValidKind(item.kind);
       if (item.contentHash.length !== 32) throw new TypeError('contentHash must be 32 bytes');

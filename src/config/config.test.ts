@@ -40,6 +40,7 @@ describe('loadConfig: defaults', () => {
         chainCheckIntervalMs: 2_000,
       },
       records: { maxBytes: 1_048_576, maxBatchRecords: 1_000 },
+      fhir: { maxBodyBytes: 33_554_432, maxAttachmentBytes: 10_485_760 },
       auth: { bootstrapToken: undefined },
       database: { synchronous: 'FULL' },
       logLevel: 'info',

@@ -35,6 +35,8 @@ export interface Config {
     chainCheckIntervalMs: number;
   };
   records: { maxBytes: number; maxBatchRecords: number };
+  /** FHIR API limits: request body, and decoded size of one inline attachment (DocumentReference). */
+  fhir: { maxBodyBytes: number; maxAttachmentBytes: number };
   /** A bearer token accepted as admin (for automation and first set-up); tokens are otherwise created by the CLI. */
   auth: { bootstrapToken: string | undefined };
   database: { synchronous: 'FULL' | 'NORMAL' };
@@ -141,6 +143,10 @@ export function loadConfig(env: Env = process.env): Config {
     records: {
       maxBytes: int('RECORD_MAX_BYTES', 1_048_576, 1, 64 * 1_048_576),
       maxBatchRecords: int('RECORD_BATCH_MAX', 1_000, 1, 100_000),
+    },
+    fhir: {
+      maxBodyBytes: int('FHIR_MAX_BODY_BYTES', 33_554_432, 1_024, 1_073_741_824),
+      maxAttachmentBytes: int('FHIR_MAX_ATTACHMENT_BYTES', 10_485_760, 1, 536_870_912),
     },
     auth: { bootstrapToken: env.CARELEDGER_API_TOKEN || undefined },
     database: { synchronous: synchronous === 'NORMAL' ? 'NORMAL' : 'FULL' },

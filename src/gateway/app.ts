@@ -7,7 +7,11 @@ import { authenticate, authorize, type Principal } from '../auth/apiTokens.js';
 import type { TokenStore } from '../auth/ports.js';
 import type { Access } from '../auth/roles.js';
 import { handleError, problem } from './problem.js';
+import type { FhirRepository } from '../records/fhirRepository.js';
+import type { FhirRouter } from '../records/fhirRouter.js';
+import { adminRoutes } from './routes/admin.js';
 import { batchRoutes } from './routes/batches.js';
+import { fhirRoutes } from './routes/fhir.js';
 import { healthRoutes } from './routes/health.js';
 import { recordRoutes } from './routes/records.js';
 import {
@@ -21,6 +25,7 @@ import {
 
 export interface GatewayDependencies {
   anchoring: AnchoringService;
+  fhir: { router: FhirRouter; repository: FhirRepository; maxBodyBytes: number };
   auth: { tokens: TokenStore; bootstrapToken?: string | undefined };
   health: () => Promise<HealthBody>;
   limits: { maxRecordBytes: number; maxBatchRecords: number };
@@ -104,6 +109,8 @@ export async function buildApp(
   await app.register(healthRoutes, { health: deps.health });
   await app.register(recordRoutes, { anchoring: deps.anchoring, limits: deps.limits });
   await app.register(batchRoutes, { anchoring: deps.anchoring });
+  await app.register(fhirRoutes, { router: deps.fhir.router, maxBodyBytes: deps.fhir.maxBodyBytes });
+  await app.register(adminRoutes, { repository: deps.fhir.repository });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

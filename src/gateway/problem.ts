@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { CareLedgerError } from '../core/errors.js';
+import { CareLedgerError, type FhirIssueType } from '../core/errors.js';
+import { operationOutcomeOf } from '../records/fhirErrors.js';
 
 /** An RFC 9457 problem document, CareLedger's error body on every non-FHIR route. */
 export interface Problem {
@@ -87,5 +88,28 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
       );
     }
   }
+  if (request.url === '/fhir' || request.url.startsWith('/fhir/') || request.url.startsWith('/fhir?')) {
+    // FHIR clients expect an OperationOutcome, whatever failed (auth, body parsing, limits, the handler).
+    const outcome =
+      error instanceof CareLedgerError
+        ? operationOutcomeOf(error)
+        : operationOutcomeOf(
+            new CareLedgerError(body.code, body.detail, {
+              status: body.status,
+              issueType: issueTypeFor(body.status),
+            }),
+          );
+    void reply.status(body.status).type('application/fhir+json; charset=utf-8').send(outcome);
+    return;
+  }
   void reply.status(body.status).type('application/problem+json').send(body);
+}
+
+function issueTypeFor(status: number): FhirIssueType {
+  if (status === 401) return 'login';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not-found';
+  if (status === 413) return 'too-long';
+  if (status === 415) return 'not-supported';
+  return status < 500 ? 'invalid' : 'exception';
 }

@@ -6,7 +6,13 @@ import { createTestClient, http, parseEther } from 'viem';
 import { AnchoringService } from '../anchoring/anchoringService.js';
 import type { TokenStore } from '../auth/ports.js';
 import type { Config } from '../config/config.js';
-import type { Hex } from '../core/hex.js';
+import { fromHex, type Hex } from '../core/hex.js';
+import { deriveKeyEncryptionKey, deriveSearchIndexKey } from '../crypto/index.js';
+import { FhirRepository } from '../records/fhirRepository.js';
+import { FhirRouter } from '../records/fhirRouter.js';
+import { loadFhirDefinitions } from '../records/validateFhirResource.js';
+import { SqliteFhirStore } from '../store/sqlite/sqliteFhirStore.js';
+import { CARELEDGER_VERSION } from '../core/version.js';
 import { withTimeout } from '../core/withTimeout.js';
 import { buildApp } from '../gateway/app.js';
 import type { HealthBody } from '../gateway/schemas.js';
@@ -32,6 +38,7 @@ export interface RunningNode {
   anchoring: AnchoringService;
   anvil: EmbeddedAnvil | null;
   tokens: TokenStore;
+  fhir: FhirRepository;
   logger: PinoLogger;
   stop(): Promise<void>;
 }
@@ -152,6 +159,16 @@ export async function startNode(
     anchoring.start();
     cleanups.push(() => anchoring.stop());
 
+    loadFhirDefinitions();
+    const masterKey = fromHex(keys.masterKey, 32);
+    const fhirRepository = new FhirRepository(new SqliteFhirStore(db), anchoring, {
+      masterKeyEncryptionKey: deriveKeyEncryptionKey(masterKey),
+      searchIndexKey: deriveSearchIndexKey(masterKey),
+      maxAttachmentBytes: config.fhir.maxAttachmentBytes,
+      logger,
+    });
+    const fhirRouter = new FhirRouter(fhirRepository, CARELEDGER_VERSION);
+
     const health = async (): Promise<HealthBody> => {
       const status = anchoring.status();
       let reachable = false;
@@ -208,6 +225,7 @@ export async function startNode(
       {
         anchoring,
         health,
+        fhir: { router: fhirRouter, repository: fhirRepository, maxBodyBytes: config.fhir.maxBodyBytes },
         auth: { tokens, bootstrapToken: config.auth.bootstrapToken },
         limits: { maxRecordBytes: config.records.maxBytes, maxBatchRecords: config.records.maxBatchRecords },
       },
@@ -245,6 +263,7 @@ export async function startNode(
       anchoring,
       anvil,
       tokens,
+      fhir: fhirRepository,
       logger,
       async stop() {
         if (stopped) return;

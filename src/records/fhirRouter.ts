@@ -185,6 +185,9 @@ export class FhirRouter {
     params: Record<string, string | string[] | undefined>,
   ): FhirResponse {
     const lenient = /handling=lenient/.test(req.headers.prefer ?? '');
+    // _format and _pretty shape the response, not the result; JSON is all this server speaks.
+    const { _format: _ignoredFormat, _pretty: _ignoredPretty, ...searchParams } = params;
+    params = searchParams;
     const query = this.repository.parseSearch(type, params, lenient);
     const { matches, total } = this.repository.search(query);
     const kept = Object.fromEntries(

@@ -1,0 +1,31 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { FhirRepository } from '../../records/fhirRepository.js';
+
+/** Administrative operations (admin tokens only). */
+export const adminRoutes: FastifyPluginAsync<{ repository: FhirRepository }> = async (
+  plain,
+  { repository },
+) => {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+  app.post(
+    '/admin/patients/:id/erase',
+    {
+      config: { access: 'admin' },
+      schema: {
+        summary:
+          "Erase a patient's data by destroying their data key (crypto-shredding); anchored hashes remain",
+        params: Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9\\-.]{1,64}$' }) }),
+        response: {
+          200: Type.Object({ patient: Type.String(), erasedResources: Type.Integer() }),
+          '4xx': { $ref: 'Problem#' },
+        },
+      },
+    },
+    async (request) => {
+      const { resources } = repository.erasePatient(request.params.id);
+      return { patient: `Patient/${request.params.id}`, erasedResources: resources };
+    },
+  );
+};
