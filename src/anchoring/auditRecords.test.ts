@@ -76,11 +76,18 @@ describe('auditRecords', () => {
     expect(await auditRecords(store, { organization: ORG })).toEqual({
       batchesChecked: 3,
       recordsChecked: 7,
+      erasedRecords: 0,
       chainChecked: false,
       findings: [],
     });
     const withChain = await auditRecords(store, { organization: ORG, reader });
-    expect(withChain).toEqual({ batchesChecked: 3, recordsChecked: 7, chainChecked: true, findings: [] });
+    expect(withChain).toEqual({
+      batchesChecked: 3,
+      recordsChecked: 7,
+      erasedRecords: 0,
+      chainChecked: true,
+      findings: [],
+    });
     expect(reader.getAnchorCalls).toBe(2); // the two confirmed batches
   });
 

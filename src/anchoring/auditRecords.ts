@@ -6,7 +6,13 @@ import { recordLeafHash } from './recordLeaf.js';
 import type { AnchorReader } from './verifyRecordProof.js';
 
 export type AuditFindingKind =
-  'content-hash-mismatch' | 'leaf-hash-mismatch' | 'records-missing' | 'root-mismatch' | 'not-on-chain';
+  | 'content-hash-mismatch'
+  | 'content-unreadable'
+  | 'content-missing'
+  | 'leaf-hash-mismatch'
+  | 'records-missing'
+  | 'root-mismatch'
+  | 'not-on-chain';
 
 export interface AuditFinding {
   kind: AuditFindingKind;
@@ -18,14 +24,23 @@ export interface AuditFinding {
 export interface AuditReport {
   batchesChecked: number;
   recordsChecked: number;
+  /** Records whose bytes were erased on purpose (crypto-shredding): their anchored hashes stand, unchecked. */
+  erasedRecords: number;
   /** Whether confirmed roots were compared with the chain; `chainError` says why not. */
   chainChecked: boolean;
   chainError?: string;
   findings: AuditFinding[];
 }
 
+/** Where the bytes of a record held by hash only come from (e.g. the encrypted FHIR store). */
+export type ContentResolution = { label: string } & (
+  { bytes: Uint8Array } | { erased: true } | { error: string }
+);
+
 export interface AuditOptions {
   organization: Uint8Array;
+  /** Resolves records whose bytes are kept elsewhere; undefined when nothing holds them. */
+  resolveContent?: ((recordId: number) => ContentResolution | undefined) | undefined;
   /** When given, the recomputed root of every confirmed batch must be anchored in its registry. */
   reader?: AnchorReader | undefined;
 }
@@ -37,7 +52,13 @@ export interface AuditOptions {
  * recomputed root, which the chain does not hold.
  */
 export async function auditRecords(store: AnchorStore, options: AuditOptions): Promise<AuditReport> {
-  const report: AuditReport = { batchesChecked: 0, recordsChecked: 0, chainChecked: false, findings: [] };
+  const report: AuditReport = {
+    batchesChecked: 0,
+    recordsChecked: 0,
+    erasedRecords: 0,
+    chainChecked: false,
+    findings: [],
+  };
   let chainUsable = options.reader !== undefined;
   if (options.reader) {
     try {
@@ -56,14 +77,39 @@ export async function auditRecords(store: AnchorStore, options: AuditOptions): P
     for (const record of store.iterateBatchRecords(sequence)) {
       report.recordsChecked++;
       let contentHash = record.contentHash;
-      if (record.content) {
-        contentHash = sha256(record.content);
+      let bytes: Uint8Array | null = record.content;
+      let name = `record ${record.id}`;
+      if (!bytes && options.resolveContent) {
+        const resolved = options.resolveContent(record.id);
+        if (!resolved) {
+          report.findings.push({
+            kind: 'content-missing',
+            batchSequence: sequence,
+            recordId: record.id,
+            message: `record ${record.id} (${record.kind}): nothing holds the content it anchors`,
+          });
+        } else {
+          name = `record ${record.id} (${resolved.label})`;
+          if ('bytes' in resolved) bytes = resolved.bytes;
+          else if ('erased' in resolved) report.erasedRecords++;
+          else {
+            report.findings.push({
+              kind: 'content-unreadable',
+              batchSequence: sequence,
+              recordId: record.id,
+              message: `${name}: ${resolved.error}`,
+            });
+          }
+        }
+      }
+      if (bytes) {
+        contentHash = sha256(bytes);
         if (toHex(contentHash) !== toHex(record.contentHash)) {
           report.findings.push({
             kind: 'content-hash-mismatch',
             batchSequence: sequence,
             recordId: record.id,
-            message: `record ${record.id}: its bytes hash to ${toHex(contentHash)}, but ${toHex(record.contentHash)} was stored and anchored`,
+            message: `${name}: its bytes hash to ${toHex(contentHash)}, but ${toHex(record.contentHash)} was stored and anchored`,
           });
         }
       }

@@ -1,7 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { auditRecords } from '../anchoring/auditRecords.js';
-import { fromHex, isHex } from '../core/hex.js';
+import { fromHex, isHex, type Hex } from '../core/hex.js';
+import { deriveKeyEncryptionKey } from '../crypto/index.js';
+import { readMasterKey } from '../keys/loadOrCreateKeys.js';
+import { createVersionContentResolver } from '../records/versionContentResolver.js';
+import { SqliteFhirStore } from '../store/sqlite/sqliteFhirStore.js';
 import { createAnchorReader } from '../ledger/viemAnchorReader.js';
 import { openDatabase } from '../store/sqlite/openDatabase.js';
 import { SqliteAnchorStore } from '../store/sqlite/sqliteAnchorStore.js';
@@ -32,14 +36,30 @@ export async function auditCommand(options: AuditOptions): Promise<number> {
       return 2;
     }
     const rpc = options.rpc ?? process.env.CHAIN_RPC_URL ?? defaultEmbeddedRpc();
+    const configuredKey = process.env.CARELEDGER_MASTER_KEY as Hex | undefined;
+    const masterKey = readMasterKey(dataDir, configuredKey || undefined);
+    if (!masterKey) {
+      console.error(
+        'No master key: set CARELEDGER_MASTER_KEY, or audit the data folder that holds keys/master.key.',
+      );
+      return 2;
+    }
     const report = await auditRecords(store, {
       organization: fromHex(organization, 20),
       reader: createAnchorReader(rpc),
+      // FHIR versions are held encrypted in the FHIR store: decrypt each and re-hash what was anchored.
+      resolveContent: createVersionContentResolver(
+        new SqliteFhirStore(db),
+        deriveKeyEncryptionKey(fromHex(masterKey, 32)),
+      ),
     });
     if (options.json) {
       console.log(JSON.stringify(report, null, 2));
     } else {
-      console.log(`Audited ${report.recordsChecked} records in ${report.batchesChecked} sealed batches.`);
+      console.log(
+        `Audited ${report.recordsChecked} records in ${report.batchesChecked} sealed batches` +
+          (report.erasedRecords ? ` (${report.erasedRecords} of erased patients: hashes only).` : '.'),
+      );
       console.log(
         report.chainChecked
           ? `Batch roots checked on chain at ${rpc}.`

@@ -69,6 +69,14 @@ export function loadOrCreateKeys(params: LoadOrCreateKeysParameters): Organizati
   };
 }
 
+/**
+ * The master key for tools that must not create keys (`careledger audit`): from configuration, else from
+ * `<data>/keys/master.key`; undefined when neither exists.
+ */
+export function readMasterKey(dataDir: string, configured?: Hex | undefined): Hex | undefined {
+  return configured ?? readKeyFile(join(dataDir, 'keys', KEY_FILES.masterKey));
+}
+
 function createChainKey(): Hex {
   for (;;) {
     const key = toHex(randomBytes(32));

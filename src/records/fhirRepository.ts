@@ -17,6 +17,7 @@ import type { CurrentResource, FhirStore, RecordAnchoring, StoredVersion, Versio
 import { extractIndexEntries, parseSearchQuery, type SearchQuery } from './search/index.js';
 import { FHIR_ID_RE, isSupportedResourceType } from './supportedTypes.js';
 import { validateFhirResource } from './validateFhirResource.js';
+import { tombstoneOf } from './versionContentResolver.js';
 
 /** One write of a (possibly multi-resource, atomic) write request. */
 export type WriteOperation =
@@ -244,23 +245,6 @@ export class FhirRepository {
     return { resources };
   }
 
-  /** Decrypts a version for the audit: its canonical JSON bytes, or why they cannot be had. */
-  contentOf(stored: StoredVersion): { bytes: Uint8Array } | { erased: true } | { error: string } {
-    if (stored.deleted || !stored.payload) return { bytes: canonicalJsonBytes(tombstoneOf(stored)) };
-    if (this.isErased(stored.keyId)) return { erased: true };
-    try {
-      return {
-        bytes: decryptPayload(
-          this.dataKey(stored.keyId),
-          stored.payload,
-          aadOf(stored.resourceType, stored.id, stored.version),
-        ),
-      };
-    } catch (error) {
-      return { error: error instanceof Error ? error.message : String(error) };
-    }
-  }
-
   /** Prepares one operation; in a multi-operation write, a failure says which operation it was. */
   private prepareOrName(operation: WriteOperation, now: number, index: number, of: number): Prepared {
     try {
@@ -378,13 +362,7 @@ export class FhirRepository {
     const previous = this.latestVersion(resourceType, id);
     const version = previous + 1;
     const alreadyDeleted = current.deleted && !this.reserved.has(`${resourceType}/${id}`);
-    const tombstone = {
-      resourceType,
-      id,
-      versionId: version,
-      lastUpdated: new Date(now).toISOString(),
-      deleted: true,
-    };
+    const tombstone = tombstoneOf({ resourceType, id, version, lastUpdated: now });
     return {
       kind: `fhir.deleted.${resourceType}`,
       reservationKey: `${resourceType}/${id}`,
@@ -508,14 +486,4 @@ export class FhirRepository {
 function parseWeakEtag(value: string): number | null {
   const match = /^(?:W\/)?"(\d+)"$/.exec(value.trim());
   return match ? Number(match[1]) : null;
-}
-
-function tombstoneOf(stored: StoredVersion) {
-  return {
-    resourceType: stored.resourceType,
-    id: stored.id,
-    versionId: stored.version,
-    lastUpdated: new Date(stored.lastUpdated).toISOString(),
-    deleted: true,
-  };
 }
