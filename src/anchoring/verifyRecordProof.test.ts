@@ -2,6 +2,7 @@ import { afterEach, describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { VerificationError } from '../core/errors.js';
 import { toHex, type Hex } from '../core/hex.js';
+import { canonicalJsonBytes } from '../core/canonicalJson.js';
 import { sha256 } from '../core/sha256.js';
 import { hashChildren } from '../merkle/hasher.js';
 import { MerkleTree, computeRoot } from '../merkle/tree.js';
@@ -636,5 +637,47 @@ describe('property: honest proofs verify, any flipped content byte fails', () =>
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('checkRecordAgainstProof: FHIR versions are hashed as canonical JSON', () => {
+  it('accepts the same resource re-formatted, and still refuses a changed one', async () => {
+    const { store } = memoryStore();
+    const resource = {
+      resourceType: 'Patient',
+      id: 'p1',
+      meta: { versionId: '1' },
+      name: [{ family: 'Ng' }],
+    };
+    const canonical = canonicalJsonBytes(resource);
+    const writer = new RecordWriter(store, { organization: ORG, batchSize: 1, batchAgeMs: 10 });
+    await writer.appendMany([{ kind: 'fhir.Patient', contentHash: sha256(canonical) }]);
+    confirmAllSealed(store);
+    const record = store.getRecord(1) as StoredRecord;
+    const batch = store.getBatch(record.batchSequence) as Batch;
+    const proof = parseRecordProof(
+      JSON.parse(
+        JSON.stringify(
+          buildRecordProof(
+            record,
+            batch,
+            MerkleTree.fromLeafHashes(store.getBatchLeafHashes(batch.sequence)),
+          ),
+        ),
+      ),
+    );
+    expect(() => checkRecordAgainstProof(canonical, proof)).not.toThrow();
+    const pretty = new TextEncoder().encode(
+      JSON.stringify(
+        { name: resource.name, id: resource.id, meta: resource.meta, resourceType: 'Patient' },
+        null,
+        2,
+      ),
+    );
+    expect(() => checkRecordAgainstProof(pretty, proof)).not.toThrow();
+    const changed = new TextEncoder().encode(
+      JSON.stringify({ ...resource, name: [{ family: 'Ngo' }] }, null, 2),
+    );
+    expect(captureError(() => checkRecordAgainstProof(changed, proof)).code).toBe('PROOF.CONTENT_MISMATCH');
   });
 });

@@ -28,7 +28,7 @@ describe('careledger audit over encrypted FHIR versions', () => {
 
   beforeAll(async () => {
     node = await startTestNode();
-    const created = await (
+    const created: any = await (
       await fhir('/Patient', 'POST', { resourceType: 'Patient', name: [{ family: 'Audited' }] })
     ).json();
     kept = created.id;
@@ -38,7 +38,7 @@ describe('careledger audit over encrypted FHIR versions', () => {
       name: [{ family: 'Audited', given: ['Again'] }],
     });
     expect(v2.status).toBe(200);
-    const other = await (
+    const other: any = await (
       await fhir('/Patient', 'POST', { resourceType: 'Patient', name: [{ family: 'Forgotten' }] })
     ).json();
     erased = other.id;
@@ -49,7 +49,7 @@ describe('careledger audit over encrypted FHIR versions', () => {
       subject: { reference: `Patient/${erased}` },
     });
     await eventually(async () => {
-      const h = await (await fetch(`${node.url}/health`)).json();
+      const h: any = await (await fetch(`${node.url}/health`)).json();
       return h.anchoring.pendingRecords === 0 ? h : undefined;
     }, 'everything anchored');
   });
