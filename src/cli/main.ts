@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { CareLedgerError } from '../core/errors.js';
 import { auditCommand } from './audit.js';
+import { importCommand, type ImportOptions } from './import.js';
+import { patientEraseCommand, type PatientEraseOptions } from './patient.js';
 import { startCommand } from './start.js';
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './token.js';
 import { verifyCommand } from './verify.js';
@@ -67,6 +69,49 @@ token
   .option('--data <dir>', 'the node’s data folder')
   .action((options: { name: string; data?: string }) => {
     process.exitCode = tokenRevokeCommand(options);
+  });
+
+program
+  .command('import')
+  .description(
+    'load FHIR data into a running gateway over its FHIR API: Bundles and single resources (.json), FHIR Bulk Data (.ndjson), or folders of them',
+  )
+  .argument('<paths...>', '.json and .ndjson files, or folders holding them')
+  .option('--url <url>', 'gateway base URL (default http://127.0.0.1:$PORT, else port 8080)')
+  .option('--token <token>', 'bearer token of a clinician or admin (default CARELEDGER_TOKEN)')
+  .option('-r, --recursive', 'also import the files of subfolders')
+  .option('--batch-size <n>', 'resources per batch request for NDJSON and batch Bundles (1–1000)', '100')
+  .option('--json', 'print the summary as JSON')
+  .addHelpText(
+    'after',
+    `
+Resources with an id are PUT with it, so references by the source ids keep working; transaction and collection
+Bundles are sent as one transaction, resolving urn:uuid references between their entries. A folder's files are
+imported Organizations, Practitioners and Patients first (subfolders only with --recursive). Exit 0 when everything
+was accepted, 1 when any resource was rejected (each is listed with its file and line or entry), 2 when the
+import could not run (bad options, unreachable gateway, refused token, unreadable or non-JSON file).
+`,
+  )
+  .action(async (paths: string[], options: ImportOptions) => {
+    process.exitCode = await importCommand(paths, options);
+  });
+
+const patient = program.command('patient').description('patient operations on a running gateway');
+patient
+  .command('erase')
+  .description(
+    "erase a patient's data for good (crypto-shredding: their data key is destroyed; anchored hashes remain); admin token",
+  )
+  .argument('<patient-id>', 'the Patient id, e.g. 7c1f4b2e-…')
+  .option('--url <url>', 'gateway base URL (default http://127.0.0.1:$PORT, else port 8080)')
+  .option('--token <token>', 'an admin bearer token (default CARELEDGER_TOKEN)')
+  .option('--json', 'print the result as JSON')
+  .addHelpText(
+    'after',
+    '\nExit 0 when erased, 1 when there was nothing to erase (unknown or already erased), 2 on errors.\n',
+  )
+  .action(async (patientId: string, options: PatientEraseOptions) => {
+    process.exitCode = await patientEraseCommand(patientId, options);
   });
 
 program.parseAsync().catch((error: unknown) => {
