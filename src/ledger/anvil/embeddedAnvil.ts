@@ -111,6 +111,11 @@ export class EmbeddedAnvil {
       this.stderrTail = (this.stderrTail + chunk.toString()).slice(-2_000);
     });
     child.once('exit', (code, signal) => this.onExit(child, code, signal));
+    // If this process exits without stop() (an uncaught error, process.exit), take anvil along (SIGTERM: it still
+    // dumps its state). A SIGKILL of this process cannot be caught; the pid file covers that on the next start.
+    const onProcessExit = () => child.kill('SIGTERM');
+    process.once('exit', onProcessExit);
+    child.once('exit', () => process.removeListener('exit', onProcessExit));
     if (child.pid) writeFileSync(this.pidFile, String(child.pid));
     await this.waitUntilReady(child);
   }
