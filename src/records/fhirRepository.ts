@@ -293,6 +293,8 @@ export class FhirRepository {
           `${type}.id`,
         );
     }
+    const existing = this.store.getCurrent(type, id);
+    if (existing) this.assertNotErased(existing.keyId, `${type}/${id}`);
     const previous = this.latestVersion(type, id);
     if (operation.op === 'update' && operation.ifMatch !== undefined) {
       const expected = parseWeakEtag(operation.ifMatch);
@@ -359,6 +361,7 @@ export class FhirRepository {
     this.assertType(resourceType);
     const current = this.store.getCurrent(resourceType, id);
     if (!current) throw fhirErrors.notFound(`${resourceType}/${id}`);
+    this.assertNotErased(current.keyId, `${resourceType}/${id}`);
     const previous = this.latestVersion(resourceType, id);
     const version = previous + 1;
     const alreadyDeleted = current.deleted && !this.reserved.has(`${resourceType}/${id}`);

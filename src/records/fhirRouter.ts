@@ -25,6 +25,34 @@ export interface FhirResponse {
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
+/**
+ * Deepest nesting (objects and arrays) a request body may have. Real FHIR resources, even inside a Bundle, stay far
+ * below it; the limit keeps hostile bodies from overflowing the stack of the recursive walks (validation, reference
+ * checks, canonical JSON).
+ */
+const MAX_BODY_DEPTH = 128;
+
+/** A percent-decoded path segment; malformed percent-encoding (e.g. in a Bundle entry's url) is the client's error. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw fhirErrors.badRequest(`The URL segment "${segment}" is not valid percent-encoding.`);
+  }
+}
+
+/** Whether `value` nests objects/arrays more than `max` levels deep (checked without recursion). */
+function nestingExceeds(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** Response headers of one version: ETag, Last-Modified and, for creates, Location. */
 function versionHeaders(
   baseUrl: string,
@@ -68,7 +96,10 @@ export class FhirRouter {
   }
 
   private async route(req: FhirRequest): Promise<FhirResponse> {
-    const parts = req.path.split('/').filter(Boolean).map(decodeURIComponent);
+    if (nestingExceeds(req.body, MAX_BODY_DEPTH)) {
+      throw fhirErrors.badRequest(`The body is nested more than ${MAX_BODY_DEPTH} levels deep.`);
+    }
+    const parts = req.path.split('/').filter(Boolean).map(decodeSegment);
     const method = req.method.toUpperCase();
     const [type, id, history, vid, operation] = parts;
     if (parts.length === 0) {
@@ -246,7 +277,7 @@ function paging(query: FhirRequest['query']): { count: number; offset: number } 
   const offset = query._offset === undefined ? 0 : Number(query._offset);
   if (!Number.isInteger(count) || count < 1 || count > 1000)
     throw fhirErrors.badRequest('_count must be a whole number from 1 to 1000.', '_count');
-  if (!Number.isInteger(offset) || offset < 0)
+  if (!Number.isSafeInteger(offset) || offset < 0)
     throw fhirErrors.badRequest('_offset must be a whole number from 0.', '_offset');
   return { count, offset };
 }
@@ -270,8 +301,8 @@ function pageLinks(
     return `${base}?${search.toString()}`;
   };
   const links = [{ relation: 'self', url: url(offset) }];
-  if (offset + count < total) links.push({ relation: 'next', url: url(offset + count) });
-  if (offset > 0) links.push({ relation: 'previous', url: url(Math.max(0, offset - count)) });
+  if (count > 0 && offset + count < total) links.push({ relation: 'next', url: url(offset + count) });
+  if (count > 0 && offset > 0) links.push({ relation: 'previous', url: url(Math.max(0, offset - count)) });
   return links;
 }
 

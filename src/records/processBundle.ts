@@ -69,6 +69,19 @@ async function transaction(
           throw entryError(i, fhirErrors.badRequest(`fullUrl ${entry.fullUrl} appears twice.`));
         assigned.set(entry.fullUrl, `${type}/${randomUUID()}`);
       }
+    } else if (
+      typeof entry?.request?.method === 'string' &&
+      entry.request.method.toUpperCase() === 'PUT' &&
+      typeof entry.fullUrl === 'string' &&
+      typeof entry.request.url === 'string'
+    ) {
+      // An update names its own id: references to its fullUrl (often urn:uuid:) mean that Type/id.
+      const url = entry.request.url.replace(/^\//, '');
+      if (/^[A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/.test(url) && entry.fullUrl !== url) {
+        if (assigned.has(entry.fullUrl))
+          throw entryError(i, fhirErrors.badRequest(`fullUrl ${entry.fullUrl} appears twice.`));
+        assigned.set(entry.fullUrl, url);
+      }
     }
   });
   const resolved = entries.map((entry) =>
@@ -79,12 +92,25 @@ async function transaction(
   const planned = resolved.map((entry, i) => plan(entry, i, assigned));
   const writes = planned.filter((p): p is Extract<Planned, { kind: 'write' }> => p.kind === 'write');
 
+  // All or nothing: a read that fails must fail the transaction before anything is written, as a commit cannot be
+  // undone. Reads of resources this transaction writes are answered after the writes (FHIR's order), like all reads.
+  const writtenHere = new Set(writes.map((w) => targetOf(w.operation)));
+  for (const p of planned) {
+    if (p.kind !== 'read') continue;
+    const [path = ''] = p.url.split('?');
+    if (writtenHere.has(path.split('/').slice(0, 2).join('/'))) continue;
+    const res = await read(p.url);
+    if (res.status >= 400) throw entryError(p.index, readFailed(p.url, res.status));
+  }
+
   let results: WriteResult[];
   try {
     results = await repository.write(writes.map((w) => w.operation));
   } catch (error) {
     const failed =
-      error instanceof CareLedgerError ? (error.details?.operationIndex as number | undefined) : undefined;
+      error instanceof CareLedgerError
+        ? ((error.details?.operationIndex as number | undefined) ?? (writes.length === 1 ? 0 : undefined))
+        : undefined;
     if (failed !== undefined && writes[failed])
       throw entryError(writes[failed].index, error as CareLedgerError);
     throw error;
@@ -94,16 +120,11 @@ async function transaction(
   for (const p of planned) {
     if (p.kind === 'read') {
       const res = await read(p.url);
-      if (res.status >= 400)
-        throw entryError(
-          p.index,
-          new FhirError(
-            'FHIR.BUNDLE_READ_FAILED',
-            res.status,
-            'processing',
-            `GET ${p.url} answered ${res.status}.`,
-          ),
-        );
+      if (res.status >= 400) {
+        // The writes are committed: report the read's outcome in its entry rather than claim nothing was stored.
+        responses.push({ response: { status: String(res.status), outcome: res.body } });
+        continue;
+      }
       responses.push({
         resource: typeof res.body === 'string' ? (JSON.parse(res.body) as unknown) : res.body,
         response: { status: '200 OK' },
@@ -159,6 +180,18 @@ function plan(entry: BundleEntry, index: number, assigned: Map<string, string>):
     case 'POST': {
       if (!type || id !== undefined)
         throw entryError(index, fhirErrors.badRequest(`A POST entry's url is a resource type, not ${url}.`));
+      const bodyType =
+        typeof entry.resource === 'object' && entry.resource !== null
+          ? (entry.resource as { resourceType?: unknown }).resourceType
+          : undefined;
+      if (bodyType !== undefined && bodyType !== type)
+        throw entryError(
+          index,
+          fhirErrors.badRequest(
+            `The entry's resource is a ${String(bodyType)}, but it is posted to ${type}.`,
+            'resourceType',
+          ),
+        );
       const target = typeof entry.fullUrl === 'string' ? assigned.get(entry.fullUrl) : undefined;
       return {
         kind: 'write',
@@ -188,6 +221,17 @@ function plan(entry: BundleEntry, index: number, assigned: Map<string, string>):
         fhirErrors.badRequest(`Entry method ${method} is not supported; use GET, POST, PUT or DELETE.`),
       );
   }
+}
+
+/** `Type/id` of the resource a write creates, updates or deletes (`Type/` for a create without an assigned id). */
+function targetOf(operation: WriteOperation): string {
+  if (operation.op !== 'create') return `${operation.resourceType}/${operation.id}`;
+  const type = (operation.resource as { resourceType?: unknown } | null)?.resourceType;
+  return `${String(type)}/${operation.id ?? ''}`;
+}
+
+function readFailed(url: string, status: number): FhirError {
+  return new FhirError('FHIR.BUNDLE_READ_FAILED', status, 'processing', `GET ${url} answered ${status}.`);
 }
 
 function writeResponse(r: WriteResult, baseUrl: string) {
