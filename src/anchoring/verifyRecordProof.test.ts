@@ -667,17 +667,19 @@ describe('checkRecordAgainstProof: FHIR versions are hashed as canonical JSON', 
       ),
     );
     expect(() => checkRecordAgainstProof(canonical, proof)).not.toThrow();
-    const pretty = new TextEncoder().encode(
-      JSON.stringify(
-        { name: resource.name, id: resource.id, meta: resource.meta, resourceType: 'Patient' },
-        null,
-        2,
-      ),
-    );
+    const encode = (text: string) => new TextEncoder().encode(text);
+    const pretty = encode(JSON.stringify(JSON.parse(new TextDecoder().decode(canonical)), null, 2));
     expect(() => checkRecordAgainstProof(pretty, proof)).not.toThrow();
-    const changed = new TextEncoder().encode(
-      JSON.stringify({ ...resource, name: [{ family: 'Ngo' }] }, null, 2),
-    );
+    const changed = encode(JSON.stringify({ ...resource, name: [{ family: 'Ngo' }] }, null, 2));
     expect(captureError(() => checkRecordAgainstProof(changed, proof)).code).toBe('PROOF.CONTENT_MISMATCH');
+    // A duplicate key canonicalises to the anchored bytes (the last value wins) but shows a reader a forged first value.
+    const forged = encode(
+      new TextDecoder().decode(canonical).replace('{"id"', '{"name":[{"family":"Forged"}],"id"'),
+    );
+    expect(captureError(() => checkRecordAgainstProof(forged, proof)).code).toBe('PROOF.CONTENT_MISMATCH');
+    const reordered = encode(
+      JSON.stringify({ resourceType: 'Patient', name: resource.name, meta: resource.meta, id: 'p1' }),
+    );
+    expect(captureError(() => checkRecordAgainstProof(reordered, proof)).code).toBe('PROOF.CONTENT_MISMATCH');
   });
 });

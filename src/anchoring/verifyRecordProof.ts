@@ -77,13 +77,39 @@ export function checkRecordAgainstProof(content: Uint8Array, proof: RecordProof)
   );
 }
 
-/** The RFC 8785 form of a JSON document, or null if the bytes are not JSON. */
+/**
+ * The RFC 8785 form of a JSON document that differs from it only in insignificant whitespace (indentation, line
+ * breaks), else null. Anything more is refused: a parser keeps the last of two duplicate keys, so accepting any
+ * JSON that canonicalises to the anchored bytes would let a forged first value through.
+ */
 function canonicalFormOf(content: Uint8Array): Uint8Array | null {
   try {
-    return canonicalJsonBytes(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(content)));
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(content);
+    const canonical = canonicalJsonBytes(JSON.parse(text));
+    return Buffer.from(withoutInsignificantWhitespace(text)).equals(canonical) ? canonical : null;
   } catch {
     return null;
   }
+}
+
+/** JSON text with whitespace outside strings removed. */
+function withoutInsignificantWhitespace(text: string): string {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (inString) {
+      out += c;
+      if (c === '\\') out += text[++i] ?? '';
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+      out += c;
+    } else if (c !== ' ' && c !== '\n' && c !== '\r' && c !== '\t') {
+      out += c;
+    }
+  }
+  return out;
 }
 
 /** Decodes hex the proof schema has already checked (0x prefix, even length, hex digits only). */

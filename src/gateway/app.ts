@@ -1,12 +1,13 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AnchoringService } from '../anchoring/anchoringService.js';
 import { RecordProofSchema } from '../anchoring/recordProof.js';
 import { authenticate, authorize, type Principal } from '../auth/apiTokens.js';
 import type { TokenStore } from '../auth/ports.js';
 import type { Access } from '../auth/roles.js';
-import { handleError, problem } from './problem.js';
+import { handleError } from './problem.js';
+import { CareLedgerError } from '../core/errors.js';
 import type { FhirRepository } from '../records/fhirRepository.js';
 import type { FhirRouter } from '../records/fhirRouter.js';
 import { adminRoutes } from './routes/admin.js';
@@ -62,6 +63,8 @@ export async function buildApp(
     bodyLimit: 1_048_576,
     // Refuse unknown fields instead of silently dropping them: a typo in a request should be an error.
     ajv: { customOptions: { removeAdditional: false } },
+    // Errors Fastify raises before routing (a malformed URL) go through the same handler as everything else.
+    frameworkErrors: (error, request, reply) => handleError(error, request, reply),
     ...options,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -76,12 +79,22 @@ export async function buildApp(
     request.principal = principal;
   });
   app.setNotFoundHandler((request, reply) => {
-    const body = problem(
-      404,
-      'ROUTE.NOT_FOUND',
-      `No route ${request.method} ${request.url.split('?')[0]}; see GET /openapi.json.`,
-    );
-    void reply.status(404).type('application/problem+json').send(body);
+    const path = request.url.split('?')[0] ?? '';
+    const fhir = path === '/fhir' || path.startsWith('/fhir/');
+    const error = fhir
+      ? new CareLedgerError(
+          'FHIR.UNSUPPORTED_INTERACTION',
+          `${request.method} ${path} is not an interaction this server supports; see GET /fhir/metadata.`,
+          {
+            status: ['GET', 'POST', 'PUT', 'DELETE'].includes(request.method) ? 404 : 405,
+            issueType: 'not-supported',
+          },
+        )
+      : new CareLedgerError('ROUTE.NOT_FOUND', `No route ${request.method} ${path}; see GET /openapi.json.`, {
+          status: 404,
+          issueType: 'not-found',
+        });
+    handleError(error as unknown as FastifyError, request, reply);
   });
 
   for (const schema of [

@@ -322,6 +322,13 @@ export class FhirRepository {
     this.checkReferences(raw);
 
     const index = extractIndexEntries(stamped as Resource, this.tokenHasher);
+    // Medplum's syntax check lets impossible calendar dates through (1970-02-30); they could not be searched.
+    const badDate = index.skipped.find((skip) => /date|Period|Timing/.test(skip.reason));
+    if (badDate) {
+      throw fhirErrors.badRequest(
+        `The ${type}'s "${badDate.param}" value is ${badDate.reason} (for example a day that does not exist).`,
+      );
+    }
     const keyId = index.patientId ? patientKeyId(index.patientId) : ORGANIZATION_KEY;
     if (this.isErased(keyId))
       throw fhirErrors.gone(`Patient/${index.patientId}`, 'was erased; no data can be stored for them');
@@ -463,6 +470,13 @@ export class FhirRepository {
       if (Array.isArray(value)) return value.forEach((v, i) => visit(v, `${path}[${i}]`));
       if (typeof value !== 'object' || value === null) return;
       for (const [key, child] of Object.entries(value)) {
+        if (key === 'reference' && typeof child === 'string' && child.startsWith('urn:uuid:')) {
+          // Bundles resolve urn:uuid references to their entries before this point; one left over points nowhere.
+          throw fhirErrors.unprocessable(
+            `The reference ${child} does not resolve to any entry of this Bundle.`,
+            `${path}.reference`,
+          );
+        }
         if (key === 'reference' && typeof child === 'string') {
           const match = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(child);
           if (match && isSupportedResourceType(match[1])) {

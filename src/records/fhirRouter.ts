@@ -169,7 +169,13 @@ export class FhirRouter {
 
   private async create(req: FhirRequest, type: string): Promise<FhirResponse> {
     const body = req.body as { resourceType?: unknown } | null;
-    if (body && typeof body === 'object' && body.resourceType !== type) {
+    if (
+      body &&
+      typeof body === 'object' &&
+      !Array.isArray(body) &&
+      typeof body.resourceType === 'string' &&
+      body.resourceType !== type
+    ) {
       throw fhirErrors.badRequest(
         `The body is a ${String(body.resourceType)}, but it was posted to ${type}.`,
         'resourceType',

@@ -174,6 +174,21 @@ function plan(entry: BundleEntry, index: number, assigned: Map<string, string>):
   const [path] = url.split('?') as [string];
   const [type, id, ...rest] = path.split('/');
   const ifMatch = typeof entry.request?.ifMatch === 'string' ? entry.request.ifMatch : undefined;
+  if (
+    entry.request &&
+    ['ifNoneExist', 'ifNoneMatch', 'ifModifiedSince'].some((k) => k in (entry.request as object))
+  ) {
+    // Conditional interactions are not supported (the CapabilityStatement says so): refuse rather than ignore.
+    throw entryError(
+      index,
+      new FhirError(
+        'FHIR.CONDITIONAL_UNSUPPORTED',
+        400,
+        'not-supported',
+        'Conditional requests (ifNoneExist, ifNoneMatch, ifModifiedSince) are not supported; send PUT [type]/[id] to create-or-update by id.',
+      ),
+    );
+  }
   switch (method) {
     case 'GET':
       return { kind: 'read', index, url };
