@@ -1,18 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pino } from 'pino';
-import { loadConfig } from '../src/config/config.js';
+import { processCpuSeconds, startBenchNode } from './benchNode.js';
 import { BENCH_TOKEN } from './settings.js';
-import { startNode } from '../src/node/startNode.js';
 import type { Cleanup } from './cleanup.js';
 import { probeCommits, type CommitStats } from './commitProbe.js';
 import { measureBatchGas, measureSingleRecordGas, type BatchGas, type SingleRecordGas } from './gas.js';
 import type { LoadJob, LoadMessage, LoadResult } from './loadTypes.js';
 import type { RecordSet } from './records.js';
 import type { BenchSettings } from './settings.js';
-import { withTimeout } from './timing.js';
 import { startTsWorker } from './tsWorker.js';
 
 export interface EndToEndResult {
@@ -34,19 +28,6 @@ export interface EndToEndResult {
   batchGas: BatchGas | null;
   singleRecordGas: SingleRecordGas | null;
   problems: string[];
-}
-
-/** CPU seconds (user + system) a process has used, from /proc; null where /proc is not available. */
-function processCpuSeconds(pid: number | undefined): number | null {
-  if (!pid) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14 and 15 of proc(5) (utime, stime), in clock ticks of (almost always) 1/100 s.
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
 }
 
 function runLoadWorker(
@@ -92,34 +73,7 @@ export async function runEndToEnd(
   log: (line: string) => void,
 ): Promise<EndToEndResult> {
   const problems: string[] = [];
-  const dataDir = mkdtempSync(join(tmpdir(), 'careledger-bench-node-'));
-  cleanup.defer('remove the node data folder', () => rmSync(dataDir, { recursive: true, force: true }));
-
-  const config = loadConfig({
-    CARELEDGER_DATA: dataDir,
-    CARELEDGER_ORG_NAME: 'CareLedger bench',
-    CARELEDGER_API_TOKEN: BENCH_TOKEN,
-    PORT: '0',
-    ANVIL_PORT: '0',
-    ANCHOR_BATCH_AGE_MS: String(settings.batchAgeMs),
-    LOG_LEVEL: 'warn',
-  });
-  log(
-    `starting a node (batch size ${config.anchoring.batchSize}, batch age ${config.anchoring.batchAgeMs} ms)…`,
-  );
-  const node = await withTimeout(
-    startNode(config, pino({ level: 'warn' })),
-    90_000,
-    'the node did not start within 90 s',
-  );
-  let nodeStopped = false;
-  const stopNode = async () => {
-    if (nodeStopped) return;
-    nodeStopped = true;
-    await node.stop();
-  };
-  cleanup.defer('stop the node', stopNode);
-  log(`node up at ${node.url}, chain at ${node.rpcUrl}`);
+  const { node, config, stop: stopNode } = await startBenchNode(settings.batchAgeMs, cleanup, log);
   cleanup.throwIfAborted();
 
   const probe = probeCommits(node.anchoring);

@@ -4,7 +4,9 @@
  * 1. records anchored per second end to end through a real node (HTTP in, confirmed on chain), and the rate of
  *    acknowledgements, against raw SQLite inserts of the same bytes (2);
  * 3. gas per anchored record, against one anchor transaction per record on the same chain;
- * 4. proof verifications per second on one core, against raw SHA-256 throughput.
+ * 4. proof verifications per second on one core, against raw SHA-256 throughput;
+ * 5–7. FHIR on a fresh node: Observation creates per second (single POSTs and transaction Bundles) and reads per
+ *    second, against the spine's acknowledgement rate from (1), and where one create's CPU goes.
  *
  * Targets are reported as PASS/MISS, never asserted: the exit code is non-zero only when a section failed to run.
  * Figures are also written to `.bench/results.json`.
@@ -15,13 +17,20 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cleanup } from './cleanup.js';
 import { runEndToEnd, type EndToEndResult } from './endToEnd.js';
+import { runFhir, type FhirResult } from './fhir.js';
 import { makeRecordSet, totalBytes } from './records.js';
 import { fmt, fmtRatio, renderTable, status, type Row } from './report.js';
 import { readSettings } from './settings.js';
 import { rawSqliteInserts, type RawSqliteResult } from './sqliteRaw.js';
 import { runVerifyBench, type VerifyResult } from './verifyBench.js';
 
-const TARGETS = { anchoredPerSecond: 5_000, gasPerRecord: 50, verificationsPerSecond: 50_000 } as const;
+const TARGETS = {
+  anchoredPerSecond: 5_000,
+  gasPerRecord: 50,
+  verificationsPerSecond: 50_000,
+  fhirCreatesPerSecond: 3_000,
+  fhirReadsPerSecond: 5_000,
+} as const;
 const WATCHDOG_MS = 10 * 60_000;
 
 const log = (line: string) => console.log(`[bench] ${line}`);
@@ -84,6 +93,19 @@ async function main(cleanup: Cleanup): Promise<number> {
     verify = runVerifyBench(leaves, settings.verifyMs);
   } catch (error) {
     errors.push(`verification section failed: ${message(error)}`);
+  }
+
+  cleanup.throwIfAborted();
+
+  // 5–7: FHIR on its own node (last, so its disk traffic does not disturb the sections above).
+  let fhir: FhirResult | null = null;
+  try {
+    fhir = await runFhir(settings, cleanup, log);
+    errors.push(...fhir.problems);
+  } catch (error) {
+    cleanup.throwIfAborted();
+    errors.push(`FHIR section failed: ${message(error)}`);
+    console.error(error);
   }
 
   cleanup.throwIfAborted();
@@ -151,6 +173,86 @@ async function main(cleanup: Cleanup): Promise<number> {
     },
   ];
 
+  // FHIR rows: rates against the spine's acknowledgement rate, CPU per create against its parts.
+  const fl = fhir?.load ?? null;
+  const single = fl && fl.single.ok > 0 ? fl.single.perSecond : null;
+  const bundled = fl && fl.bundle.ok > 0 ? fl.bundle.perSecond : null;
+  const reads = fl && fl.reads.ok > 0 ? fl.reads.perSecond : null;
+  const spineAck = `spine acks ${na(ack, perSecond)}`;
+  const us = (v: number) => `${fmt(v, v < 100 ? 1 : 0)} µs`;
+  const spineAckUs =
+    e2e && e2e.nodeAckPhaseEventLoopUtilization !== null && e2e.load.acked > 0
+      ? (e2e.nodeAckPhaseEventLoopUtilization * e2e.ackSeconds * 1e6) / e2e.load.acked
+      : null;
+  const singleUs = fhir?.nodeBusyUsPerResource.single ?? null;
+  const singleCommit = fhir?.commits.single ?? null;
+  const commitUs =
+    singleCommit && singleCommit.records > 0 ? (singleCommit.commitMs * 1000) / singleCommit.records : null;
+  const bd = fhir?.breakdown ?? null;
+  const writeUs = bd?.repositoryWrite.us ?? null;
+  const part = (label: string, v: number | null): Row => ({
+    figure: `     ${label}`,
+    value: na(v, us),
+    baseline: `in-process write ${na(writeUs, us)}`,
+    ratio: fmtRatio(ratio(v, writeUs)),
+    target: '',
+    status: '',
+  });
+  rows.push(
+    {
+      figure: '5. FHIR creates/s, single POST',
+      value: na(single, perSecond),
+      baseline: spineAck,
+      ratio: fmtRatio(ratio(single, ack)),
+      target: `≥ ${fmt(TARGETS.fhirCreatesPerSecond)}/s`,
+      status: status(single, TARGETS.fhirCreatesPerSecond, 'atLeast'),
+    },
+    {
+      figure: `   FHIR creates/s, Bundles of ${settings.fhirBundleSize}`,
+      value: na(bundled, perSecond),
+      baseline: spineAck,
+      ratio: fmtRatio(ratio(bundled, ack)),
+      target: `≥ ${fmt(TARGETS.fhirCreatesPerSecond)}/s`,
+      status: status(bundled, TARGETS.fhirCreatesPerSecond, 'atLeast'),
+    },
+    {
+      figure: '6. FHIR reads/s (GET by id)',
+      value: na(reads, perSecond),
+      baseline: spineAck,
+      ratio: fmtRatio(ratio(reads, ack)),
+      target: `≥ ${fmt(TARGETS.fhirReadsPerSecond)}/s`,
+      status: status(reads, TARGETS.fhirReadsPerSecond, 'atLeast'),
+    },
+    {
+      figure: '7. Node thread busy per single create',
+      value: na(singleUs, us),
+      baseline: `per spine ack ${na(spineAckUs, us)}`,
+      ratio: fmtRatio(ratio(singleUs, spineAckUs)),
+      target: '',
+      status: '',
+    },
+    {
+      figure: '   of which group commit (SQLite)',
+      value: na(commitUs, us),
+      baseline: `node thread ${na(singleUs, us)}`,
+      ratio: fmtRatio(ratio(commitUs, singleUs)),
+      target: '',
+      status: '',
+    },
+    {
+      figure: '   in-process write (no HTTP/SQL)',
+      value: na(writeUs, us),
+      baseline: `node thread ${na(singleUs, us)}`,
+      ratio: fmtRatio(ratio(writeUs, singleUs)),
+      target: '',
+      status: '',
+    },
+    part('validation (Medplum)', bd?.validation.us ?? null),
+    part('canonical JSON + SHA-256', bd?.canonicalSha256.us ?? null),
+    part('index extraction (HMAC)', bd?.indexExtraction.us ?? null),
+    part('encryption (AES-256-GCM)', bd?.encryption.us ?? null),
+  );
+
   const cpuList = cpus();
   const details: string[] = [];
   if (e2e) {
@@ -201,6 +303,47 @@ async function main(cleanup: Cleanup): Promise<number> {
         `records average ${fmt(verify.meanRecordBytes)} B; best of ${verify.slices} × ${fmt(settings.verifyMs / verify.slices)} ms ` +
         `(medians: Merkle ${fmt(verify.stats.merkle.median)}/s, full ${fmt(verify.stats.full.median)}/s, SHA-256 ${fmt(verify.stats.sha256.median)}/s)`,
     );
+  }
+
+  if (fhir) {
+    const { load: f, nodeEventLoopUtilization: u, nodeBusyUsPerResource: b, commits: fc } = fhir;
+    const lat = (p: { latencyMs: { p50: number; p99: number } }) =>
+      `p50 ${fmt(p.latencyMs.p50, 1)} ms, p99 ${fmt(p.latencyMs.p99, 1)} ms`;
+    const pct = (v: number | null) => (v === null ? 'n/a' : `${fmt(v * 100)}%`);
+    const commitLine = (c: typeof fc.single) =>
+      c
+        ? `${fmt(c.commits)} commits, mean ${fmt(c.meanGroup, 1)} resources, ` +
+          `${fmt(c.commitMs / 1000, 2)} s inside commit (${fmt(c.commits > 0 ? c.commitMs / c.commits : 0, 2)} ms each)`
+        : 'commits not measured';
+    details.push(
+      `FHIR: ${f.patients} Patients; ${fmt(f.warmup.ok)} warm-up creates; Observation bodies ${fmt(f.single.meanBodyBytes)} B ` +
+        `(Bundles ${fmt(f.bundle.meanBodyBytes / 1024)} KiB); ${settings.fhirConcurrency} requests in flight, ` +
+        `${settings.fhirBundlesInFlight} Bundles in flight`,
+      `FHIR single: ${fmt(f.single.ok)} created in ${fmt(f.single.seconds, 2)} s, ${lat(f.single)}; node thread ${pct(u.single)} busy; ` +
+        commitLine(fc.single),
+      `FHIR Bundles: ${fmt(f.bundle.ok)} created in ${fmt(f.bundle.seconds, 2)} s (${fmt(f.bundle.requests)} Bundles), ${lat(f.bundle)}; ` +
+        `node thread ${pct(u.bundle)} busy, ${na(b.bundle, us)} per resource; ${commitLine(fc.bundle)}`,
+      `FHIR reads: ${fmt(f.reads.ok)} in ${fmt(f.reads.seconds, 2)} s, ${lat(f.reads)}; node thread ${pct(u.reads)} busy, ` +
+        `${na(b.reads, us)} per read; all creates confirmed on chain ${f.confirmSeconds === null ? 'n/a' : `${fmt(f.confirmSeconds, 2)} s`} after the last; ` +
+        `load worker ${pct(f.single.clientEventLoopUtilization)} / ${pct(f.reads.clientEventLoopUtilization)} busy (creates / reads); ` +
+        `anvil ${fhir.anvilCpuSeconds === null ? 'n/a' : `${fmt(fhir.anvilCpuSeconds, 2)} CPU s`}`,
+    );
+    if (bd) {
+      const rest =
+        bd.repositoryWrite.us -
+        bd.validation.us -
+        bd.canonicalSha256.us -
+        bd.indexExtraction.us -
+        bd.encryption.us;
+      details.push(
+        `FHIR per create, in-process (median µs; best in brackets): validation ${fmt(bd.validation.us, 1)} (${fmt(bd.validation.bestUs, 1)}), ` +
+          `canonical JSON + SHA-256 ${fmt(bd.canonicalSha256.us, 1)} (${fmt(bd.canonicalSha256.bestUs, 1)}) for ${fmt(bd.canonicalBytes)} B, ` +
+          `index ${fmt(bd.indexExtraction.us, 1)} (${fmt(bd.indexExtraction.bestUs, 1)}) for ${bd.indexTokens} tokens of which ${bd.hashedTokens} HMAC, ` +
+          `encryption ${fmt(bd.encryption.us, 1)} (${fmt(bd.encryption.bestUs, 1)}); whole write ${fmt(bd.repositoryWrite.us, 1)} ` +
+          `(${fmt(bd.repositoryWrite.bestUs, 1)}), remainder ${fmt(rest, 1)} (stamping, reference check, promises; ± noise); ` +
+          `for reads: decryption ${fmt(bd.decryption.us, 1)}, JSON.parse of a body ${fmt(bd.jsonParse.us, 1)}`,
+      );
+    }
   }
 
   console.log('');
@@ -262,6 +405,23 @@ async function main(cleanup: Cleanup): Promise<number> {
       fullRatioToSha256: ratio(verify.fullPerSecond, sha),
       merkleStatus: rows[4]?.status,
       fullStatus: rows[5]?.status,
+    },
+    fhir: fhir && {
+      ...fhir.load,
+      nodeEventLoopUtilization: fhir.nodeEventLoopUtilization,
+      nodeBusyUsPerResource: fhir.nodeBusyUsPerResource,
+      commits: fhir.commits,
+      anvilCpuSeconds: fhir.anvilCpuSeconds,
+      breakdownUs: fhir.breakdown,
+      spineAckNodeUs: spineAckUs,
+      singleRatioToSpineAcks: ratio(single, ack),
+      bundleRatioToSpineAcks: ratio(bundled, ack),
+      readsRatioToSpineAcks: ratio(reads, ack),
+      singleRatioToRawSqlite: ratio(single, rawRate),
+      bundleRatioToRawSqlite: ratio(bundled, rawRate),
+      singleStatus: rows[6]?.status,
+      bundleStatus: rows[7]?.status,
+      readsStatus: rows[8]?.status,
     },
     problems: errors,
   };

@@ -16,6 +16,26 @@ export interface BenchSettings {
   singleAnchors: number;
   /** Duration of each timed loop of the proof-verification section. */
   verifyMs: number;
+  /** FHIR section: Patients created first (every Observation references one). */
+  fhirPatients: number;
+  /** FHIR section: untimed single creates before the timed ones (warm-up). */
+  fhirWarmup: number;
+  /** FHIR section: timed single creates (`POST /fhir/Observation`). */
+  fhirCreates: number;
+  /** FHIR section: requests in flight for single creates and for reads. */
+  fhirConcurrency: number;
+  /** FHIR section: Observations created in transaction Bundles, `fhirBundleSize` per Bundle. */
+  fhirBundleResources: number;
+  fhirBundleSize: number;
+  /** FHIR section: transaction Bundles in flight. */
+  fhirBundlesInFlight: number;
+  /** FHIR section: `GET /fhir/Observation/{id}` reads (cycling over the created ids). */
+  fhirReads: number;
+  /**
+   * FHIR section: the in-process per-create CPU breakdown times its steps in 4 rounds of this many ms, each followed
+   * by half as long of whole writes.
+   */
+  fhirBreakdownMs: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -40,6 +60,15 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     confirmTimeoutMs: int(env, 'BENCH_CONFIRM_TIMEOUT_MS', 120_000, 1_000, 3_600_000),
     singleAnchors: int(env, 'BENCH_SINGLE_ANCHORS', 50, 1, 10_000),
     verifyMs: int(env, 'BENCH_VERIFY_MS', 2_000, 100, 60_000),
+    fhirPatients: int(env, 'BENCH_FHIR_PATIENTS', 100, 1, 100_000),
+    fhirWarmup: int(env, 'BENCH_FHIR_WARMUP', 2_000, 0, 1_000_000),
+    fhirCreates: int(env, 'BENCH_FHIR_CREATES', 15_000, 1, 10_000_000),
+    fhirConcurrency: int(env, 'BENCH_FHIR_CONCURRENCY', 64, 1, 1024),
+    fhirBundleResources: int(env, 'BENCH_FHIR_BUNDLE_RESOURCES', 15_000, 1, 10_000_000),
+    fhirBundleSize: int(env, 'BENCH_FHIR_BUNDLE_SIZE', 100, 1, 10_000),
+    fhirBundlesInFlight: int(env, 'BENCH_FHIR_BUNDLES_IN_FLIGHT', 4, 1, 256),
+    fhirReads: int(env, 'BENCH_FHIR_READS', 40_000, 1, 10_000_000),
+    fhirBreakdownMs: int(env, 'BENCH_FHIR_BREAKDOWN_MS', 800, 100, 60_000),
   };
 }
 
