@@ -9,26 +9,17 @@
 import type { CapabilityStatementRestResourceSearchParam, Resource } from '@medplum/fhirtypes';
 import { hullOf, parseFhirDate, periodRange, type DateRange } from './dateRange.js';
 import { FHIR_ID_RE } from './tokenScheme.js';
+import {
+  SUPPORTED_RESOURCE_TYPES,
+  isSupportedResourceType,
+  type SupportedResourceType,
+} from '../supportedTypes.js';
 
-export const SEARCHABLE_RESOURCE_TYPES = [
-  'Patient',
-  'Practitioner',
-  'Organization',
-  'Encounter',
-  'Observation',
-  'Condition',
-  'AllergyIntolerance',
-  'MedicationRequest',
-  'Immunization',
-  'Procedure',
-  'DiagnosticReport',
-  'DocumentReference',
-] as const;
-export type SearchableResourceType = (typeof SEARCHABLE_RESOURCE_TYPES)[number];
-
-export function isSearchableResourceType(value: unknown): value is SearchableResourceType {
-  return typeof value === 'string' && (SEARCHABLE_RESOURCE_TYPES as readonly string[]).includes(value);
-}
+/** Every resource type the store keeps is searchable: one list, in `supportedTypes.ts`. */
+export const SEARCHABLE_RESOURCE_TYPES = SUPPORTED_RESOURCE_TYPES;
+export type SearchableResourceType = SupportedResourceType;
+export const isSearchableResourceType: (value: unknown) => value is SearchableResourceType =
+  isSupportedResourceType;
 
 /** A value the extractor found but could not index; `reason` never contains the value itself. */
 export interface SkippedValue {

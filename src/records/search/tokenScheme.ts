@@ -71,8 +71,8 @@ export function patientReferenceToken(patientId: string): Uint8Array {
   return encoder.encode(`Patient/${patientId}`);
 }
 
-/** FHIR `id`: 1–64 letters, digits, `-` and `.`. */
-export const FHIR_ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
+/** FHIR `id`: 1–64 letters, digits, `-` and `.` (one definition, in supportedTypes.ts). */
+export { FHIR_ID_RE } from '../supportedTypes.js';
 
 /** Case- and accent-folded text: NFD, combining marks removed, lower case. */
 export function foldText(text: string): string {
