@@ -295,7 +295,7 @@ export class FhirRepository {
     }
     const existing = this.store.getCurrent(type, id);
     if (existing) this.assertNotErased(existing.keyId, `${type}/${id}`);
-    const previous = this.latestVersion(type, id);
+    const previous = this.latestVersion(type, id, existing);
     if (operation.op === 'update' && operation.ifMatch !== undefined) {
       const expected = parseWeakEtag(operation.ifMatch);
       if (expected === null)
@@ -369,7 +369,7 @@ export class FhirRepository {
     const current = this.store.getCurrent(resourceType, id);
     if (!current) throw fhirErrors.notFound(`${resourceType}/${id}`);
     this.assertNotErased(current.keyId, `${resourceType}/${id}`);
-    const previous = this.latestVersion(resourceType, id);
+    const previous = this.latestVersion(resourceType, id, current);
     const version = previous + 1;
     const alreadyDeleted = current.deleted && !this.reserved.has(`${resourceType}/${id}`);
     const tombstone = tombstoneOf({ resourceType, id, version, lastUpdated: now });
@@ -403,11 +403,13 @@ export class FhirRepository {
     };
   }
 
-  private latestVersion(resourceType: string, id: string): number {
-    return Math.max(
-      this.store.getCurrent(resourceType, id)?.version ?? 0,
-      this.reserved.get(`${resourceType}/${id}`) ?? 0,
-    );
+  /** The highest version stored or handed out to a write in flight; `current` saves a lookup when known. */
+  private latestVersion(
+    resourceType: string,
+    id: string,
+    current = this.store.getCurrent(resourceType, id),
+  ): number {
+    return Math.max(current?.version ?? 0, this.reserved.get(`${resourceType}/${id}`) ?? 0);
   }
 
   private assertType(resourceType: string): void {
