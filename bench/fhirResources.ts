@@ -4,18 +4,12 @@
  * from a seeded PRNG, so every run sends the same kind and size of resources.
  */
 import type { Observation, Patient } from '@medplum/fhirtypes';
+import { xorshift32 } from './records.js';
 
 /** xorshift32 in [0, 1). */
 export function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x1_0000_0000;
-  };
+  const next = xorshift32(seed);
+  return () => next() / 0x1_0000_0000;
 }
 
 const FAMILY = [

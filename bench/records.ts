@@ -20,7 +20,7 @@ export interface RecordSet {
 }
 
 /** xorshift32: fast, deterministic, good enough to make incompressible-looking test bytes. */
-function xorshift32(seed: number): () => number {
+export function xorshift32(seed: number): () => number {
   let x = seed >>> 0 || 1;
   return () => {
     x ^= x << 13;

@@ -42,14 +42,6 @@ declare module 'fastify' {
   }
 }
 
-export type Gateway = FastifyInstance<
-  FastifyInstance['server'],
-  FastifyInstance['server'] extends infer _S ? import('node:http').IncomingMessage : never,
-  import('node:http').ServerResponse,
-  FastifyInstance['log'],
-  TypeBoxTypeProvider
->;
-
 /**
  * Builds the gateway's HTTP app. It only adapts HTTP to the services it is given; `server.ts`-style listening is
  * the caller's job, and tests use `inject` on the returned app.

@@ -3,6 +3,7 @@ import { capabilityStatement } from './capabilityStatement.js';
 import { fhirErrors, operationOutcomeOf } from './fhirErrors.js';
 import type { FhirRepository, WriteResult } from './fhirRepository.js';
 import { processBundle } from './processBundle.js';
+import { MAX_COUNT } from './search/index.js';
 import type { StoredVersion } from './ports.js';
 
 /** A FHIR REST request, independent of the web framework. `path` is relative to the FHIR base. */
@@ -281,8 +282,8 @@ function historyEntry(baseUrl: string, stored: StoredVersion, json: string | nul
 function paging(query: FhirRequest['query']): { count: number; offset: number } {
   const count = query._count === undefined ? 20 : Number(query._count);
   const offset = query._offset === undefined ? 0 : Number(query._offset);
-  if (!Number.isInteger(count) || count < 1 || count > 1000)
-    throw fhirErrors.badRequest('_count must be a whole number from 1 to 1000.', '_count');
+  if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT)
+    throw fhirErrors.badRequest(`_count must be a whole number from 1 to ${MAX_COUNT}.`, '_count');
   if (!Number.isSafeInteger(offset) || offset < 0)
     throw fhirErrors.badRequest('_offset must be a whole number from 0.', '_offset');
   return { count, offset };

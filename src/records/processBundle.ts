@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CareLedgerError } from '../core/errors.js';
 import { fhirErrors, FhirError, operationOutcomeOf } from './fhirErrors.js';
 import type { FhirRepository, WriteOperation, WriteResult } from './fhirRepository.js';
+import { rewriteReferences } from './rewriteReferences.js';
 import { FHIR_ID_RE } from './supportedTypes.js';
 
 interface BundleEntry {
@@ -259,21 +260,6 @@ function writeResponse(r: WriteResult, baseUrl: string) {
       lastModified: new Date(r.lastUpdated).toISOString(),
     },
   };
-}
-
-/** Replaces every `reference` equal to a fullUrl of this transaction with the id assigned to it. */
-function rewriteReferences(value: unknown, assigned: Map<string, string>): unknown {
-  if (assigned.size === 0) return value;
-  if (Array.isArray(value)) return value.map((v) => rewriteReferences(v, assigned));
-  if (typeof value !== 'object' || value === null) return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, child] of Object.entries(value)) {
-    out[key] =
-      key === 'reference' && typeof child === 'string' && assigned.has(child)
-        ? assigned.get(child)
-        : rewriteReferences(child, assigned);
-  }
-  return out;
 }
 
 /** The same error, its message prefixed with the entry it concerns (and nothing of the Bundle stored). */

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { FHIR_ID_RE } from '../../records/supportedTypes.js';
+import { rewriteReferences } from '../../records/rewriteReferences.js';
 
 /**
  * What `careledger import` reads: `.json` files (a Bundle or one resource) and `.ndjson` files (FHIR Bulk Data:
@@ -433,21 +434,6 @@ function isResource(value: unknown): value is Record<string, unknown> & { resour
     !Array.isArray(value) &&
     typeof (value as { resourceType?: unknown }).resourceType === 'string'
   );
-}
-
-/** Replaces every `reference` that names a key of `map` (a fullUrl) with its value (`Type/id`). */
-export function rewriteReferences(value: unknown, map: Map<string, string>): unknown {
-  if (map.size === 0) return value;
-  if (Array.isArray(value)) return value.map((v) => rewriteReferences(v, map));
-  if (typeof value !== 'object' || value === null) return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, child] of Object.entries(value)) {
-    out[key] =
-      key === 'reference' && typeof child === 'string' && map.has(child)
-        ? map.get(child)
-        : rewriteReferences(child, map);
-  }
-  return out;
 }
 
 /** The lines of a file, numbered from 1, read as a stream (so NDJSON files of any size are fine). */
