@@ -11,6 +11,7 @@ import { silentLogger } from '../src/core/logger.js';
 import { sha256 } from '../src/core/sha256.js';
 import { decryptPayload, encryptPayload, generateDataKey, hmacToken } from '../src/crypto/index.js';
 import { FhirRepository } from '../src/records/fhirRepository.js';
+import { InlineValidator } from '../src/records/validation/resourceValidator.js';
 import type {
   CurrentResource,
   DataKeyRow,
@@ -92,6 +93,7 @@ function immediateAnchoring(): RecordAnchoring {
       return Promise.resolve(receipts);
     },
     getProof: () => null,
+    whenDurable: () => Promise.resolve(),
   };
 }
 
@@ -176,6 +178,7 @@ export async function measureFhirBreakdown(ms: number): Promise<FhirBreakdown> {
     searchIndexKey,
     maxAttachmentBytes: 1 << 20,
     logger: silentLogger,
+    validator: new InlineValidator(),
   });
   let n = 0;
   const writeOnce = () => repository.write([{ op: 'create', resource: bodies[at(n++)] }]);

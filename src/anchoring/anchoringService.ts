@@ -88,7 +88,7 @@ export class AnchoringService {
   async stop(): Promise<void> {
     if (this.ageTimer) clearInterval(this.ageTimer);
     this.ageTimer = null;
-    this.writer.flush();
+    await this.writer.drain();
     await this.submitter.stop();
   }
 
@@ -122,6 +122,11 @@ export class AnchoringService {
    * Appends hashes of content kept elsewhere (the encrypted FHIR store), atomically; `withinCommit` writes the
    * caller's own rows in the same transaction (see `RecordWriter.appendMany`).
    */
+  /** Resolves once everything committed so far is on stable storage. */
+  whenDurable(): Promise<void> {
+    return this.store.whenDurable();
+  }
+
   appendHashes(
     items: { kind: string; contentHash: Uint8Array }[],
     withinCommit?: WithinCommit,

@@ -74,12 +74,14 @@ export interface BatchCounts {
 }
 
 /**
- * Storage port of the anchoring service. Implementations must make `commit` atomic and durable before it
- * returns: the writer acknowledges records only after it.
+ * Storage port of the anchoring service. `commit` must be atomic, and durable against a crash of the process when
+ * it returns; `whenDurable()` resolves once everything committed so far would also survive a power loss. The writer
+ * acknowledges records only after both.
  */
 export interface AnchorStore {
   loadWriterState(): WriterState;
   commit(unit: WriteUnit): void;
+  whenDurable(): Promise<void>;
   getRecord(id: number): StoredRecord | undefined;
   getRecordContent(id: number): Uint8Array | null | undefined;
   getBatch(sequence: number): Batch | undefined;

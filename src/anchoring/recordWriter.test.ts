@@ -19,6 +19,13 @@ class InstrumentedStore extends SqliteAnchorStore {
   failNextCommit: Error | undefined;
   beforeCommit: (() => void) | undefined;
 
+  /** When set, durability waits for this promise (standing in for a slow or failing fsync). */
+  durable: Promise<void> | undefined;
+
+  override whenDurable(): Promise<void> {
+    return this.durable ?? super.whenDurable();
+  }
+
   override commit(unit: WriteUnit): void {
     this.beforeCommit?.();
     if (this.failNextCommit) {
@@ -137,6 +144,46 @@ describe('RecordWriter: appending', () => {
   });
 });
 
+describe('RecordWriter: durability', () => {
+  it('acknowledges committed records only once the store says they are on stable storage', async () => {
+    const writer = newWriter({ batchSize: 2 });
+    let release!: () => void;
+    store.durable = new Promise<void>((resolve) => (release = resolve));
+    let acknowledged = false;
+    const appended = writer.appendMany(records(1, 2)).then((r) => {
+      acknowledged = true;
+      return r;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(store.commits).toHaveLength(1); // committed...
+    expect(acknowledged).toBe(false); // ...but not yet acknowledged
+    expect(sealedCalls).toBe(0); // nor handed to the submitter
+    release();
+    expect((await appended).map((r) => r.id)).toEqual([1, 2]);
+    expect(sealedCalls).toBe(1);
+  });
+
+  it('rejects with STORE.SYNC_FAILED when the flush to disk fails, and keeps writing afterwards', async () => {
+    const writer = newWriter();
+    store.durable = Promise.reject(new Error('EIO: i/o error, fsync'));
+    store.durable.catch(() => undefined); // handled by the writer; this only keeps Node from warning first
+    const error = await captureAsyncError(writer.append(record(1)));
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect((error as UnavailableError).code).toBe('STORE.SYNC_FAILED');
+    expect((error as UnavailableError).message).toMatch(/not acknowledged/);
+    store.durable = undefined;
+    expect((await writer.append(record(2))).id).toBe(2);
+  });
+
+  it('drain() writes what is queued and resolves once it is durable', async () => {
+    const writer = newWriter();
+    const appended = writer.append(record(1));
+    await writer.drain();
+    expect(count('SELECT COUNT(*) AS n FROM records')).toBe(1);
+    expect((await appended).id).toBe(1);
+  });
+});
+
 describe('RecordWriter: sealing', () => {
   it('seals a batch at exactly batchSize records, with the Merkle root of its leaves', async () => {
     const writer = newWriter({ batchSize: 4 });
@@ -211,6 +258,7 @@ describe('RecordWriter: sealing', () => {
 
     clock = opened + 1_000;
     expect(writer.sealIfDue()).toBe(true);
+    await store.whenDurable();
     expect(sealedCalls).toBe(1);
     const batch = store.getBatch(1);
     expect(batch).toMatchObject({

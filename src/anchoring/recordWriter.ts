@@ -46,8 +46,9 @@ const MAX_GROUP = 20_000;
 
 /**
  * Appends records durably with group commit: every record that arrives within one turn of the event loop is
- * written in ONE SQLite transaction, and only then are the callers' promises resolved. That turns thousands of
- * fsyncs into one without ever acknowledging a write that is not on disk.
+ * written in ONE SQLite transaction, and the callers' promises are resolved only once the store says that commit
+ * is on stable storage. That turns thousands of fsyncs into one without ever acknowledging a write that is not on
+ * disk.
  *
  * The writer is the only place that assigns record ids, batch sequences and leaf positions (one writer per
  * data folder, enforced by the node lock), so it can compute leaf hashes and batch roots before the commit and
@@ -111,7 +112,9 @@ export class RecordWriter {
       ],
     });
     this.open = null;
-    this.options.onSealed?.();
+    // Anchor only what is on stable storage: a seal lost to a power cut would be sealed again, the same way.
+    const onSealed = this.options.onSealed;
+    if (onSealed) void this.store.whenDurable().then(onSealed, () => undefined);
     return true;
   }
 
@@ -219,8 +222,28 @@ export class RecordWriter {
       for (const pending of group) pending.reject(error);
       return;
     }
-    group.forEach((pending, i) => pending.resolve(receipts[i] as RecordReceipt[]));
-    if (unit.sealedBatches.length > 0) this.options.onSealed?.();
+    // Committed (safe from a crash of the process); acknowledged once on stable storage, with the commits around it.
+    const sealed = unit.sealedBatches.length > 0;
+    this.store.whenDurable().then(
+      () => {
+        group.forEach((pending, i) => pending.resolve(receipts[i] as RecordReceipt[]));
+        if (sealed) this.options.onSealed?.();
+      },
+      (cause: unknown) => {
+        const error = new UnavailableError(
+          'STORE.SYNC_FAILED',
+          'The record store could not flush its write to disk, so it is not acknowledged. Check the disk, then retry.',
+          { cause },
+        );
+        for (const pending of group) pending.reject(error);
+      },
+    );
+  }
+
+  /** Writes everything queued and waits until it is on stable storage (at shutdown). */
+  async drain(): Promise<void> {
+    this.flush();
+    await this.store.whenDurable().catch(() => undefined);
   }
 
   /** Records waiting in the open batch. */

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { describe, it, expect } from 'vitest';
 import { ConfigurationError } from '../core/errors.js';
@@ -40,7 +41,11 @@ describe('loadConfig: defaults', () => {
         chainCheckIntervalMs: 2_000,
       },
       records: { maxBytes: 1_048_576, maxBatchRecords: 1_000 },
-      fhir: { maxBodyBytes: 33_554_432, maxAttachmentBytes: 10_485_760 },
+      fhir: {
+        maxBodyBytes: 33_554_432,
+        maxAttachmentBytes: 10_485_760,
+        validationWorkers: Math.min(4, availableParallelism() - 1),
+      },
       auth: { bootstrapToken: undefined },
       database: { synchronous: 'FULL' },
       logLevel: 'info',

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigurationError } from '../core/errors.js';
 import { isHex, type Hex } from '../core/hex.js';
@@ -36,7 +37,7 @@ export interface Config {
   };
   records: { maxBytes: number; maxBatchRecords: number };
   /** FHIR API limits: request body, and decoded size of one inline attachment (DocumentReference). */
-  fhir: { maxBodyBytes: number; maxAttachmentBytes: number };
+  fhir: { maxBodyBytes: number; maxAttachmentBytes: number; validationWorkers: number };
   /** A bearer token accepted as admin (for automation and first set-up); tokens are otherwise created by the CLI. */
   auth: { bootstrapToken: string | undefined };
   database: { synchronous: 'FULL' | 'NORMAL' };
@@ -147,6 +148,8 @@ export function loadConfig(env: Env = process.env): Config {
     fhir: {
       maxBodyBytes: int('FHIR_MAX_BODY_BYTES', 33_554_432, 1_024, 1_073_741_824),
       maxAttachmentBytes: int('FHIR_MAX_ATTACHMENT_BYTES', 10_485_760, 1, 536_870_912),
+      // One core stays with the event loop (HTTP, commits); validation gets the others, up to 4.
+      validationWorkers: int('FHIR_VALIDATION_WORKERS', Math.min(4, availableParallelism() - 1), 0, 64),
     },
     auth: { bootstrapToken: env.CARELEDGER_API_TOKEN || undefined },
     database: { synchronous: synchronous === 'NORMAL' ? 'NORMAL' : 'FULL' },

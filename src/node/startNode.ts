@@ -24,6 +24,9 @@ import { ensureDeployment, type Deployment, type OrganizationProfile } from '../
 import { rolesToMask } from '../ledger/organizationRoles.js';
 import { ViemAnchorChain } from '../ledger/viemAnchorChain.js';
 import { openDatabase } from '../store/sqlite/openDatabase.js';
+import { durableAtCommit, WalFsync } from '../store/sqlite/walFsync.js';
+import { InlineValidator } from '../records/validation/resourceValidator.js';
+import { ValidationPool } from '../records/validation/validationPool.js';
 import { SqliteAnchorStore } from '../store/sqlite/sqliteAnchorStore.js';
 import { SqliteTokenStore } from '../store/sqlite/sqliteTokenStore.js';
 import { acquireNodeLock } from './nodeLock.js';
@@ -103,13 +106,15 @@ export async function startNode(
     const organization = clients.account.address;
     if (anvil) await fundOnAnvil(clients, rpcUrl);
 
-    const db = openDatabase(join(config.dataDir, 'careledger.db'), {
-      synchronous: config.database.synchronous,
-    });
+    // FULL durability is SQLite's NORMAL plus a group fsync of the WAL off the event loop (see WalFsync).
+    const dbFile = join(config.dataDir, 'careledger.db');
+    const db = openDatabase(dbFile, { synchronous: 'NORMAL', walAutocheckpointPages: 8_000 });
+    const durability = config.database.synchronous === 'FULL' ? new WalFsync(dbFile) : durableAtCommit;
     cleanups.push(() => {
+      durability.close();
       db.close();
     });
-    const store = new SqliteAnchorStore(db);
+    const store = new SqliteAnchorStore(db, durability);
     const tokens = new SqliteTokenStore(db);
     store.setMeta('organization', organization);
 
@@ -160,12 +165,18 @@ export async function startNode(
     cleanups.push(() => anchoring.stop());
 
     loadFhirDefinitions();
+    const validator =
+      config.fhir.validationWorkers > 0
+        ? new ValidationPool(config.fhir.validationWorkers, logger)
+        : new InlineValidator();
+    cleanups.push(() => validator.close());
     const masterKey = fromHex(keys.masterKey, 32);
     const fhirRepository = new FhirRepository(new SqliteFhirStore(db), anchoring, {
       masterKeyEncryptionKey: deriveKeyEncryptionKey(masterKey),
       searchIndexKey: deriveSearchIndexKey(masterKey),
       maxAttachmentBytes: config.fhir.maxAttachmentBytes,
       logger,
+      validator,
     });
     const fhirRouter = new FhirRouter(fhirRepository, CARELEDGER_VERSION);
 

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuidv7 } from '../core/uuidv7.js';
 import type { Resource } from '@medplum/fhirtypes';
 import { canonicalJsonBytes } from '../core/canonicalJson.js';
 import { CareLedgerError } from '../core/errors.js';
@@ -16,7 +16,9 @@ import { fhirErrors } from './fhirErrors.js';
 import type { CurrentResource, FhirStore, RecordAnchoring, StoredVersion, VersionWrite } from './ports.js';
 import { extractIndexEntries, parseSearchQuery, type SearchQuery } from './search/index.js';
 import { FHIR_ID_RE, isSupportedResourceType } from './supportedTypes.js';
-import { validateFhirResource } from './validateFhirResource.js';
+import type { OutcomeIssue } from './fhirErrors.js';
+import type { ResourceValidator } from './validation/resourceValidator.js';
+import { invalidResource } from './validateFhirResource.js';
 import { tombstoneOf } from './versionContentResolver.js';
 
 /** One write of a (possibly multi-resource, atomic) write request. */
@@ -43,6 +45,8 @@ export interface FhirRepositoryOptions {
   searchIndexKey: Uint8Array;
   maxAttachmentBytes: number;
   logger: Logger;
+  /** Runs FHIR validation (in-process, or on worker threads: see ValidationPool). */
+  validator: ResourceValidator;
 }
 
 interface Prepared {
@@ -53,6 +57,8 @@ interface Prepared {
 }
 
 const ORGANIZATION_KEY = 'organization';
+/** Stands in for a server-assigned id during validation (any valid id validates the same). */
+const VALIDATION_ID = '00000000-0000-7000-8000-000000000000';
 const patientKeyId = (patientId: string) => `patient:${patientId}`;
 const aadOf = (type: string, id: string, version: number) =>
   new TextEncoder().encode(`${type}/${id}/_history/${version}`);
@@ -86,6 +92,9 @@ export class FhirRepository {
   /** Writes all operations atomically (all or none); resolves once they are durable. */
   async write(operations: WriteOperation[]): Promise<WriteResult[]> {
     const now = Date.now();
+    // Validation runs first (possibly on another thread); everything after it up to the commit is synchronous, so
+    // no other write can interleave with the checks, reservations and version numbers below.
+    const validation = await this.validateAll(operations, now);
     const seen = new Set<string>();
     const prepared: Prepared[] = [];
     this.writingNow = new Set(
@@ -99,7 +108,13 @@ export class FhirRepository {
     );
     try {
       for (const [operationIndex, operation] of operations.entries()) {
-        const p = this.prepareOrName(operation, now, operationIndex, operations.length);
+        const p = this.prepareOrName(
+          operation,
+          now,
+          operationIndex,
+          operations.length,
+          validation[operationIndex],
+        );
         if (seen.has(p.reservationKey)) {
           throw fhirErrors.badRequest(`${p.reservationKey} is written more than once in one request.`);
         }
@@ -228,7 +243,7 @@ export class FhirRepository {
    * Crypto-shredding: destroys the patient's data key, so every version of every resource of theirs becomes
    * unreadable for good; their search index goes too. Anchored hashes remain (they prove existence, reveal nothing).
    */
-  erasePatient(patientId: string): { resources: number } {
+  async erasePatient(patientId: string): Promise<{ resources: number }> {
     if (!FHIR_ID_RE.test(patientId)) throw fhirErrors.badRequest(`"${patientId}" is not a valid FHIR id.`);
     const keyId = patientKeyId(patientId);
     const key = this.store.getKey(keyId);
@@ -241,14 +256,56 @@ export class FhirRepository {
     const resources = this.store.eraseKey(keyId, Date.now());
     this.dataKeys.delete(keyId);
     this.newKeys.delete(keyId);
+    // Acknowledge only an erasure that a power cut cannot undo.
+    await this.anchoring.whenDurable();
     this.options.logger.info({ patientId, resources }, 'patient data key destroyed (crypto-shredding)');
     return { resources };
   }
 
+  /**
+   * Validates every resource to be written, as it will be stored: stamped with an id and meta. The stamp only adds
+   * values that are always valid (a FHIR id, a versionId, an instant), so the real id and version, known only once
+   * the write is prepared, cannot change the outcome. Entries that prepare() will refuse anyway get no issues.
+   */
+  private async validateAll(
+    operations: WriteOperation[],
+    now: number,
+  ): Promise<(OutcomeIssue[] | undefined)[]> {
+    const indexes: number[] = [];
+    const resources: unknown[] = [];
+    const lastUpdated = new Date(now).toISOString();
+    for (const [i, operation] of operations.entries()) {
+      if (operation.op === 'delete') continue;
+      const body = operation.resource;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) continue;
+      const meta = (body as { meta?: unknown }).meta;
+      indexes.push(i);
+      resources.push({
+        ...body,
+        id: operation.id ?? VALIDATION_ID,
+        meta: {
+          ...(typeof meta === 'object' && meta !== null ? meta : {}),
+          versionId: '1',
+          lastUpdated,
+        },
+      });
+    }
+    const issues = await this.options.validator.validateMany(resources);
+    const byOperation: (OutcomeIssue[] | undefined)[] = new Array(operations.length);
+    indexes.forEach((operationIndex, k) => (byOperation[operationIndex] = issues[k]));
+    return byOperation;
+  }
+
   /** Prepares one operation; in a multi-operation write, a failure says which operation it was. */
-  private prepareOrName(operation: WriteOperation, now: number, index: number, of: number): Prepared {
+  private prepareOrName(
+    operation: WriteOperation,
+    now: number,
+    index: number,
+    of: number,
+    issues: OutcomeIssue[] | undefined,
+  ): Prepared {
     try {
-      return this.prepare(operation, now);
+      return this.prepare(operation, now, issues);
     } catch (error) {
       if (of > 1 && error instanceof CareLedgerError) {
         throw new CareLedgerError(error.code, error.message, {
@@ -262,7 +319,7 @@ export class FhirRepository {
     }
   }
 
-  private prepare(operation: WriteOperation, now: number): Prepared {
+  private prepare(operation: WriteOperation, now: number, issues: OutcomeIssue[] | undefined): Prepared {
     if (operation.op === 'delete') return this.prepareDelete(operation.resourceType, operation.id, now);
     const resource = operation.resource;
     if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
@@ -282,7 +339,7 @@ export class FhirRepository {
     }
     let id: string;
     if (operation.op === 'create') {
-      id = operation.id ?? randomUUID();
+      id = operation.id ?? uuidv7();
     } else {
       id = operation.id;
       if (!FHIR_ID_RE.test(id))
@@ -317,7 +374,8 @@ export class FhirRepository {
       meta: { ...meta, versionId: String(version), lastUpdated: new Date(now).toISOString() },
     };
     const raw: Record<string, unknown> = stamped;
-    validateFhirResource(stamped);
+    if (issues === undefined) throw new Error(`${type}/${id} reached prepare() without being validated`);
+    if (issues.length > 0) throw invalidResource(issues);
     this.checkAttachments(raw);
     this.checkReferences(raw);
 

@@ -78,4 +78,6 @@ export interface RecordAnchoring {
     withinCommit?: (receipts: { id: number }[]) => void,
   ): Promise<{ id: number }[]>;
   getProof(recordId: number): unknown;
+  /** Resolves once everything committed so far is on stable storage (for writes made outside `appendHashes`). */
+  whenDurable(): Promise<void>;
 }

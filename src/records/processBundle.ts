@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuidv7 } from '../core/uuidv7.js';
 import { CareLedgerError } from '../core/errors.js';
 import { fhirErrors, FhirError, operationOutcomeOf } from './fhirErrors.js';
 import type { FhirRepository, WriteOperation, WriteResult } from './fhirRepository.js';
@@ -68,7 +68,7 @@ async function transaction(
       if (typeof entry.fullUrl === 'string' && type) {
         if (assigned.has(entry.fullUrl))
           throw entryError(i, fhirErrors.badRequest(`fullUrl ${entry.fullUrl} appears twice.`));
-        assigned.set(entry.fullUrl, `${type}/${randomUUID()}`);
+        assigned.set(entry.fullUrl, `${type}/${uuidv7()}`);
       }
     } else if (
       typeof entry?.request?.method === 'string' &&

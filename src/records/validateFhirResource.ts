@@ -19,7 +19,8 @@ export function loadFhirDefinitions(): void {
   bindings = getRequiredBindingChecker(bundles);
 }
 
-function invalidResource(issues: OutcomeIssue[]): FhirError {
+/** The 400 error for a resource with validation issues. */
+export function invalidResource(issues: OutcomeIssue[]): FhirError {
   const first = issues[0];
   return new FhirError(
     'FHIR.INVALID_RESOURCE',
@@ -32,29 +33,32 @@ function invalidResource(issues: OutcomeIssue[]): FhirError {
 
 /**
  * Validates a resource against the FHIR R4 base definitions: Medplum's validator (cardinality, data types, value
- * formats, unknown elements), then the required terminology bindings (see requiredBindings.ts). Throws a 400
- * FhirError listing every issue with its FHIRPath expression.
+ * formats, unknown elements), then the required terminology bindings (see requiredBindings.ts). Returns every
+ * issue with its FHIRPath expression; none when the resource is valid.
  */
-export function validateFhirResource(resource: unknown): asserts resource is Resource {
+export function fhirValidationIssues(resource: unknown): OutcomeIssue[] {
   loadFhirDefinitions();
   try {
     validateResource(resource as Resource);
   } catch (error) {
     if (error instanceof OperationOutcomeError) {
-      throw invalidResource(
-        (error.outcome.issue ?? []).map((i): OutcomeIssue => ({
-          severity:
-            i.severity === 'fatal' || i.severity === 'warning' || i.severity === 'information'
-              ? i.severity
-              : 'error',
-          code: i.code ?? 'invalid',
-          details: { text: i.details?.text ?? 'invalid' },
-          ...(i.expression ? { expression: i.expression } : {}),
-        })),
-      );
+      return (error.outcome.issue ?? []).map((i): OutcomeIssue => ({
+        severity:
+          i.severity === 'fatal' || i.severity === 'warning' || i.severity === 'information'
+            ? i.severity
+            : 'error',
+        code: i.code ?? 'invalid',
+        details: { text: i.details?.text ?? 'invalid' },
+        ...(i.expression ? { expression: i.expression } : {}),
+      }));
     }
     throw error;
   }
-  const bindingIssues = (bindings as RequiredBindingChecker).check(resource);
-  if (bindingIssues.length > 0) throw invalidResource(bindingIssues);
+  return (bindings as RequiredBindingChecker).check(resource);
+}
+
+/** `fhirValidationIssues` as an assertion: throws a 400 FhirError listing every issue. */
+export function validateFhirResource(resource: unknown): asserts resource is Resource {
+  const issues = fhirValidationIssues(resource);
+  if (issues.length > 0) throw invalidResource(issues);
 }

@@ -24,7 +24,11 @@ const PATIENT_UPDATE_EVERY = 8;
 /** How long, after everything is reported anchored, a `$proof` may still answer 409 (not anchored yet). */
 const PROOF_WAIT_MS = 20_000;
 
-const NODE_ENV = { ANCHOR_BATCH_SIZE: String(BATCH_SIZE), ANCHOR_BATCH_AGE_MS: String(BATCH_AGE_MS) };
+const NODE_ENV = {
+  ANCHOR_BATCH_SIZE: String(BATCH_SIZE),
+  ANCHOR_BATCH_AGE_MS: String(BATCH_AGE_MS),
+  FHIR_VALIDATION_WORKERS: '1', // as in production: validation on a worker thread
+};
 const FHIR_JSON = 'application/fhir+json';
 const MARKER_SYSTEM = 'urn:careledger:test:crash-marker';
 

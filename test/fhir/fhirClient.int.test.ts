@@ -84,7 +84,10 @@ describe('FHIR API through fhir-kit-client', () => {
     ((await client.history({ resourceType })) as any).total as number;
 
   beforeAll(async () => {
-    node = await startTestNode({ FHIR_MAX_ATTACHMENT_BYTES: String(MAX_ATTACHMENT) });
+    node = await startTestNode({
+      FHIR_MAX_ATTACHMENT_BYTES: String(MAX_ATTACHMENT),
+      FHIR_VALIDATION_WORKERS: '2', // the production path: validation on worker threads
+    });
     client = newClient(node.token);
     reader = newClient(createApiToken(node.tokens, { name: 'fhir-reader', role: 'reader' }).token);
     clinician = newClient(createApiToken(node.tokens, { name: 'fhir-clinician', role: 'clinician' }).token);

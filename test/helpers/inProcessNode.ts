@@ -42,6 +42,9 @@ export async function startTestNode(env: Record<string, string> = {}, dataDir?: 
     CHAIN_CHECK_INTERVAL_MS: '300',
     LOG_LEVEL: 'silent',
     CARELEDGER_API_TOKEN: TEST_TOKEN,
+    // Validation in-process: a worker pool costs each of the suite's many nodes a second of start-up. The pool has
+    // its own tests and runs under the FHIR client and crash tests (which set FHIR_VALIDATION_WORKERS).
+    FHIR_VALIDATION_WORKERS: '0',
     ...env,
   });
   const node = await startNode(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));

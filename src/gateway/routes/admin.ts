@@ -24,7 +24,7 @@ export const adminRoutes: FastifyPluginAsync<{ repository: FhirRepository }> = a
       },
     },
     async (request) => {
-      const { resources } = repository.erasePatient(request.params.id);
+      const { resources } = await repository.erasePatient(request.params.id);
       return { patient: `Patient/${request.params.id}`, erasedResources: resources };
     },
   );

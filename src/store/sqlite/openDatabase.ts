@@ -9,6 +9,12 @@ export interface OpenDatabaseOptions {
   /** FULL fsyncs every commit (survives power loss); NORMAL survives a process crash but not power loss. */
   synchronous?: 'FULL' | 'NORMAL';
   readonly?: boolean;
+  /**
+   * WAL pages after which a commit also checkpoints (copies pages back to the database file and syncs it). SQLite's
+   * default, 1,000 (4 MB), makes a busy gateway checkpoint every few commits, mostly rewriting the same hot index
+   * pages; fewer, larger checkpoints copy each page once per interval.
+   */
+  walAutocheckpointPages?: number;
 }
 
 /**
@@ -26,6 +32,8 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): S
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     db.pragma('foreign_keys = ON');
+    if (options.walAutocheckpointPages !== undefined)
+      db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(options.walAutocheckpointPages))}`);
     migrate(db);
   }
   return db;

@@ -11,6 +11,7 @@ import type {
   WriterState,
 } from '../../anchoring/ports.js';
 import type { SqliteDatabase } from './openDatabase.js';
+import { durableAtCommit, type Durability } from './walFsync.js';
 
 interface BatchDbRow {
   sequence: number;
@@ -93,9 +94,12 @@ export class SqliteAnchorStore implements AnchorStore {
   private readonly db: SqliteDatabase;
   private readonly stmt;
   private readonly commitTx: (unit: WriteUnit) => void;
+  private readonly durability: Durability;
 
-  constructor(db: SqliteDatabase) {
+  /** `durability` says when commits are on stable storage (see WalFsync); by default, when they return. */
+  constructor(db: SqliteDatabase, durability: Durability = durableAtCommit) {
     this.db = db;
+    this.durability = durability;
     this.stmt = {
       insertRecord: db.prepare(
         `INSERT INTO records (id, kind, content, content_hash, leaf_hash, batch_sequence, leaf_index, received_at)
@@ -192,6 +196,10 @@ export class SqliteAnchorStore implements AnchorStore {
 
   commit(unit: WriteUnit): void {
     this.commitTx(unit);
+  }
+
+  whenDurable(): Promise<void> {
+    return this.durability.whenDurable();
   }
 
   getRecord(id: number): StoredRecord | undefined {

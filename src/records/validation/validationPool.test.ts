@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UnavailableError } from '../../core/errors.js';
+import { silentLogger } from '../../core/logger.js';
+import { InlineValidator } from './resourceValidator.js';
+import { ValidationPool } from './validationPool.js';
+
+const patient = (i: number) => ({
+  resourceType: 'Patient',
+  id: `p-${i}`,
+  name: [{ family: `Family${i}`, given: ['Given'] }],
+  gender: 'female',
+  birthDate: '1980-02-03',
+});
+/** Invalid in a different way for each i, so a mix-up of results between requests shows. */
+const invalid = (i: number) =>
+  i % 3 === 0
+    ? { resourceType: 'Patient', id: `bad-${i}`, gender: `not-a-gender-${i}` }
+    : i % 3 === 1
+      ? {
+          resourceType: 'Observation',
+          id: `bad-${i}`,
+          code: { text: 'x' },
+          subject: { reference: 'Patient/1' },
+        }
+      : { resourceType: 'Patient', id: `bad-${i}`, birthDate: `19${i}-13-45` };
+
+let pool: ValidationPool;
+const inline = new InlineValidator();
+
+beforeAll(() => {
+  pool = new ValidationPool(2, silentLogger);
+});
+afterAll(async () => {
+  await pool.close();
+});
+
+describe('ValidationPool', () => {
+  it('finds exactly the issues the in-process validator finds', async () => {
+    const resources = [patient(1), invalid(0), invalid(1), invalid(2), patient(2)];
+    const expected = await inline.validateMany(resources);
+    expect(expected[1]!.length).toBeGreaterThan(0);
+    expect(expected[0]).toEqual([]);
+    expect(await pool.validateMany(resources)).toEqual(expected);
+  }, 30_000);
+
+  it('answers every caller of one tick with its own results, also when the flush is split across workers', async () => {
+    const requests = Array.from({ length: 60 }, (_, i) =>
+      i % 2 === 0 ? [patient(i)] : [invalid(i), patient(i), invalid(i + 1)],
+    );
+    const results = await Promise.all(requests.map((r) => pool.validateMany(r)));
+    const expected = await Promise.all(requests.map((r) => inline.validateMany(r)));
+    expect(results).toEqual(expected);
+    // One big list (a transaction Bundle) comes back in order.
+    const bundle = Array.from({ length: 101 }, (_, i) => (i % 10 === 7 ? invalid(i) : patient(i)));
+    const issues = await pool.validateMany(bundle);
+    expect(issues.map((list) => list.length > 0)).toEqual(bundle.map((_, i) => i % 10 === 7));
+  }, 30_000);
+
+  it('fails the requests a crashed worker held with a clear 503, and carries on with a new worker', async () => {
+    const workers = (pool as unknown as { workers: { worker: { terminate(): Promise<number> } }[] }).workers;
+    const pending = pool.validateMany(Array.from({ length: 40 }, (_, i) => patient(i)));
+    await new Promise((resolve) => setImmediate(resolve)); // sent
+    await Promise.all(workers.map((w) => w.worker.terminate()));
+    const error = await pending.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect((error as UnavailableError).code).toBe('FHIR.VALIDATOR_FAILED');
+    expect((error as UnavailableError).message).toMatch(/nothing was stored\. Retry/);
+    expect(await pool.validateMany([patient(1), invalid(0)])).toEqual(
+      await inline.validateMany([patient(1), invalid(0)]),
+    );
+  }, 30_000);
+
+  it('refuses work once closed', async () => {
+    const closing = new ValidationPool(1, silentLogger);
+    await closing.close();
+    await expect(closing.validateMany([patient(1)])).rejects.toMatchObject({ code: 'FHIR.VALIDATOR_CLOSED' });
+  });
+});

@@ -1,0 +1,192 @@
+import type { Worker } from 'node:worker_threads';
+import { UnavailableError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { startModuleWorker } from '../../core/moduleWorker.js';
+import type { OutcomeIssue } from '../fhirErrors.js';
+import type { ResourceValidator } from './resourceValidator.js';
+import type { ValidationReply, ValidationRequest } from './validationMessages.js';
+
+interface Job {
+  resources: unknown[];
+  resolve: (issues: OutcomeIssue[][]) => void;
+  reject: (error: unknown) => void;
+}
+
+/** One message sent to a worker: the slice of the flushed resources it holds, and where each job's part is. */
+interface Sent {
+  worker: PoolWorker;
+  size: number;
+  settle: (result: { issues: OutcomeIssue[][] } | { error: unknown }) => void;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  /** Resources sent and not answered yet. */
+  load: number;
+}
+
+/** Below this many resources per worker a flush is not split (a message costs more than validating a few). */
+const MIN_SPLIT = 8;
+/** A worker that dies is replaced, but not in a crash loop. */
+const MAX_RESTARTS = 10;
+
+/**
+ * Medplum's validator costs about 0.2 ms of CPU per resource, more than the rest of a create together; this pool
+ * runs it on worker threads so the event loop keeps serving HTTP and committing while other cores validate.
+ *
+ * Requests made in the same turn of the event loop travel together (one message per worker, not one per
+ * resource); a flush is split across workers only when it is big enough to pay for it (a transaction Bundle).
+ */
+export class ValidationPool implements ResourceValidator {
+  private readonly workers: PoolWorker[] = [];
+  private readonly inFlight = new Map<number, Sent>();
+  private readonly logger: Logger;
+  private queue: Job[] = [];
+  private scheduled = false;
+  private nextId = 1;
+  private restarts = 0;
+  private closed = false;
+
+  constructor(size: number, logger: Logger) {
+    if (!Number.isInteger(size) || size < 1)
+      throw new RangeError('a validation pool needs at least 1 worker');
+    this.logger = logger;
+    for (let i = 0; i < size; i++) this.workers.push(this.spawn());
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  validateMany(resources: unknown[]): Promise<OutcomeIssue[][]> {
+    if (this.closed)
+      return Promise.reject(new UnavailableError('FHIR.VALIDATOR_CLOSED', 'The node is stopping.'));
+    if (resources.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ resources, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const stopping = new UnavailableError('FHIR.VALIDATOR_CLOSED', 'The node is stopping.');
+    for (const job of this.queue) job.reject(stopping);
+    this.queue = [];
+    for (const sent of this.inFlight.values()) sent.settle({ error: stopping });
+    this.inFlight.clear();
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+
+  private spawn(): PoolWorker {
+    const entry: PoolWorker = {
+      worker: startModuleWorker(new URL('./validationWorker.js', import.meta.url)),
+      load: 0,
+    };
+    entry.worker.unref();
+    entry.worker.on('message', (reply: ValidationReply) => {
+      if (reply.type === 'ready') return;
+      const sent = this.inFlight.get(reply.id);
+      if (!sent) return;
+      this.inFlight.delete(reply.id);
+      entry.load -= sent.size;
+      sent.settle(
+        reply.type === 'result'
+          ? { issues: reply.issues }
+          : { error: new Error(`FHIR validation failed inside the validator: ${reply.message}`) },
+      );
+    });
+    entry.worker.on('error', (error) => this.replace(entry, error));
+    entry.worker.on('exit', (code) => {
+      if (!this.closed) this.replace(entry, new Error(`validation worker exited with code ${code}`));
+    });
+    return entry;
+  }
+
+  /** Fails what a dead worker held and starts another in its place. */
+  private replace(dead: PoolWorker, cause: unknown): void {
+    const index = this.workers.indexOf(dead);
+    if (index < 0 || this.closed) return;
+    const error = new UnavailableError(
+      'FHIR.VALIDATOR_FAILED',
+      'The FHIR validator stopped while checking this request; nothing was stored. Retry.',
+      { cause },
+    );
+    for (const [id, sent] of this.inFlight) {
+      if (sent.worker !== dead) continue;
+      this.inFlight.delete(id);
+      sent.settle({ error });
+    }
+    void dead.worker.terminate();
+    if (this.restarts >= MAX_RESTARTS) {
+      this.workers.splice(index, 1);
+      this.logger.error(
+        { err: String(cause) },
+        'validation worker failed; not restarted (too many failures)',
+      );
+      if (this.workers.length === 0) this.closed = true;
+      return;
+    }
+    this.restarts++;
+    this.logger.warn({ err: String(cause) }, 'validation worker failed; starting another');
+    this.workers[index] = this.spawn();
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const jobs = this.queue;
+    this.queue = [];
+    if (jobs.length === 0) return;
+    if (this.workers.length === 0) {
+      const error = new UnavailableError('FHIR.VALIDATOR_FAILED', 'The FHIR validator is not running.');
+      for (const job of jobs) job.reject(error);
+      return;
+    }
+    const all = jobs.flatMap((job) => job.resources);
+    const byLoad = [...this.workers].sort((a, b) => a.load - b.load);
+    const parts = Math.max(1, Math.min(byLoad.length, Math.floor(all.length / MIN_SPLIT)));
+    const per = Math.ceil(all.length / parts);
+
+    const results: OutcomeIssue[][] = new Array<OutcomeIssue[]>(all.length);
+    let pending = parts;
+    let failed: unknown = null;
+    const finish = () => {
+      if (failed !== null) {
+        for (const job of jobs) job.reject(failed);
+        return;
+      }
+      let offset = 0;
+      for (const job of jobs) {
+        job.resolve(results.slice(offset, offset + job.resources.length));
+        offset += job.resources.length;
+      }
+    };
+    for (let p = 0; p < parts; p++) {
+      const start = p * per;
+      const resources = all.slice(start, start + per);
+      const worker = byLoad[p] as PoolWorker;
+      const id = this.nextId++;
+      this.inFlight.set(id, {
+        worker,
+        size: resources.length,
+        settle: (result) => {
+          if ('error' in result) failed ??= result.error;
+          else result.issues.forEach((issues, i) => (results[start + i] = issues));
+          if (--pending === 0) finish();
+        },
+      });
+      worker.load += resources.length;
+      try {
+        worker.worker.postMessage({ id, resources } satisfies ValidationRequest);
+      } catch (error) {
+        // Not structured-cloneable (cannot come from JSON, but the port is typed `unknown`).
+        this.inFlight.get(id)?.settle({ error });
+        this.inFlight.delete(id);
+        worker.load -= resources.length;
+      }
+    }
+  }
+}
