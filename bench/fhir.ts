@@ -17,6 +17,8 @@ export interface FhirResult {
   commits: Record<'single' | 'bundle', CommitStats | null>;
   /** CPU seconds anvil used from the first timed create to the end of the reads (Linux only). */
   anvilCpuSeconds: number | null;
+  /** Worker threads validating FHIR for the node (0: on its event loop). */
+  validationWorkers: number;
   /** Where one create's CPU goes, in-process; null if that measurement failed. */
   breakdown: FhirBreakdown | null;
   problems: string[];
@@ -68,7 +70,7 @@ export async function runFhir(
   log: (line: string) => void,
 ): Promise<FhirResult> {
   const problems: string[] = [];
-  const { node, stop } = await startBenchNode(settings.batchAgeMs, cleanup, log);
+  const { node, config, stop } = await startBenchNode(settings.batchAgeMs, cleanup, log);
   cleanup.throwIfAborted();
 
   const probe = probeCommits(node.anchoring);
@@ -150,6 +152,7 @@ export async function runFhir(
     nodeBusyUsPerResource,
     commits,
     anvilCpuSeconds: anvilCpu0 !== null && anvilCpu1 !== null ? anvilCpu1 - anvilCpu0 : null,
+    validationWorkers: config.fhir.validationWorkers,
     breakdown,
     problems,
   };

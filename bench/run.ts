@@ -318,7 +318,7 @@ async function main(cleanup: Cleanup): Promise<number> {
     details.push(
       `FHIR: ${f.patients} Patients; ${fmt(f.warmup.ok)} warm-up creates; Observation bodies ${fmt(f.single.meanBodyBytes)} B ` +
         `(Bundles ${fmt(f.bundle.meanBodyBytes / 1024)} KiB); ${settings.fhirConcurrency} requests in flight, ` +
-        `${settings.fhirBundlesInFlight} Bundles in flight`,
+        `${settings.fhirBundlesInFlight} Bundles in flight; ${fhir.validationWorkers} validation worker thread(s) beside the node thread`,
       `FHIR single: ${fmt(f.single.ok)} created in ${fmt(f.single.seconds, 2)} s, ${lat(f.single)}; node thread ${pct(u.single)} busy; ` +
         commitLine(fc.single),
       `FHIR Bundles: ${fmt(f.bundle.ok)} created in ${fmt(f.bundle.seconds, 2)} s (${fmt(f.bundle.requests)} Bundles), ${lat(f.bundle)}; ` +
@@ -412,6 +412,7 @@ async function main(cleanup: Cleanup): Promise<number> {
       nodeBusyUsPerResource: fhir.nodeBusyUsPerResource,
       commits: fhir.commits,
       anvilCpuSeconds: fhir.anvilCpuSeconds,
+      validationWorkers: fhir.validationWorkers,
       breakdownUs: fhir.breakdown,
       spineAckNodeUs: spineAckUs,
       singleRatioToSpineAcks: ratio(single, ack),

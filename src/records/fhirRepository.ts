@@ -350,7 +350,9 @@ export class FhirRepository {
           `${type}.id`,
         );
     }
-    const existing = this.store.getCurrent(type, id);
+    // A server-assigned id is new (UUIDv7, made here): nothing to look up.
+    const existing =
+      operation.op === 'create' && operation.id === undefined ? undefined : this.store.getCurrent(type, id);
     if (existing) this.assertNotErased(existing.keyId, `${type}/${id}`);
     const previous = this.latestVersion(type, id, existing);
     if (operation.op === 'update' && operation.ifMatch !== undefined) {
@@ -461,12 +463,8 @@ export class FhirRepository {
     };
   }
 
-  /** The highest version stored or handed out to a write in flight; `current` saves a lookup when known. */
-  private latestVersion(
-    resourceType: string,
-    id: string,
-    current = this.store.getCurrent(resourceType, id),
-  ): number {
+  /** The highest version stored (`current`, already looked up) or handed out to a write in flight. */
+  private latestVersion(resourceType: string, id: string, current: CurrentResource | undefined): number {
     return Math.max(current?.version ?? 0, this.reserved.get(`${resourceType}/${id}`) ?? 0);
   }
 
