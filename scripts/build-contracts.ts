@@ -31,6 +31,7 @@ const DEPLOYABLE = [
     prefix: 'organizationRegistry',
   },
   { source: 'contracts/AnchorRegistry.sol', contract: 'AnchorRegistry', prefix: 'anchorRegistry' },
+  { source: 'contracts/ConsentRegistry.sol', contract: 'ConsentRegistry', prefix: 'consentRegistry' },
 ] as const;
 
 const SETTINGS = {
