@@ -8,7 +8,7 @@ import type { RecordRow, WriteUnit } from '../../anchoring/ports.js';
 import { recordLeafHash } from '../../anchoring/recordLeaf.js';
 import { computeRoot } from '../../merkle/tree.js';
 import { ORG, fabricatedAnchor, filledHash, memoryStore } from '../../testing/fixtures.js';
-import { migrate } from './migrations.js';
+import { migrate, SCHEMA_VERSION } from './migrations.js';
 import { openDatabase, type SqliteDatabase } from './openDatabase.js';
 import { SqliteAnchorStore } from './sqliteAnchorStore.js';
 
@@ -69,7 +69,7 @@ const count = (sql: string): number => (db.prepare(sql).get() as { n: number }).
 
 describe('migrations', () => {
   it('creates the schema and sets user_version to the latest migration', () => {
-    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     const tables = db
       .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
       .pluck()
@@ -91,14 +91,14 @@ describe('migrations', () => {
   it('is idempotent: migrating an up-to-date database changes nothing', () => {
     writeBatches([2], true);
     migrate(db);
-    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(count('SELECT COUNT(*) AS n FROM records')).toBe(2);
   });
 
   it('refuses a schema newer than this code', () => {
-    db.pragma('user_version = 3');
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     expect(() => migrate(db)).toThrow(
-      'The database schema (version 3) is newer than this CareLedger (version 2); upgrade CareLedger.',
+      `The database schema (version ${SCHEMA_VERSION + 1}) is newer than this CareLedger (version ${SCHEMA_VERSION}); upgrade CareLedger.`,
     );
   });
 

@@ -100,11 +100,12 @@ export class SqliteFhirStore implements FhirStore {
       ),
       deleteTokens: db.prepare(`DELETE FROM fhir_search_tokens WHERE resource_type = ? AND id = ?`),
       deleteDates: db.prepare(`DELETE FROM fhir_search_dates WHERE resource_type = ? AND id = ?`),
+      // OR IGNORE: a resource may carry the same token or date twice (e.g. a repeated coding); one row serves.
       insertToken: db.prepare(
-        `INSERT INTO fhir_search_tokens (resource_type, id, param, token) VALUES (?, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO fhir_search_tokens (resource_type, id, param, token) VALUES (?, ?, ?, ?)`,
       ),
       insertDate: db.prepare(
-        `INSERT INTO fhir_search_dates (resource_type, id, param, low, high) VALUES (?, ?, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO fhir_search_dates (resource_type, id, param, low, high) VALUES (?, ?, ?, ?, ?)`,
       ),
       eraseKey: db.prepare(
         `UPDATE fhir_keys SET wrapped_key = NULL, erased_at = ? WHERE key_id = ? AND erased_at IS NULL`,
@@ -226,8 +227,11 @@ export class SqliteFhirStore implements FhirStore {
         v.keyId,
       );
       if (changed.changes === 0) continue; // an older version written after a newer one: the index stays as is
-      s.deleteTokens.run(v.resourceType, v.id);
-      s.deleteDates.run(v.resourceType, v.id);
+      if (v.version > 1) {
+        // A first version has no index rows to replace.
+        s.deleteTokens.run(v.resourceType, v.id);
+        s.deleteDates.run(v.resourceType, v.id);
+      }
       if (!index) continue;
       for (const t of index.tokens) s.insertToken.run(v.resourceType, v.id, t.param, buf(t.token));
       for (const d of index.dates) s.insertDate.run(v.resourceType, v.id, d.param, d.low, d.high);
