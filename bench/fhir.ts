@@ -13,6 +13,11 @@ export interface FhirResult {
   nodeEventLoopUtilization: Record<FhirPhase, number | null>;
   /** Node-thread busy time per resource in each phase, µs (utilisation × phase time / resources). */
   nodeBusyUsPerResource: Record<FhirPhase, number | null>;
+  /**
+   * CPU time of the whole bench process per resource in each phase, µs: every thread (node, validation workers,
+   * the load generator, libuv) together; anvil runs in its own process.
+   */
+  processCpuUsPerResource: Record<FhirPhase, number | null>;
   /** Group commits during each timed phase (the reads phase writes nothing); null if they could not be probed. */
   commits: Record<'single' | 'bundle', CommitStats | null>;
   /** CPU seconds anvil used from the first timed create to the end of the reads (Linux only). */
@@ -78,6 +83,8 @@ export async function runFhir(
   const commitsAtStart: Partial<Record<FhirPhase, CommitStats>> = {};
   const commits: Record<'single' | 'bundle', CommitStats | null> = { single: null, bundle: null };
   const elu: Partial<Record<FhirPhase, EventLoopUtilization>> = {};
+  const cpuAtStart: Partial<Record<FhirPhase, NodeJS.CpuUsage>> = {};
+  const cpuUs: Partial<Record<FhirPhase, number>> = {};
   const nodeEventLoopUtilization: Record<FhirPhase, number | null> = {
     single: null,
     bundle: null,
@@ -107,9 +114,12 @@ export async function runFhir(
       if (event === 'start') {
         if (phase === 'single') anvilCpu0 = processCpuSeconds(anvilPid);
         elu[phase] = performance.eventLoopUtilization();
+        cpuAtStart[phase] = process.cpuUsage();
         const stats = probe?.stats();
         if (stats) commitsAtStart[phase] = stats;
       } else {
+        const cpu = process.cpuUsage(cpuAtStart[phase]);
+        cpuUs[phase] = cpu.user + cpu.system;
         const start = elu[phase];
         if (start) nodeEventLoopUtilization[phase] = performance.eventLoopUtilization(start).utilization;
         const before = commitsAtStart[phase];
@@ -125,12 +135,19 @@ export async function runFhir(
 
   const phases = { single: load.single, bundle: load.bundle, reads: load.reads };
   const nodeBusyUsPerResource: Record<FhirPhase, number | null> = { single: null, bundle: null, reads: null };
+  const processCpuUsPerResource: Record<FhirPhase, number | null> = {
+    single: null,
+    bundle: null,
+    reads: null,
+  };
   for (const phase of ['single', 'bundle', 'reads'] as const) {
     const p = phases[phase];
     const u = nodeEventLoopUtilization[phase];
     if (p.failed > 0)
       problems.push(`FHIR ${phase}: ${p.failed} requests failed, e.g. ${p.errors.join(' | ')}`);
     if (u !== null && p.ok > 0) nodeBusyUsPerResource[phase] = (u * p.seconds * 1e6) / p.ok;
+    const cpu = cpuUs[phase];
+    if (cpu !== undefined && p.ok > 0) processCpuUsPerResource[phase] = cpu / p.ok;
   }
   if (load.confirmSeconds === null) {
     problems.push(`FHIR: not every create was confirmed on chain within ${settings.confirmTimeoutMs} ms`);
@@ -150,6 +167,7 @@ export async function runFhir(
     load,
     nodeEventLoopUtilization,
     nodeBusyUsPerResource,
+    processCpuUsPerResource,
     commits,
     anvilCpuSeconds: anvilCpu0 !== null && anvilCpu1 !== null ? anvilCpu1 - anvilCpu0 : null,
     validationWorkers: config.fhir.validationWorkers,

@@ -178,7 +178,7 @@ export async function measureFhirBreakdown(ms: number): Promise<FhirBreakdown> {
     searchIndexKey,
     maxAttachmentBytes: 1 << 20,
     logger: silentLogger,
-    validator: new InlineValidator(),
+    validator: new InlineValidator(searchIndexKey),
   });
   let n = 0;
   const writeOnce = () => repository.write([{ op: 'create', resource: bodies[at(n++)] }]);

@@ -108,7 +108,11 @@ export async function startNode(
 
     // FULL durability is SQLite's NORMAL plus a group fsync of the WAL off the event loop (see WalFsync).
     const dbFile = join(config.dataDir, 'careledger.db');
-    const db = openDatabase(dbFile, { synchronous: 'NORMAL', walAutocheckpointPages: 8_000 });
+    const db = openDatabase(dbFile, {
+      synchronous: 'NORMAL',
+      walAutocheckpointPages: 8_000,
+      cacheKiB: 65_536, // the hot index pages of a busy gateway stay in memory (SQLite's default is 2 MB)
+    });
     const durability = config.database.synchronous === 'FULL' ? new WalFsync(dbFile) : durableAtCommit;
     cleanups.push(() => {
       durability.close();
@@ -165,15 +169,16 @@ export async function startNode(
     cleanups.push(() => anchoring.stop());
 
     loadFhirDefinitions();
+    const masterKey = fromHex(keys.masterKey, 32);
+    const searchIndexKey = deriveSearchIndexKey(masterKey);
     const validator =
       config.fhir.validationWorkers > 0
-        ? new ValidationPool(config.fhir.validationWorkers, logger)
-        : new InlineValidator();
+        ? new ValidationPool(config.fhir.validationWorkers, searchIndexKey, logger)
+        : new InlineValidator(searchIndexKey);
     cleanups.push(() => validator.close());
-    const masterKey = fromHex(keys.masterKey, 32);
     const fhirRepository = new FhirRepository(new SqliteFhirStore(db), anchoring, {
       masterKeyEncryptionKey: deriveKeyEncryptionKey(masterKey),
-      searchIndexKey: deriveSearchIndexKey(masterKey),
+      searchIndexKey,
       maxAttachmentBytes: config.fhir.maxAttachmentBytes,
       logger,
       validator,

@@ -16,8 +16,7 @@ import { fhirErrors } from './fhirErrors.js';
 import type { CurrentResource, FhirStore, RecordAnchoring, StoredVersion, VersionWrite } from './ports.js';
 import { extractIndexEntries, parseSearchQuery, type SearchQuery } from './search/index.js';
 import { FHIR_ID_RE, isSupportedResourceType } from './supportedTypes.js';
-import type { OutcomeIssue } from './fhirErrors.js';
-import type { ResourceValidator } from './validation/resourceValidator.js';
+import type { CheckedResource, ResourceValidator } from './validation/resourceValidator.js';
 import { invalidResource } from './validateFhirResource.js';
 import { tombstoneOf } from './versionContentResolver.js';
 
@@ -57,8 +56,28 @@ interface Prepared {
 }
 
 const ORGANIZATION_KEY = 'organization';
-/** Stands in for a server-assigned id during validation (any valid id validates the same). */
-const VALIDATION_ID = '00000000-0000-7000-8000-000000000000';
+/** A write's resource as checked before it is prepared (see checkAll). */
+interface PreChecked {
+  id: string;
+  version: number;
+  checked: CheckedResource;
+}
+
+/** The resource as stored: the client's JSON with the server's id, versionId and lastUpdated. */
+function stampResource(
+  body: Record<string, unknown>,
+  id: string,
+  version: number,
+  now: number,
+): Record<string, unknown> & { id: string; meta: Record<string, unknown> } {
+  const meta =
+    typeof body.meta === 'object' && body.meta !== null ? (body.meta as Record<string, unknown>) : {};
+  return {
+    ...body,
+    id,
+    meta: { ...meta, versionId: String(version), lastUpdated: new Date(now).toISOString() },
+  };
+}
 const patientKeyId = (patientId: string) => `patient:${patientId}`;
 const aadOf = (type: string, id: string, version: number) =>
   new TextEncoder().encode(`${type}/${id}/_history/${version}`);
@@ -94,7 +113,7 @@ export class FhirRepository {
     const now = Date.now();
     // Validation runs first (possibly on another thread); everything after it up to the commit is synchronous, so
     // no other write can interleave with the checks, reservations and version numbers below.
-    const validation = await this.validateAll(operations, now);
+    const validation = await this.checkAll(operations, now);
     const seen = new Set<string>();
     const prepared: Prepared[] = [];
     this.writingNow = new Set(
@@ -263,36 +282,36 @@ export class FhirRepository {
   }
 
   /**
-   * Validates every resource to be written, as it will be stored: stamped with an id and meta. The stamp only adds
-   * values that are always valid (a FHIR id, a versionId, an instant), so the real id and version, known only once
-   * the write is prepared, cannot change the outcome. Entries that prepare() will refuse anyway get no issues.
+   * Checks every resource to be written exactly as it will be stored: with its id (a create's server id is assigned
+   * here) and the meta of the version it should become. Validation does not depend on the version, but the
+   * canonical JSON and index that come back with it do: prepare() uses them only if the version is still the one
+   * expected here (another write may have taken it meanwhile), else redoes those two steps itself.
    */
-  private async validateAll(
-    operations: WriteOperation[],
-    now: number,
-  ): Promise<(OutcomeIssue[] | undefined)[]> {
-    const indexes: number[] = [];
-    const resources: unknown[] = [];
-    const lastUpdated = new Date(now).toISOString();
-    for (const [i, operation] of operations.entries()) {
+  private async checkAll(operations: WriteOperation[], now: number): Promise<(PreChecked | undefined)[]> {
+    const checks: { operationIndex: number; pre: Omit<PreChecked, 'checked'>; stamped: unknown }[] = [];
+    for (const [operationIndex, operation] of operations.entries()) {
       if (operation.op === 'delete') continue;
       const body = operation.resource;
       if (typeof body !== 'object' || body === null || Array.isArray(body)) continue;
-      const meta = (body as { meta?: unknown }).meta;
-      indexes.push(i);
-      resources.push({
-        ...body,
-        id: operation.id ?? VALIDATION_ID,
-        meta: {
-          ...(typeof meta === 'object' && meta !== null ? meta : {}),
-          versionId: '1',
-          lastUpdated,
-        },
+      const type =
+        operation.op === 'create'
+          ? (body as { resourceType?: unknown }).resourceType
+          : operation.resourceType;
+      if (typeof type !== 'string' || !isSupportedResourceType(type)) continue;
+      const serverId = operation.op === 'create' && operation.id === undefined;
+      const id = serverId ? uuidv7() : (operation.id as string);
+      const version = serverId ? 1 : this.latestVersion(type, id, this.store.getCurrent(type, id)) + 1;
+      checks.push({
+        operationIndex,
+        pre: { id, version },
+        stamped: stampResource(body as Record<string, unknown>, id, version, now),
       });
     }
-    const issues = await this.options.validator.validateMany(resources);
-    const byOperation: (OutcomeIssue[] | undefined)[] = new Array(operations.length);
-    indexes.forEach((operationIndex, k) => (byOperation[operationIndex] = issues[k]));
+    const checked = await this.options.validator.validateMany(checks.map((c) => c.stamped));
+    const byOperation: (PreChecked | undefined)[] = new Array(operations.length);
+    checks.forEach(
+      (c, k) => (byOperation[c.operationIndex] = { ...c.pre, checked: checked[k] as CheckedResource }),
+    );
     return byOperation;
   }
 
@@ -302,10 +321,10 @@ export class FhirRepository {
     now: number,
     index: number,
     of: number,
-    issues: OutcomeIssue[] | undefined,
+    pre: PreChecked | undefined,
   ): Prepared {
     try {
-      return this.prepare(operation, now, issues);
+      return this.prepare(operation, now, pre);
     } catch (error) {
       if (of > 1 && error instanceof CareLedgerError) {
         throw new CareLedgerError(error.code, error.message, {
@@ -319,7 +338,7 @@ export class FhirRepository {
     }
   }
 
-  private prepare(operation: WriteOperation, now: number, issues: OutcomeIssue[] | undefined): Prepared {
+  private prepare(operation: WriteOperation, now: number, pre: PreChecked | undefined): Prepared {
     if (operation.op === 'delete') return this.prepareDelete(operation.resourceType, operation.id, now);
     const resource = operation.resource;
     if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
@@ -339,7 +358,7 @@ export class FhirRepository {
     }
     let id: string;
     if (operation.op === 'create') {
-      id = operation.id ?? uuidv7();
+      id = operation.id ?? pre?.id ?? uuidv7();
     } else {
       id = operation.id;
       if (!FHIR_ID_RE.test(id))
@@ -368,20 +387,16 @@ export class FhirRepository {
       }
     }
     const version = previous + 1;
-    const meta =
-      typeof body.meta === 'object' && body.meta !== null ? (body.meta as Record<string, unknown>) : {};
-    const stamped = {
-      ...body,
-      id,
-      meta: { ...meta, versionId: String(version), lastUpdated: new Date(now).toISOString() },
-    };
+    const stamped = stampResource(body, id, version, now);
     const raw: Record<string, unknown> = stamped;
-    if (issues === undefined) throw new Error(`${type}/${id} reached prepare() without being validated`);
-    if (issues.length > 0) throw invalidResource(issues);
+    if (pre === undefined) throw new Error(`${type}/${id} reached prepare() without being validated`);
+    if (pre.checked.issues.length > 0) throw invalidResource(pre.checked.issues);
+    // The checker's canonical JSON and index are of this very stamp unless another write took the version.
+    const ready = pre.id === id && pre.version === version ? pre.checked : null;
     this.checkAttachments(raw);
     this.checkReferences(raw);
 
-    const index = extractIndexEntries(stamped as Resource, this.tokenHasher);
+    const index = ready?.index ?? extractIndexEntries(stamped as unknown as Resource, this.tokenHasher);
     // Medplum's syntax check lets impossible calendar dates through (1970-02-30); they could not be searched.
     const badDate = index.skipped.find((skip) => /date|Period|Timing/.test(skip.reason));
     if (badDate) {
@@ -392,7 +407,7 @@ export class FhirRepository {
     const keyId = index.patientId ? patientKeyId(index.patientId) : ORGANIZATION_KEY;
     if (this.isErased(keyId))
       throw fhirErrors.gone(`Patient/${index.patientId}`, 'was erased; no data can be stored for them');
-    const bytes = canonicalJsonBytes(stamped);
+    const bytes = ready?.canonical ?? canonicalJsonBytes(stamped);
     const payload = encryptPayload(this.dataKey(keyId), bytes, aadOf(type, id, version));
     return {
       kind: `fhir.${type}`,

@@ -25,21 +25,27 @@ const invalid = (i: number) =>
       : { resourceType: 'Patient', id: `bad-${i}`, birthDate: `19${i}-13-45` };
 
 let pool: ValidationPool;
-const inline = new InlineValidator();
+const KEY = new Uint8Array(32).fill(7);
+const inline = new InlineValidator(KEY);
 
 beforeAll(() => {
-  pool = new ValidationPool(2, silentLogger);
+  pool = new ValidationPool(2, KEY, silentLogger);
 });
 afterAll(async () => {
   await pool.close();
 });
 
 describe('ValidationPool', () => {
-  it('finds exactly the issues the in-process validator finds', async () => {
+  it('finds exactly what the in-process checker finds: issues, canonical JSON and index entries', async () => {
     const resources = [patient(1), invalid(0), invalid(1), invalid(2), patient(2)];
     const expected = await inline.validateMany(resources);
-    expect(expected[1]!.length).toBeGreaterThan(0);
-    expect(expected[0]).toEqual([]);
+    expect(expected[1]!.issues.length).toBeGreaterThan(0);
+    expect(expected[1]!.canonical).toBeNull();
+    expect(expected[0]!.issues).toEqual([]);
+    expect(new TextDecoder().decode(expected[0]!.canonical!)).toBe(
+      '{"birthDate":"1980-02-03","gender":"female","id":"p-1","name":[{"family":"Family1","given":["Given"]}],"resourceType":"Patient"}',
+    );
+    expect(expected[0]!.index!.tokens.length).toBeGreaterThan(0);
     expect(await pool.validateMany(resources)).toEqual(expected);
   }, 30_000);
 
@@ -53,7 +59,7 @@ describe('ValidationPool', () => {
     // One big list (a transaction Bundle) comes back in order.
     const bundle = Array.from({ length: 101 }, (_, i) => (i % 10 === 7 ? invalid(i) : patient(i)));
     const issues = await pool.validateMany(bundle);
-    expect(issues.map((list) => list.length > 0)).toEqual(bundle.map((_, i) => i % 10 === 7));
+    expect(issues.map((c) => c.issues.length > 0)).toEqual(bundle.map((_, i) => i % 10 === 7));
   }, 30_000);
 
   it('fails the requests a crashed worker held with a clear 503, and carries on with a new worker', async () => {
@@ -74,7 +80,7 @@ describe('ValidationPool', () => {
   }, 30_000);
 
   it('refuses work once closed', async () => {
-    const closing = new ValidationPool(1, silentLogger);
+    const closing = new ValidationPool(1, KEY, silentLogger);
     await closing.close();
     await expect(closing.validateMany([patient(1)])).rejects.toMatchObject({ code: 'FHIR.VALIDATOR_CLOSED' });
   });

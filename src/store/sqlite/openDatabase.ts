@@ -15,6 +15,8 @@ export interface OpenDatabaseOptions {
    * pages; fewer, larger checkpoints copy each page once per interval.
    */
   walAutocheckpointPages?: number;
+  /** Page cache of this connection in KiB (SQLite's default is 2,000 KiB). */
+  cacheKiB?: number;
 }
 
 /**
@@ -28,6 +30,8 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): S
     fileMustExist: options.readonly ?? false,
   });
   db.pragma('busy_timeout = 5000');
+  if (options.cacheKiB !== undefined)
+    db.pragma(`cache_size = ${-Math.max(64, Math.floor(options.cacheKiB))}`);
   if (!options.readonly) {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
