@@ -319,7 +319,8 @@ async function main(cleanup: Cleanup): Promise<number> {
       `FHIR: ${f.patients} Patients; ${fmt(f.warmup.ok)} warm-up creates; Observation bodies ${fmt(f.single.meanBodyBytes)} B ` +
         `(Bundles ${fmt(f.bundle.meanBodyBytes / 1024)} KiB); ${settings.fhirConcurrency} requests in flight, ` +
         `${settings.fhirBundlesInFlight} Bundles in flight; ${fhir.validationWorkers} validation worker thread(s) beside the node thread`,
-      `FHIR single: ${fmt(f.single.ok)} created in ${fmt(f.single.seconds, 2)} s, ${lat(f.single)}; node thread ${pct(u.single)} busy; ` +
+      `FHIR single: ${fmt(f.single.ok)} created in ${fmt(f.single.seconds, 2)} s, ${lat(f.single)}; node thread ${pct(u.single)} busy, ` +
+        `process CPU (all threads, load generator included) ${na(fhir.processCpuUsPerResource.single, us)} per create; ` +
         commitLine(fc.single),
       `FHIR Bundles: ${fmt(f.bundle.ok)} created in ${fmt(f.bundle.seconds, 2)} s (${fmt(f.bundle.requests)} Bundles), ${lat(f.bundle)}; ` +
         `node thread ${pct(u.bundle)} busy, ${na(b.bundle, us)} per resource; ${commitLine(fc.bundle)}`,
@@ -410,6 +411,7 @@ async function main(cleanup: Cleanup): Promise<number> {
       ...fhir.load,
       nodeEventLoopUtilization: fhir.nodeEventLoopUtilization,
       nodeBusyUsPerResource: fhir.nodeBusyUsPerResource,
+      processCpuUsPerResource: fhir.processCpuUsPerResource,
       commits: fhir.commits,
       anvilCpuSeconds: fhir.anvilCpuSeconds,
       validationWorkers: fhir.validationWorkers,
