@@ -4,6 +4,12 @@ import { CareLedgerError } from '../core/errors.js';
 import { auditCommand } from './audit.js';
 import { importCommand, type ImportOptions } from './import.js';
 import { patientEraseCommand, type PatientEraseOptions } from './patient.js';
+import {
+  patientKeygenCommand,
+  patientLinkCommand,
+  type PatientKeygenOptions,
+  type PatientLinkOptions,
+} from './patientKeys.js';
 import { startCommand } from './start.js';
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './token.js';
 import { verifyCommand } from './verify.js';
@@ -112,6 +118,31 @@ patient
   )
   .action(async (patientId: string, options: PatientEraseOptions) => {
     process.exitCode = await patientEraseCommand(patientId, options);
+  });
+
+patient
+  .command('keygen')
+  .description(
+    "create a patient's key (their pseudonymous chain identity; it signs consents) and print its address",
+  )
+  .requiredOption('--out <file>', 'where to write the key (mode 0600; never overwritten without --force)')
+  .option('--force', 'overwrite an existing file')
+  .option('--json', 'print the result as JSON')
+  .action((options: PatientKeygenOptions) => {
+    process.exitCode = patientKeygenCommand(options);
+  });
+
+patient
+  .command('link')
+  .description("link a patient's key to their Patient at a gateway, signing the statement with that key")
+  .argument('<patient-id>', 'the Patient id at that gateway')
+  .requiredOption('--key <file>', "the patient's key file (from patient keygen)")
+  .option('--url <url>', 'gateway base URL (default http://127.0.0.1:$PORT, else port 8080)')
+  .option('--token <token>', 'a clinician or admin bearer token (default CARELEDGER_TOKEN)')
+  .option('--json', 'print the result as JSON')
+  .addHelpText('after', '\nExit 0 when linked, 1 when the gateway refuses the link, 2 on errors.\n')
+  .action(async (patientId: string, options: PatientLinkOptions) => {
+    process.exitCode = await patientLinkCommand(patientId, options);
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -10,7 +10,9 @@ import { handleError } from './problem.js';
 import { CareLedgerError } from '../core/errors.js';
 import type { FhirRepository } from '../records/fhirRepository.js';
 import type { FhirRouter } from '../records/fhirRouter.js';
+import type { PatientLinkService } from '../patients/patientLinkService.js';
 import { adminRoutes } from './routes/admin.js';
+import { patientLinkRoutes } from './routes/patientLinks.js';
 import { batchRoutes } from './routes/batches.js';
 import { fhirRoutes } from './routes/fhir.js';
 import { healthRoutes } from './routes/health.js';
@@ -30,6 +32,7 @@ export interface GatewayDependencies {
   auth: { tokens: TokenStore; bootstrapToken?: string | undefined };
   health: () => Promise<HealthBody>;
   limits: { maxRecordBytes: number; maxBatchRecords: number };
+  patients: PatientLinkService;
 }
 
 declare module 'fastify' {
@@ -116,6 +119,7 @@ export async function buildApp(
   await app.register(batchRoutes, { anchoring: deps.anchoring });
   await app.register(fhirRoutes, { router: deps.fhir.router, maxBodyBytes: deps.fhir.maxBodyBytes });
   await app.register(adminRoutes, { repository: deps.fhir.repository });
+  await app.register(patientLinkRoutes, { patients: deps.patients });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

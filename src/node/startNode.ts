@@ -27,6 +27,8 @@ import { openDatabase } from '../store/sqlite/openDatabase.js';
 import { durableAtCommit, WalFsync } from '../store/sqlite/walFsync.js';
 import { InlineValidator } from '../records/validation/resourceValidator.js';
 import { ValidationPool } from '../records/validation/validationPool.js';
+import { PatientLinkService } from '../patients/patientLinkService.js';
+import { SqlitePatientLinkStore } from '../store/sqlite/sqlitePatientLinkStore.js';
 import { SqliteAnchorStore } from '../store/sqlite/sqliteAnchorStore.js';
 import { SqliteTokenStore } from '../store/sqlite/sqliteTokenStore.js';
 import { acquireNodeLock } from './nodeLock.js';
@@ -184,6 +186,12 @@ export async function startNode(
       validator,
     });
     const fhirRouter = new FhirRouter(fhirRepository, CARELEDGER_VERSION);
+    const patients = new PatientLinkService({
+      store: new SqlitePatientLinkStore(db),
+      gateway: { organization, chainId },
+      assertPatientHeld: (patientId) => void fhirRepository.read('Patient', patientId),
+      whenDurable: () => anchoring.whenDurable(),
+    });
 
     const health = async (): Promise<HealthBody> => {
       const status = anchoring.status();
@@ -244,6 +252,7 @@ export async function startNode(
         fhir: { router: fhirRouter, repository: fhirRepository, maxBodyBytes: config.fhir.maxBodyBytes },
         auth: { tokens, bootstrapToken: config.auth.bootstrapToken },
         limits: { maxRecordBytes: config.records.maxBytes, maxBatchRecords: config.records.maxBatchRecords },
+        patients,
       },
       {
         loggerInstance: logger.child({ component: 'http' }),

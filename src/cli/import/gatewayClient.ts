@@ -57,12 +57,13 @@ export async function gatewayRequest(
   method: string,
   path: string,
   body?: unknown,
+  contentType = path.startsWith('/fhir') ? 'application/fhir+json' : 'application/json',
 ): Promise<GatewayResponse> {
   const headers: Record<string, string> = {
     authorization: `Bearer ${target.token}`,
     accept: 'application/fhir+json, application/json, application/problem+json',
   };
-  if (body !== undefined) headers['content-type'] = 'application/fhir+json';
+  if (body !== undefined) headers['content-type'] = contentType;
   let res: Response;
   let text: string;
   try {

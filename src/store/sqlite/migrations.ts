@@ -173,6 +173,16 @@ const MIGRATIONS: string[] = [
   ALTER TABLE fhir_search_dates_v3 RENAME TO fhir_search_dates;
   CREATE INDEX fhir_search_dates_owner ON fhir_search_dates (resource_type, id);
   `,
+  // 4: patients' keys linked to their FHIR Patient (the consent registry knows patients only by address).
+  `
+  CREATE TABLE patient_links (
+    patient_id  TEXT    PRIMARY KEY,
+    address     TEXT    NOT NULL UNIQUE,
+    linked_at   INTEGER NOT NULL,
+    statement   TEXT    NOT NULL,
+    signature   TEXT    NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** The schema version this code writes. */

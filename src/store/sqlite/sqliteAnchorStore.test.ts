@@ -84,6 +84,7 @@ describe('migrations', () => {
       'fhir_search_tokens',
       'fhir_versions',
       'meta',
+      'patient_links',
       'records',
     ]);
   });
