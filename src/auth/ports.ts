@@ -7,6 +7,12 @@ export interface ApiTokenRow {
   createdAt: number;
   expiresAt: number | null;
   revokedAt: number | null;
+  /** Space-separated SMART scopes; null means the role's defaults. */
+  scopes: string | null;
+  /** Whom the token acts for, as a FHIR reference (`Patient/…` for patients, `Practitioner/…` for staff). */
+  subject: string | null;
+  /** The person's own chain address (a patient's key; a practitioner a consent can name as grantee). */
+  chainAddress: string | null;
 }
 
 /** Where token hashes live (never the tokens themselves). */

@@ -1,8 +1,9 @@
 /**
- * Roles a bearer token can carry. Deliberately few until SMART-style scopes arrive with consent: an `admin`
- * manages tokens and erasure, a `clinician` reads and writes records, a `reader` only reads.
+ * Roles a bearer token can carry: an `admin` manages tokens and erasure, a `clinician` reads and writes records, a
+ * `reader` only reads, a `patient` reads their own record (tokens from signing in with their key). SMART scopes
+ * on the token narrow what a role may touch per resource type (see smartScopes.ts).
  */
-export const API_ROLES = ['admin', 'clinician', 'reader'] as const;
+export const API_ROLES = ['admin', 'clinician', 'reader', 'patient'] as const;
 export type ApiRole = (typeof API_ROLES)[number];
 
 /** What a route needs. */
@@ -12,6 +13,15 @@ const GRANTS: Record<ApiRole, readonly Access[]> = {
   admin: ['read', 'write', 'admin'],
   clinician: ['read', 'write'],
   reader: ['read'],
+  patient: ['read'],
+};
+
+/** The SMART scopes a token of each role has when it was created without explicit ones. */
+export const DEFAULT_SCOPES: Record<ApiRole, string> = {
+  admin: 'user/*.*',
+  clinician: 'user/*.*',
+  reader: 'user/*.read',
+  patient: 'patient/*.read',
 };
 
 export function isApiRole(value: unknown): value is ApiRole {

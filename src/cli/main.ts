@@ -11,7 +11,12 @@ import {
   type PatientLinkOptions,
 } from './patientKeys.js';
 import { startCommand } from './start.js';
-import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './token.js';
+import {
+  tokenCreateCommand,
+  tokenListCommand,
+  tokenRevokeCommand,
+  type TokenCreateOptions,
+} from './token.js';
 import { verifyCommand } from './verify.js';
 
 const program = new Command()
@@ -55,10 +60,16 @@ token
   .command('create')
   .description('create a token and print it (once)')
   .requiredOption('--name <name>', 'who or what uses it, e.g. dr.jones or lab-import')
-  .requiredOption('--role <role>', 'admin, clinician (read and write) or reader')
+  .requiredOption('--role <role>', 'admin, clinician (read and write), reader, or patient')
   .option('--expires-days <days>', 'expire after this many days')
+  .option(
+    '--scopes <scopes>',
+    'SMART scopes, space-separated, e.g. "user/Observation.read patient/*.read" (default: the role’s)',
+  )
+  .option('--subject <reference>', 'whom it acts for: Practitioner/<id>, or Patient/<id> for a patient token')
+  .option('--address <address>', "the person's chain address (a practitioner a consent can name as grantee)")
   .option('--data <dir>', 'the node’s data folder (default CARELEDGER_DATA or ./data)')
-  .action((options: { name: string; role: string; expiresDays?: string; data?: string }) => {
+  .action((options: TokenCreateOptions) => {
     process.exitCode = tokenCreateCommand(options);
   });
 token

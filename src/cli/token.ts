@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createApiToken } from '../auth/apiTokens.js';
+import { DEFAULT_SCOPES } from '../auth/roles.js';
 import { ConfigurationError } from '../core/errors.js';
 import { openDatabase } from '../store/sqlite/openDatabase.js';
 import { SqliteTokenStore } from '../store/sqlite/sqliteTokenStore.js';
@@ -26,15 +27,28 @@ function withTokenStore<T>(options: TokenCommandOptions, run: (store: SqliteToke
   }
 }
 
-/** `careledger token create --name N --role R [--expires-days D]`: prints the new token once. */
-export function tokenCreateCommand(
-  options: TokenCommandOptions & { name: string; role: string; expiresDays?: string },
-): number {
+export interface TokenCreateOptions extends TokenCommandOptions {
+  name: string;
+  role: string;
+  expiresDays?: string;
+  scopes?: string;
+  subject?: string;
+  address?: string;
+}
+
+/**
+ * `careledger token create --name N --role R [--expires-days D] [--scopes S] [--subject REF] [--address A]`:
+ * prints the new token once.
+ */
+export function tokenCreateCommand(options: TokenCreateOptions): number {
   const created = withTokenStore(options, (store) =>
     createApiToken(store, {
       name: options.name,
       role: options.role,
       expiresInDays: options.expiresDays === undefined ? undefined : Number(options.expiresDays),
+      scopes: options.scopes,
+      subject: options.subject,
+      chainAddress: options.address,
     }),
   );
   console.log(created.token);
@@ -50,7 +64,10 @@ export function tokenListCommand(options: TokenCommandOptions): number {
   const now = Date.now();
   for (const t of rows) {
     const state = t.revokedAt ? 'revoked' : t.expiresAt && t.expiresAt <= now ? 'expired' : 'active';
-    console.log(`${t.name}\t${t.role}\t${state}\tcreated ${new Date(t.createdAt).toISOString()}`);
+    const scopes = t.scopes ?? `${DEFAULT_SCOPES[t.role]} (role default)`;
+    console.log(
+      `${t.name}\t${t.role}\t${state}\tcreated ${new Date(t.createdAt).toISOString()}\t${scopes}${t.subject ? `\t${t.subject}` : ''}`,
+    );
   }
   return 0;
 }

@@ -178,6 +178,13 @@ export class FhirRepository {
     }
   }
 
+  /** The Patient a resource belongs to (null: none; undefined: no such resource), for compartment checks. */
+  patientOf(resourceType: string, id: string): string | null | undefined {
+    this.assertType(resourceType);
+    const current = this.store.getCurrent(resourceType, id);
+    return current ? current.patientId : undefined;
+  }
+
   /** The current version of a resource as stored (canonical JSON). */
   read(resourceType: string, id: string): { json: string; current: CurrentResource } {
     this.assertType(resourceType);

@@ -1,6 +1,7 @@
 import { CareLedgerError } from '../core/errors.js';
 import { capabilityStatement } from './capabilityStatement.js';
-import { fhirErrors, operationOutcomeOf } from './fhirErrors.js';
+import { assertInCompartment, checkAccess, restrictSearchToPatient, type FhirCaller } from './fhirAccess.js';
+import { FhirError, fhirErrors, operationOutcomeOf } from './fhirErrors.js';
 import type { FhirRepository, WriteResult } from './fhirRepository.js';
 import { processBundle } from './processBundle.js';
 import { MAX_COUNT } from './search/index.js';
@@ -15,6 +16,8 @@ export interface FhirRequest {
   body: unknown;
   /** Absolute FHIR base URL, for Location headers, fullUrls and paging links. */
   baseUrl: string;
+  /** Who calls: every interaction is checked against their scopes (see fhirAccess.ts). */
+  caller: FhirCaller;
 }
 
 export interface FhirResponse {
@@ -115,14 +118,30 @@ export class FhirRouter {
       };
     }
     if (type === undefined) throw fhirErrors.notFound(req.path);
+    const isRead = method === 'GET' || (method === 'POST' && parts.length === 2 && id === '_search');
+    // Null unless the caller is confined to one patient's record for this type.
+    const confinedTo = checkAccess(req.caller, type, isRead ? 'read' : 'write');
+    if (confinedTo !== null && id !== undefined && id !== '_search' && id !== '_history') {
+      const owner = this.repository.patientOf(type, id);
+      if (owner !== undefined) assertInCompartment(confinedTo, type, id, owner);
+    }
     if (parts.length === 1) {
-      if (method === 'GET') return this.search(req, type, req.query);
+      if (method === 'GET') return this.search(req, type, req.query, confinedTo);
       if (method === 'POST') return this.create(req, type);
     }
-    if (parts.length === 2 && id === '_history' && method === 'GET')
+    if (parts.length === 2 && id === '_history' && method === 'GET') {
+      if (confinedTo !== null) {
+        throw new FhirError(
+          'FHIR.FORBIDDEN',
+          403,
+          'forbidden',
+          `A patient's token cannot read the history of every ${type}; read the history of their own resources.`,
+        );
+      }
       return this.history(req, type, undefined);
+    }
     if (parts.length === 2 && id === '_search' && method === 'POST') {
-      return this.search(req, type, { ...formParams(req.body), ...req.query });
+      return this.search(req, type, { ...formParams(req.body), ...req.query }, confinedTo);
     }
     if (parts.length === 2 && id !== undefined) {
       if (method === 'GET') {
@@ -221,12 +240,14 @@ export class FhirRouter {
     req: FhirRequest,
     type: string,
     params: Record<string, string | string[] | undefined>,
+    confinedTo: string | null,
   ): FhirResponse {
     const lenient = /handling=lenient/.test(req.headers.prefer ?? '');
     // _format and _pretty shape the response, not the result; JSON is all this server speaks.
     const { _format: _ignoredFormat, _pretty: _ignoredPretty, ...searchParams } = params;
     params = searchParams;
-    const query = this.repository.parseSearch(type, params, lenient);
+    const parsed = this.repository.parseSearch(type, params, lenient);
+    const query = confinedTo === null ? parsed : restrictSearchToPatient(parsed, confinedTo);
     const { matches, total } = this.repository.search(query);
     const kept = Object.fromEntries(
       Object.entries(params).filter(([k]) => k !== '_offset' && !query.ignored.includes(k)),
@@ -249,6 +270,22 @@ export class FhirRouter {
   }
 
   private async bundle(req: FhirRequest): Promise<FhirResponse> {
+    // Every write entry needs a scope that lets the caller write its type (read entries are checked as they run).
+    const entries = (req.body as { entry?: unknown } | null)?.entry;
+    if (Array.isArray(entries)) {
+      for (const entry of entries as {
+        request?: { method?: unknown; url?: unknown };
+        resource?: unknown;
+      }[]) {
+        const method = typeof entry?.request?.method === 'string' ? entry.request.method.toUpperCase() : '';
+        if (method === '' || method === 'GET' || method === 'HEAD') continue;
+        const urlType =
+          typeof entry.request?.url === 'string' ? entry.request.url.split(/[/?]/)[0] : undefined;
+        const bodyType = (entry.resource as { resourceType?: unknown } | undefined)?.resourceType;
+        const type = urlType || (typeof bodyType === 'string' ? bodyType : undefined);
+        if (type) checkAccess(req.caller, type, 'write');
+      }
+    }
     const body = await processBundle(this.repository, req.body, req.baseUrl, async (url) => {
       const [path, search] = url.split('?') as [string, string | undefined];
       const query: Record<string, string | string[]> = {};

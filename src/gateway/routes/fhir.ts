@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FhirCaller } from '../../records/fhirAccess.js';
 import type { FhirRouter } from '../../records/fhirRouter.js';
 
 const FHIR_PREFIX = '/fhir';
@@ -41,6 +42,7 @@ export const fhirRoutes: FastifyPluginAsync<{ router: FhirRouter; maxBodyBytes: 
       headers: { ifMatch: header(request, 'if-match'), prefer: header(request, 'prefer') },
       body: request.body,
       baseUrl: `${request.protocol}://${request.host}${FHIR_PREFIX}`,
+      caller: callerOf(request),
     });
     void reply.status(response.status).headers(response.headers);
     if (response.body === undefined) return reply.send();
@@ -61,6 +63,17 @@ export const fhirRoutes: FastifyPluginAsync<{ router: FhirRouter; maxBodyBytes: 
   app.put(`${FHIR_PREFIX}/*`, options('write'), handle);
   app.delete(`${FHIR_PREFIX}/*`, options('write'), handle);
 };
+
+/** The FHIR router's view of the authenticated caller (metadata, the one public route, gets no scopes). */
+function callerOf(request: FastifyRequest): FhirCaller {
+  const principal = request.principal;
+  if (!principal) return { scopes: [], patientId: null };
+  const subject = principal.subject;
+  return {
+    scopes: principal.scopes,
+    patientId: principal.role === 'patient' && subject?.startsWith('Patient/') ? subject.slice(8) : null,
+  };
+}
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];

@@ -183,6 +183,12 @@ const MIGRATIONS: string[] = [
     signature   TEXT    NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 5: tokens for people: SMART scopes, the person they act for, and that person's chain address.
+  `
+  ALTER TABLE api_tokens ADD COLUMN scopes TEXT;
+  ALTER TABLE api_tokens ADD COLUMN subject TEXT;
+  ALTER TABLE api_tokens ADD COLUMN chain_address TEXT;
+  `,
 ];
 
 /** The schema version this code writes. */

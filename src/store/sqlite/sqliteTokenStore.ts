@@ -9,6 +9,9 @@ interface Row {
   created_at: number;
   expires_at: number | null;
   revoked_at: number | null;
+  scopes: string | null;
+  subject: string | null;
+  chain_address: string | null;
 }
 
 const toRow = (r: Row): ApiTokenRow => ({
@@ -18,6 +21,9 @@ const toRow = (r: Row): ApiTokenRow => ({
   createdAt: r.created_at,
   expiresAt: r.expires_at,
   revokedAt: r.revoked_at,
+  scopes: r.scopes,
+  subject: r.subject,
+  chainAddress: r.chain_address,
 });
 
 /** API token hashes in SQLite. */
@@ -27,7 +33,8 @@ export class SqliteTokenStore implements TokenStore {
   constructor(db: SqliteDatabase) {
     this.stmt = {
       insert: db.prepare(
-        `INSERT INTO api_tokens (token_hash, name, role, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO api_tokens (token_hash, name, role, created_at, expires_at, revoked_at, scopes, subject, chain_address)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       find: db.prepare(`SELECT * FROM api_tokens WHERE token_hash = ?`),
       revoke: db.prepare(`UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL`),
@@ -43,6 +50,9 @@ export class SqliteTokenStore implements TokenStore {
       row.createdAt,
       row.expiresAt,
       row.revokedAt,
+      row.scopes,
+      row.subject,
+      row.chainAddress,
     );
   }
 

@@ -1,0 +1,74 @@
+import {
+  scopesAllow,
+  onlyPatientContext,
+  formatSmartScope,
+  type ScopeAction,
+  type SmartScope,
+} from '../auth/smartScopes.js';
+import { FhirError } from './fhirErrors.js';
+import { patientReferenceToken, PATIENT_REFERENCE_PATH, type SearchQuery } from './search/index.js';
+import { isSupportedResourceType } from './supportedTypes.js';
+
+/** Who is calling the FHIR API, as far as the router needs to know: their scopes and, for a patient, who. */
+export interface FhirCaller {
+  scopes: readonly SmartScope[];
+  /** The Patient id a patient's token acts for; null for staff. */
+  patientId: string | null;
+}
+
+const forbidden = (message: string) => new FhirError('FHIR.FORBIDDEN', 403, 'forbidden', message);
+
+/**
+ * Checks the caller's scopes for `action` on `resourceType`. Returns the patient the caller is confined to when
+ * only patient-context scopes allow it (null when a user or system scope allows it).
+ */
+export function checkAccess(caller: FhirCaller, resourceType: string, action: ScopeAction): string | null {
+  if (!isSupportedResourceType(resourceType)) return null; // the router answers 404 for it
+  if (!scopesAllow(caller.scopes, resourceType, action)) {
+    throw forbidden(
+      `This token's scopes (${caller.scopes.map(formatSmartScope).join(' ') || 'none'}) do not allow ${action === 'read' ? 'reading' : 'writing'} ${resourceType}.`,
+    );
+  }
+  if (!onlyPatientContext(caller.scopes, resourceType, action)) return null;
+  if (caller.patientId === null) {
+    throw forbidden(`This token has only patient scopes for ${resourceType} but acts for no patient.`);
+  }
+  if (action === 'write') {
+    throw forbidden(`A patient's token may read their own record here, not write ${resourceType}.`);
+  }
+  return caller.patientId;
+}
+
+/** Refuses a resource outside the patient's compartment (the Patient itself, or what refers to them). */
+export function assertInCompartment(
+  patientId: string,
+  resourceType: string,
+  id: string,
+  resourcePatientId: string | null,
+): void {
+  const own = resourceType === 'Patient' ? id === patientId : resourcePatientId === patientId;
+  if (!own) {
+    throw forbidden(
+      `${resourceType}/${id} is not part of Patient/${patientId}'s record; this token reads only that.`,
+    );
+  }
+}
+
+/** Narrows a search to one patient's compartment; types outside any patient compartment are refused. */
+export function restrictSearchToPatient(query: SearchQuery, patientId: string): SearchQuery {
+  if (query.resourceType === 'Patient') {
+    return { ...query, ids: query.ids ? query.ids.filter((id) => id === patientId) : [patientId] };
+  }
+  if (PATIENT_REFERENCE_PATH[query.resourceType] === null) {
+    throw forbidden(
+      `${query.resourceType} is not part of a patient's record; a patient's token cannot search it.`,
+    );
+  }
+  return {
+    ...query,
+    tokenConditions: [
+      ...query.tokenConditions,
+      { param: 'patient', anyOf: [patientReferenceToken(patientId)] },
+    ],
+  };
+}
