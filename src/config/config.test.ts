@@ -9,6 +9,7 @@ const KEY = 'c0ffee'.repeat(10) + 'beef'; // 64 hex digits
 const OTHER_KEY = '5eed'.repeat(16);
 const ADDRESS_A = '0x' + '1a'.repeat(20);
 const ADDRESS_B = '0x' + '2b'.repeat(20);
+const ADDRESS_C = '0x' + '3C'.repeat(20);
 
 function problemsOf(env: Record<string, string | undefined>): { message: string; problems: string[] } {
   const error = captureError(() => loadConfig(env));
@@ -33,7 +34,7 @@ describe('loadConfig: defaults', () => {
         chainKey: undefined,
         masterKey: undefined,
       },
-      contracts: { organizationRegistry: undefined, anchorRegistry: undefined },
+      contracts: { organizationRegistry: undefined, anchorRegistry: undefined, consentRegistry: undefined },
       anchoring: {
         batchSize: 4_096,
         batchAgeMs: 2_000,
@@ -75,6 +76,7 @@ describe('loadConfig: defaults', () => {
       CARELEDGER_MASTER_KEY: `0x${OTHER_KEY}`,
       CARELEDGER_ORG_REGISTRY: ADDRESS_A,
       CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B,
+      CARELEDGER_CONSENT_REGISTRY: ADDRESS_C,
       ANCHOR_BATCH_SIZE: '1',
       ANCHOR_BATCH_AGE_MS: '10',
       ANCHOR_RECEIPT_TIMEOUT_MS: '100',
@@ -99,7 +101,11 @@ describe('loadConfig: defaults', () => {
       chainKey: undefined,
       masterKey: `0x${OTHER_KEY}`,
     });
-    expect(config.contracts).toEqual({ organizationRegistry: ADDRESS_A, anchorRegistry: ADDRESS_B });
+    expect(config.contracts).toEqual({
+      organizationRegistry: ADDRESS_A,
+      anchorRegistry: ADDRESS_B,
+      consentRegistry: ADDRESS_C,
+    });
     expect(config.anchoring).toEqual({
       batchSize: 1,
       batchAgeMs: 10,
@@ -193,13 +199,30 @@ describe('loadConfig: invalid values', () => {
     },
     {
       name: 'CARELEDGER_ORG_REGISTRY not an address',
-      env: { CARELEDGER_ORG_REGISTRY: '0x1234', CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B },
+      env: {
+        CARELEDGER_ORG_REGISTRY: '0x1234',
+        CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B,
+        CARELEDGER_CONSENT_REGISTRY: ADDRESS_C,
+      },
       variable: 'CARELEDGER_ORG_REGISTRY',
     },
     {
       name: 'CARELEDGER_ANCHOR_REGISTRY without 0x',
-      env: { CARELEDGER_ORG_REGISTRY: ADDRESS_A, CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B.slice(2) },
+      env: {
+        CARELEDGER_ORG_REGISTRY: ADDRESS_A,
+        CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B.slice(2),
+        CARELEDGER_CONSENT_REGISTRY: ADDRESS_C,
+      },
       variable: 'CARELEDGER_ANCHOR_REGISTRY',
+    },
+    {
+      name: 'CARELEDGER_CONSENT_REGISTRY one byte short',
+      env: {
+        CARELEDGER_ORG_REGISTRY: ADDRESS_A,
+        CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B,
+        CARELEDGER_CONSENT_REGISTRY: ADDRESS_C.slice(0, -2),
+      },
+      variable: 'CARELEDGER_CONSENT_REGISTRY',
     },
     { name: 'LOG_LEVEL=verbose', env: { LOG_LEVEL: 'verbose' }, variable: 'LOG_LEVEL' },
     { name: 'LOG_LEVEL=INFO (case matters)', env: { LOG_LEVEL: 'INFO' }, variable: 'LOG_LEVEL' },
@@ -221,12 +244,31 @@ describe('loadConfig: invalid values', () => {
     ]);
   });
 
-  it('refuses only one of the two contract addresses, naming both variables', () => {
-    for (const env of [{ CARELEDGER_ORG_REGISTRY: ADDRESS_A }, { CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B }]) {
-      const { problems } = problemsOf(env);
-      expect(problems).toEqual([
-        'CARELEDGER_ORG_REGISTRY and CARELEDGER_ANCHOR_REGISTRY go together: set both or neither',
-      ]);
+  it('refuses some but not all of the three contract addresses, naming the missing ones', () => {
+    const together =
+      'CARELEDGER_ORG_REGISTRY, CARELEDGER_ANCHOR_REGISTRY and CARELEDGER_CONSENT_REGISTRY go together: set ' +
+      "all three (the consortium's registries; the founding node logs them and GET /health lists them) or none; ";
+    const cases: [Record<string, string>, string][] = [
+      [
+        { CARELEDGER_ORG_REGISTRY: ADDRESS_A },
+        'CARELEDGER_ANCHOR_REGISTRY and CARELEDGER_CONSENT_REGISTRY are',
+      ],
+      [
+        { CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B },
+        'CARELEDGER_ORG_REGISTRY and CARELEDGER_CONSENT_REGISTRY are',
+      ],
+      [
+        { CARELEDGER_CONSENT_REGISTRY: ADDRESS_C },
+        'CARELEDGER_ORG_REGISTRY and CARELEDGER_ANCHOR_REGISTRY are',
+      ],
+      // A node configured before the ConsentRegistry existed must be told the third address.
+      [
+        { CARELEDGER_ORG_REGISTRY: ADDRESS_A, CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B },
+        'CARELEDGER_CONSENT_REGISTRY is',
+      ],
+    ];
+    for (const [env, missing] of cases) {
+      expect(problemsOf(env).problems).toEqual([`${together}${missing} missing`]);
     }
   });
 
@@ -248,7 +290,7 @@ describe('loadConfig: invalid values', () => {
       'CARELEDGER_MASTER_KEY',
       'CARELEDGER_ORG_REGISTRY',
       'ANCHOR_BATCH_SIZE',
-      'CARELEDGER_ORG_REGISTRY', // ...and CARELEDGER_ANCHOR_REGISTRY go together (only one was set)
+      'CARELEDGER_ORG_REGISTRY,', // ...CARELEDGER_ANCHOR_REGISTRY and CARELEDGER_CONSENT_REGISTRY go together
     ]);
     for (const problem of problems) expect(message).toContain(problem);
   });

@@ -24,7 +24,11 @@ export interface Config {
     masterKey: Hex | undefined;
   };
   /** Contract addresses to use on an external chain; when absent the node deploys and remembers them. */
-  contracts: { organizationRegistry: Hex | undefined; anchorRegistry: Hex | undefined };
+  contracts: {
+    organizationRegistry: Hex | undefined;
+    anchorRegistry: Hex | undefined;
+    consentRegistry: Hex | undefined;
+  };
   anchoring: {
     /** A batch is sealed once it holds this many records… */
     batchSize: number;
@@ -134,6 +138,7 @@ export function loadConfig(env: Env = process.env): Config {
     contracts: {
       organizationRegistry: address('CARELEDGER_ORG_REGISTRY'),
       anchorRegistry: address('CARELEDGER_ANCHOR_REGISTRY'),
+      consentRegistry: address('CARELEDGER_CONSENT_REGISTRY'),
     },
     anchoring: {
       batchSize: int('ANCHOR_BATCH_SIZE', 4_096, 1, 1_000_000),
@@ -156,8 +161,18 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
   };
   // Compare what was set, not what parsed: an invalid address is already reported above.
-  if (!env.CARELEDGER_ORG_REGISTRY !== !env.CARELEDGER_ANCHOR_REGISTRY) {
-    problems.push('CARELEDGER_ORG_REGISTRY and CARELEDGER_ANCHOR_REGISTRY go together: set both or neither');
+  const contractVariables = [
+    'CARELEDGER_ORG_REGISTRY',
+    'CARELEDGER_ANCHOR_REGISTRY',
+    'CARELEDGER_CONSENT_REGISTRY',
+  ];
+  const unset = contractVariables.filter((name) => !env[name]);
+  if (unset.length > 0 && unset.length < contractVariables.length) {
+    problems.push(
+      `CARELEDGER_ORG_REGISTRY, CARELEDGER_ANCHOR_REGISTRY and CARELEDGER_CONSENT_REGISTRY go together: set all ` +
+        `three (the consortium's registries; the founding node logs them and GET /health lists them) or none; ` +
+        `${unset.join(' and ')} ${unset.length === 1 ? 'is' : 'are'} missing`,
+    );
   }
   const bootstrap = env.CARELEDGER_API_TOKEN;
   if (bootstrap && !/^[\x21-\x7e]{32,256}$/.test(bootstrap)) {

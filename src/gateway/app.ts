@@ -13,6 +13,8 @@ import type { FhirRouter } from '../records/fhirRouter.js';
 import type { PatientLinkService } from '../patients/patientLinkService.js';
 import { adminRoutes } from './routes/admin.js';
 import { patientLinkRoutes } from './routes/patientLinks.js';
+import { patientSignInRoutes } from './routes/patientSignIn.js';
+import type { PatientSignIn } from '../auth/patientSignIn.js';
 import { batchRoutes } from './routes/batches.js';
 import { fhirRoutes } from './routes/fhir.js';
 import { healthRoutes } from './routes/health.js';
@@ -33,6 +35,7 @@ export interface GatewayDependencies {
   health: () => Promise<HealthBody>;
   limits: { maxRecordBytes: number; maxBatchRecords: number };
   patients: PatientLinkService;
+  patientSignIn: PatientSignIn;
 }
 
 declare module 'fastify' {
@@ -120,6 +123,7 @@ export async function buildApp(
   await app.register(fhirRoutes, { router: deps.fhir.router, maxBodyBytes: deps.fhir.maxBodyBytes });
   await app.register(adminRoutes, { repository: deps.fhir.repository });
   await app.register(patientLinkRoutes, { patients: deps.patients });
+  await app.register(patientSignInRoutes, { signIn: deps.patientSignIn });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -121,7 +121,11 @@ export const HealthSchema = Type.Object(
       rpcUrl: Type.Union([Type.String(), Type.Null()]),
       error: Type.Optional(Type.String()),
     }),
-    contracts: Type.Object({ organizationRegistry: Type.String(), anchorRegistry: Type.String() }),
+    contracts: Type.Object({
+      organizationRegistry: Type.String(),
+      anchorRegistry: Type.String(),
+      consentRegistry: Type.String(),
+    }),
     anchoring: Type.Object({
       openBatchRecords: Type.Integer(),
       pendingRecords: Type.Integer(),

@@ -5,6 +5,8 @@ import type { ChainClients } from './chainClients.js';
 import {
   anchorRegistryAbi,
   anchorRegistryBytecode,
+  consentRegistryAbi,
+  consentRegistryBytecode,
   organizationRegistryAbi,
   organizationRegistryBytecode,
 } from './generated/contracts.js';
@@ -13,6 +15,8 @@ export interface Deployment {
   chainId: number;
   organizationRegistry: Hex;
   anchorRegistry: Hex;
+  /** Patients' consents, delegates and break-glass log, bound to `organizationRegistry`. */
+  consentRegistry: Hex;
   deployer: Hex;
   deployedAtBlock: number;
 }
@@ -35,8 +39,14 @@ export interface EnsureDeploymentParameters {
   memory: DeploymentMemory;
   organization: OrganizationProfile;
   /** Addresses from configuration (joining an existing consortium); otherwise remembered or deployed. */
-  configured?: { organizationRegistry: Hex; anchorRegistry: Hex } | undefined;
+  configured?: ConfiguredContracts | undefined;
   logger: Logger;
+}
+
+export interface ConfiguredContracts {
+  organizationRegistry: Hex;
+  anchorRegistry: Hex;
+  consentRegistry: Hex;
 }
 
 const metaKey = (chainId: number) => `deployment:${chainId}`;
@@ -45,7 +55,9 @@ const metaKey = (chainId: number) => `deployment:${chainId}`;
  * Makes sure the registries exist on the chain and returns their addresses: the configured ones, else those this
  * node deployed before (if the chain still has them), else newly deployed ones with this organisation as the
  * consortium admin and first member. A node that is admin also (re)admits itself, so a chain restarted from an
- * older state without the admission recovers on its own.
+ * older state without the admission recovers on its own. A remembered deployment from before the
+ * ConsentRegistry existed (or whose ConsentRegistry is gone while the other two remain) gets a ConsentRegistry
+ * bound to its OrganizationRegistry, which is remembered with it.
  */
 export async function ensureDeployment(
   params: EnsureDeploymentParameters,
@@ -55,7 +67,7 @@ export async function ensureDeployment(
   const self = clients.account.address;
 
   if (params.configured) {
-    const { organizationRegistry, anchorRegistry } = params.configured;
+    const { organizationRegistry, anchorRegistry, consentRegistry } = params.configured;
     for (const [name, address] of Object.entries(params.configured)) {
       if (!(await hasCode(clients, address))) {
         throw new ConfigurationError(
@@ -75,11 +87,23 @@ export async function ensureDeployment(
         `The AnchorRegistry at ${anchorRegistry} belongs to OrganizationRegistry ${linked}, not to the configured ${organizationRegistry}.`,
       );
     }
+    const consentLinked = await clients.publicClient.readContract({
+      address: consentRegistry,
+      abi: consentRegistryAbi,
+      functionName: 'organizationRegistry',
+    });
+    if (consentLinked.toLowerCase() !== organizationRegistry.toLowerCase()) {
+      throw new ConfigurationError(
+        'CHAIN.CONTRACTS_MISMATCH',
+        `The ConsentRegistry at ${consentRegistry} belongs to OrganizationRegistry ${consentLinked}, not to the configured ${organizationRegistry}.`,
+      );
+    }
     await ensureMembership(clients, organizationRegistry, params.organization, logger);
     return {
       chainId,
       organizationRegistry,
       anchorRegistry,
+      consentRegistry,
       deployer: self,
       deployedAtBlock: 0,
       deployedNow: false,
@@ -88,13 +112,35 @@ export async function ensureDeployment(
 
   const remembered = memory.getMeta(metaKey(chainId));
   if (remembered) {
-    const deployment = JSON.parse(remembered) as Deployment;
+    // Deployments remembered before the ConsentRegistry existed have no `consentRegistry`.
+    const deployment = JSON.parse(remembered) as Omit<Deployment, 'consentRegistry'> & {
+      consentRegistry?: Hex;
+    };
     if (
       (await hasCode(clients, deployment.organizationRegistry)) &&
       (await hasCode(clients, deployment.anchorRegistry))
     ) {
       await ensureMembership(clients, deployment.organizationRegistry, params.organization, logger);
-      return { ...deployment, deployedNow: false };
+      if (deployment.consentRegistry && (await hasCode(clients, deployment.consentRegistry))) {
+        return { ...deployment, consentRegistry: deployment.consentRegistry, deployedNow: false };
+      }
+      const completed: Deployment = {
+        ...deployment,
+        consentRegistry: await deployConsentRegistry(clients, deployment.organizationRegistry),
+      };
+      memory.setMeta(metaKey(chainId), JSON.stringify(completed));
+      logger.info(
+        {
+          chainId,
+          organizationRegistry: completed.organizationRegistry,
+          consentRegistry: completed.consentRegistry,
+          ...(deployment.consentRegistry ? { missing: deployment.consentRegistry } : {}),
+        },
+        deployment.consentRegistry
+          ? 'the ConsentRegistry this node deployed is gone from the chain; deployed it again'
+          : 'deployed the ConsentRegistry for the existing registries',
+      );
+      return { ...completed, deployedNow: false };
     }
     logger.warn(
       { chainId },
@@ -109,13 +155,17 @@ export async function ensureDeployment(
       chainId,
       organizationRegistry: deployment.organizationRegistry,
       anchorRegistry: deployment.anchorRegistry,
+      consentRegistry: deployment.consentRegistry,
     },
     'deployed the CareLedger registries',
   );
   return { ...deployment, deployedNow: true };
 }
 
-/** Deploys OrganizationRegistry (this account as admin), admits this organisation, deploys AnchorRegistry. */
+/**
+ * Deploys OrganizationRegistry (this account as admin), admits this organisation, deploys AnchorRegistry and
+ * ConsentRegistry bound to the OrganizationRegistry.
+ */
 export async function deployRegistries(
   clients: ChainClients,
   organization: OrganizationProfile,
@@ -139,13 +189,41 @@ export async function deployRegistries(
   const anchorReceipt = await publicClient.waitForTransactionReceipt({ hash: anchorTx });
   if (anchorReceipt.status !== 'success' || !anchorReceipt.contractAddress)
     throw new Error('AnchorRegistry deployment failed');
+  const consentRegistry = await deployConsentRegistry(clients, organizationRegistry);
   return {
     chainId: clients.chain.id,
     organizationRegistry,
     anchorRegistry: anchorReceipt.contractAddress,
+    consentRegistry,
     deployer: account.address,
     deployedAtBlock: Number(orgReceipt.blockNumber),
   };
+}
+
+/** Deploys a ConsentRegistry whose relayers are the active members of `organizationRegistry`. */
+export async function deployConsentRegistry(clients: ChainClients, organizationRegistry: Hex): Promise<Hex> {
+  const hash = await clients.walletClient.deployContract({
+    abi: consentRegistryAbi,
+    bytecode: consentRegistryBytecode,
+    args: [organizationRegistry],
+  });
+  const receipt = await clients.publicClient.waitForTransactionReceipt({ hash });
+  if (receipt.status !== 'success' || !receipt.contractAddress)
+    throw new Error('ConsentRegistry deployment failed');
+  return receipt.contractAddress;
+}
+
+/**
+ * The registries of `deployment` that have no code on the chain (an embedded chain restarted from an older
+ * state); empty if all are there.
+ */
+export async function missingContracts(
+  clients: ChainClients,
+  deployment: Pick<Deployment, 'organizationRegistry' | 'anchorRegistry' | 'consentRegistry'>,
+): Promise<('organizationRegistry' | 'anchorRegistry' | 'consentRegistry')[]> {
+  const names = ['organizationRegistry', 'anchorRegistry', 'consentRegistry'] as const;
+  const present = await Promise.all(names.map((name) => hasCode(clients, deployment[name])));
+  return names.filter((_, i) => !present[i]);
 }
 
 async function admitSelf(

@@ -20,7 +20,12 @@ import { loadOrCreateKeys } from '../keys/loadOrCreateKeys.js';
 import { organizationEncryptionPublicKey } from '../keys/organizationEncryptionKey.js';
 import { EmbeddedAnvil } from '../ledger/anvil/embeddedAnvil.js';
 import { createChainClients, fetchChainId, type ChainClients } from '../ledger/chainClients.js';
-import { ensureDeployment, type Deployment, type OrganizationProfile } from '../ledger/ensureDeployment.js';
+import {
+  ensureDeployment,
+  missingContracts,
+  type Deployment,
+  type OrganizationProfile,
+} from '../ledger/ensureDeployment.js';
 import { rolesToMask } from '../ledger/organizationRoles.js';
 import { ViemAnchorChain } from '../ledger/viemAnchorChain.js';
 import { openDatabase } from '../store/sqlite/openDatabase.js';
@@ -28,6 +33,7 @@ import { durableAtCommit, WalFsync } from '../store/sqlite/walFsync.js';
 import { InlineValidator } from '../records/validation/resourceValidator.js';
 import { ValidationPool } from '../records/validation/validationPool.js';
 import { PatientLinkService } from '../patients/patientLinkService.js';
+import { PatientSignIn } from '../auth/patientSignIn.js';
 import { SqlitePatientLinkStore } from '../store/sqlite/sqlitePatientLinkStore.js';
 import { SqliteAnchorStore } from '../store/sqlite/sqliteAnchorStore.js';
 import { SqliteTokenStore } from '../store/sqlite/sqliteTokenStore.js';
@@ -130,12 +136,10 @@ export async function startNode(
       gatewayUrl: config.organization.gatewayUrl,
       encryptionPublicKey: organizationEncryptionPublicKey(keys.masterKey),
     };
+    const { organizationRegistry, anchorRegistry, consentRegistry } = config.contracts;
     const configured =
-      config.contracts.organizationRegistry && config.contracts.anchorRegistry
-        ? {
-            organizationRegistry: config.contracts.organizationRegistry,
-            anchorRegistry: config.contracts.anchorRegistry,
-          }
+      organizationRegistry && anchorRegistry && consentRegistry
+        ? { organizationRegistry, anchorRegistry, consentRegistry }
         : undefined;
     let deployment: Deployment = await ensureDeployment({
       clients,
@@ -145,6 +149,24 @@ export async function startNode(
       logger,
     });
     const chain = new ViemAnchorChain(clients, deployment.anchorRegistry);
+    // Only a node that runs its own chain may redeploy: on a shared chain missing contracts are an operator error.
+    // The submitter (AnchorRegistry gone) and an anvil restart (ConsentRegistry alone gone) may both ask: one at a
+    // time, so the second finds the first's deployment instead of deploying again.
+    let redeploying: Promise<void> = Promise.resolve();
+    const redeploy = (onlyIfAnchorRegistryPresent: boolean): Promise<void> => {
+      const run = redeploying.then(async () => {
+        if (onlyIfAnchorRegistryPresent) {
+          // A missing AnchorRegistry is the submitter's to handle: it redeploys everything and re-anchors.
+          const missing = await missingContracts(clients, deployment);
+          if (missing.length === 0 || missing.includes('anchorRegistry')) return;
+        }
+        await fundOnAnvil(clients, rpcUrl);
+        deployment = await ensureDeployment({ clients, memory: store, organization: profile, logger });
+        chain.useContract(deployment.anchorRegistry);
+      });
+      redeploying = run.catch(() => undefined);
+      return run;
+    };
 
     const anchoring = new AnchoringService(store, chain, {
       batchSize: config.anchoring.batchSize,
@@ -153,19 +175,19 @@ export async function startNode(
       chainCheckIntervalMs: config.anchoring.chainCheckIntervalMs,
       maxRecordBytes: config.records.maxBytes,
       logger,
-      // Only a node that runs its own chain may redeploy: on a shared chain missing contracts are an operator error.
-      onContractsMissing: anvil
-        ? async () => {
-            await fundOnAnvil(clients, rpcUrl);
-            deployment = await ensureDeployment({ clients, memory: store, organization: profile, logger });
-            chain.useContract(deployment.anchorRegistry);
-          }
-        : undefined,
+      onContractsMissing: anvil ? () => redeploy(false) : undefined,
     });
     anchoringRef = anchoring;
     onAnvilRestarted = () => {
       void fundOnAnvil(clients, rpcUrl).catch(() => undefined);
       anchoring.requestChainCheck();
+      // A state dumped before the ConsentRegistry was deployed can lack it while the other two remain.
+      void redeploy(true).catch((error: unknown) =>
+        logger.warn(
+          { err: String(error) },
+          'could not check or redeploy the ConsentRegistry; will retry on the next restart',
+        ),
+      );
     };
     anchoring.start();
     cleanups.push(() => anchoring.stop());
@@ -191,6 +213,11 @@ export async function startNode(
       gateway: { organization, chainId },
       assertPatientHeld: (patientId) => void fhirRepository.read('Patient', patientId),
       whenDurable: () => anchoring.whenDurable(),
+    });
+    const patientSignIn = new PatientSignIn({
+      tokens,
+      patientOf: (address) => patients.patientOf(address),
+      gateway: { organization, chainId },
     });
 
     const health = async (): Promise<HealthBody> => {
@@ -218,6 +245,7 @@ export async function startNode(
         contracts: {
           organizationRegistry: deployment.organizationRegistry,
           anchorRegistry: deployment.anchorRegistry,
+          consentRegistry: deployment.consentRegistry,
         },
         anchoring: {
           openBatchRecords: status.openBatchRecords,
@@ -253,6 +281,7 @@ export async function startNode(
         auth: { tokens, bootstrapToken: config.auth.bootstrapToken },
         limits: { maxRecordBytes: config.records.maxBytes, maxBatchRecords: config.records.maxBatchRecords },
         patients,
+        patientSignIn,
       },
       {
         loggerInstance: logger.child({ component: 'http' }),
@@ -274,6 +303,7 @@ export async function startNode(
         rpcUrl: anvil ? rpcUrl : undefined,
         organization,
         anchorRegistry: deployment.anchorRegistry,
+        consentRegistry: deployment.consentRegistry,
       },
       'CareLedger node started',
     );

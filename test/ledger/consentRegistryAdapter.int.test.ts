@@ -1,0 +1,926 @@
+import { createServer, type Server } from 'node:http';
+import {
+  ContractFunctionRevertedError,
+  encodeErrorResult,
+  getAddress,
+  keccak256,
+  stringToBytes,
+  zeroAddress,
+  type AbiParameter,
+  type Hex,
+  type PrivateKeyAccount,
+} from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  consentDomain,
+  PURPOSES_OF_USE,
+  scopeHash,
+  signAppointDelegate,
+  signGrant,
+  signRemoveDelegate,
+  signRevoke,
+  type ConsentTerms,
+} from '../../src/consent/consentTypedData.js';
+import type { ConsentChainEvent, ConsentEventSubscription } from '../../src/consent/ports.js';
+import {
+  CareLedgerError,
+  ConflictError,
+  InvalidInputError,
+  NotFoundError,
+  UnavailableError,
+} from '../../src/core/errors.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { createChainClients, type ChainClients } from '../../src/ledger/chainClients.js';
+import {
+  ConsentForbiddenError,
+  ConsentRegistryRejectedError,
+  decodeConsentError,
+} from '../../src/ledger/decodeConsentError.js';
+import {
+  deployConsentRegistry,
+  ensureDeployment,
+  missingContracts,
+  type Deployment,
+  type DeploymentMemory,
+  type OrganizationProfile,
+} from '../../src/ledger/ensureDeployment.js';
+import { consentRegistryAbi } from '../../src/ledger/generated/contracts.js';
+import { rolesToMask } from '../../src/ledger/organizationRoles.js';
+import { ViemConsentRegistry } from '../../src/ledger/viemConsentRegistry.js';
+import { eventually, rpc, startTestNode } from '../helpers/inProcessNode.js';
+import { freePort, fundedTestKey, startTestAnvil, type TestAnvil } from '../helpers/testAnvil.js';
+
+const CHAIN_ID = 31_337;
+const HOUR = 3_600n;
+const DAY = 86_400n;
+
+const profile: OrganizationProfile = {
+  name: 'St. Example Hospital',
+  roles: rolesToMask(['PROVIDER']),
+  gatewayUrl: 'https://gw.example.org',
+  encryptionPublicKey: new Uint8Array(32).fill(7),
+};
+
+/** The store's meta table, in memory. */
+function memoryOf(entries: Record<string, string> = {}): DeploymentMemory & { meta: Map<string, string> } {
+  const meta = new Map(Object.entries(entries));
+  return { meta, getMeta: (key) => meta.get(key), setMeta: (key, value) => void meta.set(key, value) };
+}
+
+/** A JSON-RPC proxy in front of anvil that can be switched to fail (connections reset) and counts requests. */
+interface FlakyRpc {
+  url: string;
+  failing: boolean;
+  requests: number;
+  close(): Promise<void>;
+}
+
+async function startFlakyRpc(target: string): Promise<FlakyRpc> {
+  const port = await freePort();
+  const state = { failing: false, requests: 0 };
+  const server: Server = createServer((req, res) => {
+    state.requests++;
+    if (state.failing) {
+      req.socket.destroy();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      fetch(target, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.concat(chunks),
+      })
+        .then(async (upstream) => {
+          res.writeHead(upstream.status, { 'content-type': 'application/json' });
+          res.end(Buffer.from(await upstream.arrayBuffer()));
+        })
+        .catch(() => req.socket.destroy());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get failing() {
+      return state.failing;
+    },
+    set failing(value: boolean) {
+      state.failing = value;
+    },
+    get requests() {
+      return state.requests;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Awaits `action` and returns what it rejected with (fails if it resolved). */
+async function rejection(action: Promise<unknown>): Promise<CareLedgerError> {
+  let caught: unknown;
+  try {
+    await action;
+  } catch (error) {
+    caught = error;
+  }
+  if (caught === undefined) throw new Error('expected a rejection, but the call succeeded');
+  expect(caught).toBeInstanceOf(CareLedgerError);
+  return caught as CareLedgerError;
+}
+
+/** Asserts `action` rejects with an error of class `type`, HTTP `status`, `code` and a message matching `message`. */
+async function expectConsentError(
+  action: Promise<unknown>,
+  type: abstract new (...args: never[]) => CareLedgerError,
+  status: number,
+  code: string,
+  message?: RegExp,
+): Promise<CareLedgerError> {
+  const error = await rejection(action);
+  expect({ type: error.constructor.name, status: error.status, code: error.code }).toEqual({
+    type: type.name,
+    status,
+    code,
+  });
+  expect(error).toBeInstanceOf(type);
+  if (message) expect(error.message).toMatch(message);
+  return error;
+}
+
+let anvil: TestAnvil;
+let clients: ChainClients;
+let deployment: Deployment;
+let ledger: ViemConsentRegistry;
+
+/** The latest block's timestamp (the chain's clock). */
+async function now(): Promise<bigint> {
+  return (await clients.publicClient.getBlock({ blockTag: 'latest' })).timestamp;
+}
+
+const patientKey = () => privateKeyToAccount(generatePrivateKey());
+const someAddress = () => privateKeyToAccount(generatePrivateKey()).address;
+
+async function termsFor(patient: Hex, overrides: Partial<ConsentTerms> = {}): Promise<ConsentTerms> {
+  const t = await now();
+  return {
+    patient,
+    grantee: someAddress(),
+    scopes: [scopeHash('type:Observation'), scopeHash('category:laboratory')],
+    purposes: PURPOSES_OF_USE.TREAT | PURPOSES_OF_USE.HPAYMT,
+    validFrom: t - 60n,
+    validUntil: t + 365n * DAY,
+    dataFrom: 0n,
+    dataUntil: 0n,
+    ...overrides,
+  };
+}
+
+interface SignOptions {
+  deadline?: bigint;
+  nonce?: bigint;
+  signer?: Hex;
+}
+
+async function signedGrant(terms: ConsentTerms, by: PrivateKeyAccount, o: SignOptions = {}) {
+  const deadline = o.deadline ?? (await now()) + HOUR;
+  const nonce = o.nonce ?? (await ledger.nonceOf(by.address));
+  const signature = await signGrant(by, await ledger.domain(), terms, nonce, deadline);
+  return [terms, o.signer ?? by.address, deadline, signature] as const;
+}
+
+async function signedRevoke(consentId: bigint, by: PrivateKeyAccount, o: SignOptions = {}) {
+  const deadline = o.deadline ?? (await now()) + HOUR;
+  const nonce = o.nonce ?? (await ledger.nonceOf(by.address));
+  const signature = await signRevoke(by, await ledger.domain(), consentId, nonce, deadline);
+  return [consentId, o.signer ?? by.address, deadline, signature] as const;
+}
+
+async function signedAppoint(patient: PrivateKeyAccount, delegate: Hex, until = 0n) {
+  const deadline = (await now()) + HOUR;
+  const appointment = { patient: patient.address, delegate, until };
+  const nonce = await ledger.nonceOf(patient.address);
+  const signature = await signAppointDelegate(patient, await ledger.domain(), appointment, nonce, deadline);
+  return [appointment, deadline, signature] as const;
+}
+
+async function signedRemove(patient: Hex, delegate: Hex, by: PrivateKeyAccount) {
+  const deadline = (await now()) + HOUR;
+  const nonce = await ledger.nonceOf(by.address);
+  const removal = { patient, delegate };
+  const signature = await signRemoveDelegate(by, await ledger.domain(), removal, nonce, deadline);
+  return [removal, by.address, deadline, signature] as const;
+}
+
+/** Relays a consent signed by the patient; returns its id. */
+async function grant(patient: PrivateKeyAccount, overrides: Partial<ConsentTerms> = {}): Promise<bigint> {
+  const { consentId } = await ledger.relayGrant(
+    ...(await signedGrant(await termsFor(patient.address, overrides), patient)),
+  );
+  return consentId;
+}
+
+/** Collects events from a watcher; `until(n)` waits for at least `n` of them. */
+function collector() {
+  const events: ConsentChainEvent[] = [];
+  const errors: unknown[] = [];
+  return {
+    events,
+    errors,
+    onEvent: (event: ConsentChainEvent) => void events.push(event),
+    onError: (error: unknown) => void errors.push(error),
+    until: (n: number, what = `${n} events`) =>
+      eventually(async () => events.length >= n && events, what, 10_000),
+  };
+}
+
+/**
+ * One of each event: a grant, a delegate appointed by the patient, a grant by the delegate, its revocation by
+ * the delegate, the delegate's removal by the patient, and a break-glass access. Returns what the events must say.
+ */
+async function oneOfEach() {
+  const patient = patientKey();
+  const delegate = patientKey();
+  const first = await ledger.relayGrant(...(await signedGrant(await termsFor(patient.address), patient)));
+  await ledger.relayAppointDelegate(...(await signedAppoint(patient, delegate.address)));
+  const delegated = await ledger.relayGrant(
+    ...(await signedGrant(await termsFor(patient.address), delegate)),
+  );
+  await ledger.relayRevoke(...(await signedRevoke(delegated.consentId, delegate)));
+  await ledger.relayRemoveDelegate(...(await signedRemove(patient.address, delegate.address, patient)));
+  const reasonHash = keccak256(stringToBytes('unconscious on arrival'));
+  const accessor = someAddress();
+  await ledger.recordBreakGlass(patient.address, accessor, PURPOSES_OF_USE.ETREAT, reasonHash);
+  const p = patient.address;
+  const d = delegate.address;
+  return [
+    { type: 'ConsentGranted', consentId: first.consentId, patient: p, grantedBy: p },
+    { type: 'DelegateAppointed', patient: p, delegate: d, until: 0n },
+    { type: 'ConsentGranted', consentId: delegated.consentId, patient: p, grantedBy: d },
+    { type: 'ConsentRevoked', consentId: delegated.consentId, patient: p, revokedBy: d },
+    { type: 'DelegateRemoved', patient: p, delegate: d, removedBy: p },
+    {
+      type: 'BreakGlassAccess',
+      patient: p,
+      organization: clients.account.address,
+      accessor,
+      purpose: PURPOSES_OF_USE.ETREAT,
+      reasonHash,
+    },
+  ];
+}
+
+function expectChainOrder(events: ConsentChainEvent[]): void {
+  for (let i = 1; i < events.length; i++) {
+    const [a, b] = [events[i - 1] as ConsentChainEvent, events[i] as ConsentChainEvent];
+    expect(
+      a.blockNumber < b.blockNumber || (a.blockNumber === b.blockNumber && a.logIndex < b.logIndex),
+    ).toBe(true);
+  }
+}
+
+beforeAll(async () => {
+  anvil = await startTestAnvil();
+  clients = createChainClients(anvil.rpcUrl, CHAIN_ID, await fundedTestKey(anvil.rpcUrl));
+  deployment = await ensureDeployment({
+    clients,
+    memory: memoryOf(),
+    organization: profile,
+    logger: silentLogger,
+  });
+  ledger = new ViemConsentRegistry(clients, deployment.consentRegistry, { pageSize: 2 });
+});
+
+afterAll(async () => {
+  await anvil?.stop();
+});
+
+describe('deployment', () => {
+  const readOrganizationRegistry = (address: Hex) =>
+    clients.publicClient.readContract({
+      address,
+      abi: consentRegistryAbi,
+      functionName: 'organizationRegistry',
+    });
+
+  it('deploys a ConsentRegistry bound to the OrganizationRegistry and remembers it with the others', async () => {
+    const memory = memoryOf();
+    const fresh = await ensureDeployment({ clients, memory, organization: profile, logger: silentLogger });
+    expect(fresh.deployedNow).toBe(true);
+    expect(await missingContracts(clients, fresh)).toEqual([]);
+    expect(await readOrganizationRegistry(fresh.consentRegistry)).toBe(
+      getAddress(fresh.organizationRegistry),
+    );
+    const remembered = JSON.parse(memory.meta.get(`deployment:${CHAIN_ID}`) ?? '{}') as Deployment;
+    expect(remembered.consentRegistry).toBe(fresh.consentRegistry);
+
+    const again = await ensureDeployment({ clients, memory, organization: profile, logger: silentLogger });
+    expect(again).toEqual({ ...fresh, deployedNow: false });
+  });
+
+  it('gives a remembered deployment from before the ConsentRegistry one, against its OrganizationRegistry', async () => {
+    const { consentRegistry: _none, ...old } = deployment;
+    const memory = memoryOf({ [`deployment:${CHAIN_ID}`]: JSON.stringify(old) });
+    const upgraded = await ensureDeployment({ clients, memory, organization: profile, logger: silentLogger });
+    expect(upgraded.deployedNow).toBe(false);
+    expect(upgraded.organizationRegistry).toBe(old.organizationRegistry);
+    expect(upgraded.anchorRegistry).toBe(old.anchorRegistry);
+    expect(upgraded.consentRegistry).not.toBe(deployment.consentRegistry);
+    expect(await readOrganizationRegistry(upgraded.consentRegistry)).toBe(
+      getAddress(old.organizationRegistry),
+    );
+    expect(JSON.parse(memory.meta.get(`deployment:${CHAIN_ID}`) ?? '{}')).toEqual({
+      ...old,
+      consentRegistry: upgraded.consentRegistry,
+    });
+    // The next start reuses it.
+    const next = await ensureDeployment({ clients, memory, organization: profile, logger: silentLogger });
+    expect(next.consentRegistry).toBe(upgraded.consentRegistry);
+  });
+
+  it('deploys the ConsentRegistry again when the chain lost only it, and everything when it lost the rest', async () => {
+    const lostConsent = { ...deployment, consentRegistry: someAddress() };
+    const memory = memoryOf({ [`deployment:${CHAIN_ID}`]: JSON.stringify(lostConsent) });
+    expect(await missingContracts(clients, lostConsent)).toEqual(['consentRegistry']);
+    const repaired = await ensureDeployment({ clients, memory, organization: profile, logger: silentLogger });
+    expect(repaired.anchorRegistry).toBe(deployment.anchorRegistry);
+    expect(await missingContracts(clients, repaired)).toEqual([]);
+
+    // An anvil restarted from a state without any of the three (what the node's redeploy path meets).
+    const lostAll = {
+      ...deployment,
+      organizationRegistry: someAddress(),
+      anchorRegistry: someAddress(),
+      consentRegistry: someAddress(),
+    };
+    const memory2 = memoryOf({ [`deployment:${CHAIN_ID}`]: JSON.stringify(lostAll) });
+    const redeployed = await ensureDeployment({
+      clients,
+      memory: memory2,
+      organization: profile,
+      logger: silentLogger,
+    });
+    expect(redeployed.deployedNow).toBe(true);
+    expect(await missingContracts(clients, redeployed)).toEqual([]);
+    expect(await readOrganizationRegistry(redeployed.consentRegistry)).toBe(
+      getAddress(redeployed.organizationRegistry),
+    );
+  });
+
+  it('uses configured addresses after checking that the ConsentRegistry belongs to the OrganizationRegistry', async () => {
+    const { organizationRegistry, anchorRegistry, consentRegistry } = deployment;
+    const joined = await ensureDeployment({
+      clients,
+      memory: memoryOf(),
+      organization: profile,
+      configured: { organizationRegistry, anchorRegistry, consentRegistry },
+      logger: silentLogger,
+    });
+    expect(joined.consentRegistry).toBe(consentRegistry);
+
+    const foreign = await deployConsentRegistry(clients, anchorRegistry); // bound to the wrong registry
+    const mismatch = await rejection(
+      ensureDeployment({
+        clients,
+        memory: memoryOf(),
+        organization: profile,
+        configured: { organizationRegistry, anchorRegistry, consentRegistry: foreign },
+        logger: silentLogger,
+      }),
+    );
+    expect(mismatch.code).toBe('CHAIN.CONTRACTS_MISMATCH');
+    expect(mismatch.message).toContain(foreign);
+
+    const nothing = someAddress();
+    const missing = await rejection(
+      ensureDeployment({
+        clients,
+        memory: memoryOf(),
+        organization: profile,
+        configured: { organizationRegistry, anchorRegistry, consentRegistry: nothing },
+        logger: silentLogger,
+      }),
+    );
+    expect(missing.code).toBe('CHAIN.CONTRACT_MISSING');
+    expect(missing.message).toContain(`consentRegistry address ${nothing}`);
+  });
+
+  it('a node reports its ConsentRegistry on /health and redeploys it when its anvil restarts without it', async () => {
+    const node = await startTestNode();
+    try {
+      const before = node.deployment();
+      const health = (await (await node.api('/health')).json()) as Record<string, any>;
+      expect(health.contracts.consentRegistry).toBe(before.consentRegistry);
+      const codeAt = (address: Hex) => rpc(node.rpcUrl, 'eth_getCode', [address, 'latest']);
+      expect(await codeAt(before.consentRegistry)).toMatch(/^0x[0-9a-f]{100,}$/);
+
+      // A state dumped without the ConsentRegistry (e.g. before an upgrade deployed it), then a crash of anvil.
+      await rpc(node.rpcUrl, 'anvil_setCode', [before.consentRegistry, '0x']);
+      await new Promise((r) => setTimeout(r, 1_500)); // ANVIL_STATE_INTERVAL is 1 s
+      process.kill(node.anvil?.pid ?? 0, 'SIGKILL');
+      const after = await eventually(async () => {
+        const current = node.deployment();
+        return current.consentRegistry !== before.consentRegistry && current;
+      }, 'the ConsentRegistry to be redeployed');
+      expect(after.anchorRegistry).toBe(before.anchorRegistry);
+      expect(after.organizationRegistry).toBe(before.organizationRegistry);
+      expect(await codeAt(after.consentRegistry)).toMatch(/^0x[0-9a-f]{100,}$/);
+      const now = (await (await node.api('/health')).json()) as Record<string, any>;
+      expect(now.contracts.consentRegistry).toBe(after.consentRegistry);
+    } finally {
+      await node.destroy();
+    }
+  });
+});
+
+describe('relaying and reading', () => {
+  it('reports the EIP-712 domain of the deployed contract', async () => {
+    expect(await ledger.domain()).toEqual(consentDomain(CHAIN_ID, getAddress(deployment.consentRegistry)));
+  });
+
+  it('relays a patient-signed grant, reads it back and revokes it', async () => {
+    const patient = patientKey();
+    expect(await ledger.nonceOf(patient.address)).toBe(0n);
+    const terms = await termsFor(patient.address, { dataFrom: 1_600_000_000n, dataUntil: 1_700_000_000n });
+    const receipt = await ledger.relayGrant(...(await signedGrant(terms, patient)));
+    expect(receipt.consentId).toBeGreaterThan(0n);
+    expect(receipt.transactionHash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(receipt.blockNumber).toBeGreaterThan(0);
+    expect(await ledger.nonceOf(patient.address)).toBe(1n);
+
+    const block = await clients.publicClient.getBlock({ blockNumber: BigInt(receipt.blockNumber) });
+    const granted = await ledger.getConsent(receipt.consentId);
+    expect(granted).toEqual({
+      id: receipt.consentId,
+      patient: patient.address,
+      grantee: terms.grantee,
+      scopes: terms.scopes,
+      purposes: terms.purposes,
+      validFrom: terms.validFrom,
+      validUntil: terms.validUntil,
+      dataFrom: terms.dataFrom,
+      dataUntil: terms.dataUntil,
+      grantedBy: patient.address,
+      grantedAt: block.timestamp,
+      revokedAt: null,
+      revokedBy: null,
+    });
+
+    const revoked = await ledger.relayRevoke(...(await signedRevoke(receipt.consentId, patient)));
+    expect(revoked.blockNumber).toBeGreaterThan(receipt.blockNumber);
+    const after = await ledger.getConsent(receipt.consentId);
+    const revokedBlock = await clients.publicClient.getBlock({ blockNumber: BigInt(revoked.blockNumber) });
+    expect(after).toEqual({ ...granted, revokedAt: revokedBlock.timestamp, revokedBy: patient.address });
+  });
+
+  it('lists every consent of a patient across pages, in grant order', async () => {
+    const patient = patientKey();
+    expect(await ledger.consentsOf(patient.address)).toEqual([]);
+    const ids: bigint[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await grant(patient, { purposes: 1 << i }));
+    await grant(patientKey()); // someone else's
+    const listed = await ledger.consentsOf(patient.address); // page size 2: three pages
+    expect(listed.map((c) => c.id)).toEqual(ids);
+    expect(listed.map((c) => c.purposes)).toEqual([1, 2, 4, 8, 16]);
+    expect(listed.every((c) => c.patient === patient.address)).toBe(true);
+  });
+
+  it('relays concurrent requests of one organisation, each with its own account nonce', async () => {
+    // Two adapters on the same account (as the anchoring submitter shares it) and concurrent requests on each.
+    const second = new ViemConsentRegistry(clients, deployment.consentRegistry);
+    const patients = Array.from({ length: 6 }, patientKey);
+    const signed = await Promise.all(patients.map(async (p) => signedGrant(await termsFor(p.address), p)));
+    const receipts = await Promise.all(
+      signed.map((args, i) => (i % 2 === 0 ? ledger : second).relayGrant(...args)),
+    );
+    expect(new Set(receipts.map((r) => r.consentId)).size).toBe(patients.length);
+    for (const [i, receipt] of receipts.entries()) {
+      expect((await ledger.getConsent(receipt.consentId)).patient).toBe(patients[i]?.address);
+    }
+  });
+
+  it('relays delegations: a delegate grants for the patient until removed; break-glass is recorded', async () => {
+    const patient = patientKey();
+    const delegate = patientKey();
+    expect(await ledger.isDelegate(patient.address, delegate.address)).toBe(false);
+    await ledger.relayAppointDelegate(...(await signedAppoint(patient, delegate.address)));
+    expect(await ledger.isDelegate(patient.address, delegate.address)).toBe(true);
+
+    const { consentId } = await ledger.relayGrant(
+      ...(await signedGrant(await termsFor(patient.address), delegate)),
+    );
+    expect(await ledger.getConsent(consentId)).toMatchObject({
+      patient: patient.address,
+      grantedBy: delegate.address,
+    });
+
+    await ledger.relayRemoveDelegate(...(await signedRemove(patient.address, delegate.address, delegate)));
+    expect(await ledger.isDelegate(patient.address, delegate.address)).toBe(false);
+
+    const tx = await ledger.recordBreakGlass(
+      patient.address,
+      someAddress(),
+      PURPOSES_OF_USE.ETREAT,
+      keccak256(stringToBytes('cardiac arrest')),
+    );
+    expect(tx.transactionHash).toMatch(/^0x[0-9a-f]{64}$/);
+    const count = await clients.publicClient.readContract({
+      address: deployment.consentRegistry,
+      abi: consentRegistryAbi,
+      functionName: 'breakGlassCount',
+      args: [patient.address],
+    });
+    expect(count).toBe(1n);
+  });
+});
+
+describe('refusals become errors a person can act on', () => {
+  it('an expired signature: 400 with the deadline', async () => {
+    const patient = patientKey();
+    const deadline = (await now()) - 1n;
+    const error = await expectConsentError(
+      ledger.relayGrant(...(await signedGrant(await termsFor(patient.address), patient, { deadline }))),
+      InvalidInputError,
+      400,
+      'CONSENT.SIGNATURE_EXPIRED',
+      /expired at .*sign it again with a later deadline/,
+    );
+    expect(error.message).toContain(new Date(Number(deadline) * 1000).toISOString());
+    expect(error.details).toEqual({ deadline: deadline.toString() });
+    expect(await ledger.nonceOf(patient.address)).toBe(0n); // nothing was sent
+  });
+
+  it('a forged signature: 400, the signature does not match the signer', async () => {
+    const patient = patientKey();
+    const forger = patientKey();
+    const terms = await termsFor(patient.address);
+    const [, , deadline, forged] = await signedGrant(terms, forger, { nonce: 0n });
+    await expectConsentError(
+      ledger.relayGrant(terms, patient.address, deadline, forged),
+      InvalidInputError,
+      400,
+      'CONSENT.SIGNATURE_INVALID',
+      new RegExp(`does not match the signer ${patient.address} or was already used \\(nonce\\)`),
+    );
+  });
+
+  it('a replayed signature: 400, the signature was already used', async () => {
+    const patient = patientKey();
+    const args = await signedGrant(await termsFor(patient.address), patient);
+    await ledger.relayGrant(...args);
+    await expectConsentError(
+      ledger.relayGrant(...args),
+      InvalidInputError,
+      400,
+      'CONSENT.SIGNATURE_INVALID',
+      /already used \(nonce\).*current nonce/,
+    );
+  });
+
+  it('someone who is not the patient nor their delegate: 403', async () => {
+    const patient = patientKey();
+    const stranger = patientKey();
+    const error = await expectConsentError(
+      ledger.relayGrant(...(await signedGrant(await termsFor(patient.address), stranger))),
+      ConsentForbiddenError,
+      403,
+      'CONSENT.UNAUTHORIZED',
+      new RegExp(`${stranger.address} may not act for patient ${patient.address}`),
+    );
+    expect(error.issueType).toBe('forbidden');
+  });
+
+  it('an unknown consent: 404 on revocation and on reading', async () => {
+    const patient = patientKey();
+    await expectConsentError(
+      ledger.relayRevoke(...(await signedRevoke(999_999n, patient))),
+      NotFoundError,
+      404,
+      'CONSENT.NOT_FOUND',
+      /No consent with id 999999/,
+    );
+    await expectConsentError(ledger.getConsent(999_999n), NotFoundError, 404, 'CONSENT.NOT_FOUND');
+  });
+
+  it('a consent revoked twice: 409', async () => {
+    const patient = patientKey();
+    const id = await grant(patient);
+    await ledger.relayRevoke(...(await signedRevoke(id, patient)));
+    await expectConsentError(
+      ledger.relayRevoke(...(await signedRevoke(id, patient))),
+      ConflictError,
+      409,
+      'CONSENT.ALREADY_REVOKED',
+      new RegExp(`Consent ${id} is already revoked`),
+    );
+  });
+
+  it('a relaying organisation that is not an active member: 403 naming it', async () => {
+    const outsiderClients = createChainClients(anvil.rpcUrl, CHAIN_ID, await fundedTestKey(anvil.rpcUrl));
+    const outsider = new ViemConsentRegistry(outsiderClients, deployment.consentRegistry);
+    const patient = patientKey();
+    const error = await expectConsentError(
+      outsider.relayGrant(...(await signedGrant(await termsFor(patient.address), patient))),
+      ConsentForbiddenError,
+      403,
+      'CONSENT.ORGANIZATION_NOT_ACTIVE',
+      new RegExp(
+        `organisation ${outsiderClients.account.address} is not an active member.*ask the consortium admin`,
+      ),
+    );
+    expect(error.details).toEqual({ organization: outsiderClients.account.address });
+    await expectConsentError(
+      outsider.recordBreakGlass(patient.address, someAddress(), 1, keccak256('0x01')),
+      ConsentForbiddenError,
+      403,
+      'CONSENT.ORGANIZATION_NOT_ACTIVE',
+    );
+  });
+
+  it('invalid terms and delegations: 400, 404 and 409 with the reason', async () => {
+    const patient = patientKey();
+    const delegate = patientKey();
+    const t = await now();
+    const badGrant = (overrides: Partial<ConsentTerms>) => async () =>
+      ledger.relayGrant(...(await signedGrant(await termsFor(patient.address, overrides), patient)));
+    const cases: [() => Promise<unknown>, string, RegExp][] = [
+      [badGrant({ grantee: patient.address }), 'CONSENT.INVALID_GRANTEE', /grantee .* is not valid/],
+      [badGrant({ scopes: [] }), 'CONSENT.INVALID_SCOPE_COUNT', /1 to 32 scopes; 0 were given/],
+      [
+        badGrant({ scopes: [scopeHash('type:Observation'), `0x${'00'.repeat(32)}`] }),
+        'CONSENT.ZERO_SCOPE',
+        /Scope 1 \(counting from 0\) is zero/,
+      ],
+      [badGrant({ purposes: 0x80 }), 'CONSENT.INVALID_PURPOSES', /Purposes mask 128 is not valid/],
+      [
+        badGrant({ validFrom: t + DAY, validUntil: t + HOUR }),
+        'CONSENT.INVALID_VALIDITY',
+        /empty or already over/,
+      ],
+      [
+        badGrant({ dataFrom: 20n, dataUntil: 10n }),
+        'CONSENT.INVALID_DATA_RANGE',
+        /data date range is inverted/,
+      ],
+      [
+        () => ledger.recordBreakGlass(zeroAddress, someAddress(), 1, keccak256('0x01')),
+        'CONSENT.ZERO_ADDRESS',
+        /zero address/,
+      ],
+      [
+        () => ledger.recordBreakGlass(patient.address, someAddress(), 1, `0x${'00'.repeat(32)}`),
+        'CONSENT.MISSING_REASON',
+        /hash of its justification/,
+      ],
+      [
+        async () => ledger.relayAppointDelegate(...(await signedAppoint(patient, patient.address))),
+        'CONSENT.INVALID_DELEGATE',
+        /cannot be a delegate/,
+      ],
+      [
+        async () => ledger.relayAppointDelegate(...(await signedAppoint(patient, delegate.address, 1n))),
+        'CONSENT.INVALID_DELEGATION_EXPIRY',
+        /has passed: give 0 \(until removed\) or a future time/,
+      ],
+    ];
+    for (const [action, code, message] of cases) {
+      await expectConsentError(action(), InvalidInputError, 400, code, message);
+    }
+
+    await expectConsentError(
+      ledger.relayRemoveDelegate(...(await signedRemove(patient.address, delegate.address, patient))),
+      NotFoundError,
+      404,
+      'CONSENT.NOT_DELEGATE',
+      new RegExp(`${delegate.address} is not \\(or no longer\\) a delegate`),
+    );
+    await ledger.relayAppointDelegate(...(await signedAppoint(patient, delegate.address)));
+    await expectConsentError(
+      ledger.relayAppointDelegate(...(await signedAppoint(patient, delegate.address))),
+      ConflictError,
+      409,
+      'CONSENT.DELEGATE_EXISTS',
+      /already an active delegate/,
+    );
+  });
+
+  it('an unreachable chain: 503', async () => {
+    const proxy = await startFlakyRpc(anvil.rpcUrl);
+    try {
+      proxy.failing = true;
+      const offline = new ViemConsentRegistry(
+        createChainClients(proxy.url, CHAIN_ID, generatePrivateKey()),
+        deployment.consentRegistry,
+      );
+      await expectConsentError(
+        offline.nonceOf(someAddress()),
+        UnavailableError,
+        503,
+        'CHAIN.UNAVAILABLE',
+        /could not be reached/,
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('no ConsentRegistry at the address: 503, for reads and for writes (which would otherwise do nothing)', async () => {
+    const nowhere = new ViemConsentRegistry(clients, someAddress());
+    await expectConsentError(
+      nowhere.getConsent(1n),
+      UnavailableError,
+      503,
+      'CONSENT.REGISTRY_MISSING',
+      /No ConsentRegistry answers at 0x[0-9a-fA-F]{40}.*CARELEDGER_CONSENT_REGISTRY/,
+    );
+    const patient = patientKey();
+    const [, , deadline, signature] = await signedRevoke(1n, patient);
+    await expectConsentError(
+      nowhere.relayRevoke(1n, patient.address, deadline, signature),
+      UnavailableError,
+      503,
+      'CONSENT.REGISTRY_MISSING',
+      new RegExp(`ConsentRegistry at ${nowhere.contractAddress()} emitted no ConsentRevoked event`),
+    );
+  });
+
+  it('maps every custom error of the ABI to its own CareLedgerError, and an unknown one to 502', () => {
+    const sample = (p: AbiParameter): unknown =>
+      p.type === 'address'
+        ? someAddress()
+        : p.type === 'bytes32'
+          ? keccak256('0x01')
+          : p.type === 'uint32'
+            ? 5
+            : 7n;
+    const errors = consentRegistryAbi.filter((item) => item.type === 'error');
+    expect(errors.length).toBeGreaterThanOrEqual(18);
+    const codes = new Set<string>();
+    for (const item of errors) {
+      const args = item.inputs.map(sample);
+      const data = encodeErrorResult({ abi: consentRegistryAbi, errorName: item.name, args } as never);
+      const decoded = decodeConsentError(
+        new ContractFunctionRevertedError({ abi: consentRegistryAbi, data, functionName: 'grantWithSig' }),
+      );
+      expect(decoded, item.name).toBeInstanceOf(CareLedgerError);
+      const error = decoded as CareLedgerError;
+      expect(error.code, item.name).toMatch(/^CONSENT\.[A-Z_]+$/);
+      expect(error.code, item.name).not.toBe('CONSENT.REJECTED');
+      expect([400, 403, 404, 409], item.name).toContain(error.status);
+      expect(error.message.length, item.name).toBeGreaterThan(30);
+      codes.add(error.code);
+    }
+    expect(codes.size).toBe(errors.length);
+
+    const unknownAbi = [{ type: 'error', name: 'ConsentRegistryFutureRule', inputs: [] }] as const;
+    const future = decodeConsentError(
+      new ContractFunctionRevertedError({
+        abi: unknownAbi,
+        data: encodeErrorResult({ abi: unknownAbi, errorName: 'ConsentRegistryFutureRule' }),
+        functionName: 'grantWithSig',
+      }),
+    );
+    expect(future).toBeInstanceOf(ConsentRegistryRejectedError);
+    expect((future as CareLedgerError).status).toBe(502);
+    expect((future as CareLedgerError).message).toContain('ConsentRegistryFutureRule');
+    const plain = new Error('not from viem');
+    expect(decodeConsentError(plain)).toBe(plain);
+  });
+});
+
+describe('watching events', () => {
+  const subscriptions: ConsentEventSubscription[] = [];
+  afterAll(async () => {
+    for (const s of subscriptions) await s.stop();
+  });
+  const watch = (
+    on: ReturnType<typeof collector>,
+    fromBlock: number | bigint,
+    target: ViemConsentRegistry = ledger,
+    onEvent: (event: ConsentChainEvent) => void | Promise<void> = on.onEvent,
+  ) => {
+    const subscription = target.watchConsentEvents(onEvent, {
+      fromBlock,
+      pollingIntervalMs: 50,
+      maxBackoffMs: 200,
+      maxBlockRange: 3,
+      onError: on.onError,
+    });
+    subscriptions.push(subscription);
+    return subscription;
+  };
+
+  let all: ConsentChainEvent[] = [];
+
+  it('delivers every event type in chain order, as domain events', async () => {
+    const from = (await clients.publicClient.getBlockNumber({ cacheTime: 0 })) + 1n;
+    const on = collector();
+    const subscription = watch(on, from);
+    const expected = await oneOfEach();
+    const events = await on.until(expected.length);
+    await new Promise((r) => setTimeout(r, 200)); // nothing more, nothing twice
+    expect(events).toHaveLength(expected.length);
+    expect(events).toEqual(expected.map((e) => expect.objectContaining(e)));
+    expectChainOrder(events);
+    for (const event of events) {
+      expect(event.transactionHash).toMatch(/^0x[0-9a-f]{64}$/);
+      expect(event.blockNumber).toBeGreaterThanOrEqual(Number(from));
+    }
+    expect(subscription.lastProcessedBlock).toBeGreaterThanOrEqual(
+      (events.at(-1) as ConsentChainEvent).blockNumber,
+    );
+    expect(on.errors).toEqual([]);
+    await subscription.stop();
+    await subscription.stop(); // idempotent
+    all = events;
+  });
+
+  it('resumes from a given block', async () => {
+    const third = all[2] as ConsentChainEvent;
+    const on = collector();
+    const subscription = watch(on, third.blockNumber);
+    const expected = all.filter((e) => e.blockNumber >= third.blockNumber);
+    await on.until(expected.length);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(on.events).toEqual(expected);
+    await subscription.stop();
+  });
+
+  it('delivers an event again, in order, when the handler failed on it', async () => {
+    const on = collector();
+    let failures = 0;
+    const subscription = watch(on, (all[0] as ConsentChainEvent).blockNumber, ledger, (event) => {
+      if (event.type === 'DelegateAppointed' && failures++ === 0) throw new Error('consent cache busy');
+      on.events.push(event);
+    });
+    await on.until(all.length);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(on.events).toEqual(all);
+    expect(failures).toBe(2);
+    expect(on.errors).toEqual([expect.objectContaining({ message: 'consent cache busy' })]);
+    await subscription.stop();
+  });
+
+  it('keeps going while the RPC endpoint fails, from a start on a failing endpoint, and stops when asked', async () => {
+    const proxy = await startFlakyRpc(anvil.rpcUrl);
+    try {
+      proxy.failing = true;
+      const flakyLedger = new ViemConsentRegistry(
+        createChainClients(proxy.url, CHAIN_ID, generatePrivateKey()),
+        deployment.consentRegistry,
+      );
+      const from = (await clients.publicClient.getBlockNumber({ cacheTime: 0 })) + 1n;
+      const on = collector();
+      const subscription = watch(on, from, flakyLedger);
+      const first = await oneOfEach();
+      await eventually(async () => on.errors.length >= 2, 'the watcher to report failures');
+      expect(on.events).toEqual([]);
+      expect(on.errors[0]).toBeInstanceOf(UnavailableError);
+
+      proxy.failing = false;
+      await on.until(first.length, 'the events once the endpoint works');
+      proxy.failing = true;
+      const second = await oneOfEach();
+      const failuresBefore = on.errors.length;
+      await eventually(async () => on.errors.length > failuresBefore, 'another failure');
+      proxy.failing = false;
+      const events = await on.until(first.length + second.length, 'the events after the second outage');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(events).toEqual([...first, ...second].map((e) => expect.objectContaining(e)));
+      expectChainOrder(events);
+
+      await subscription.stop();
+      const requests = proxy.requests;
+      await new Promise((r) => setTimeout(r, 300));
+      expect(proxy.requests).toBe(requests);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('reports a chain that lost blocks and continues from its new head', async () => {
+    const snapshot = (await rpc(anvil.rpcUrl, 'evm_snapshot')) as Hex;
+    const on = collector();
+    const from = (await clients.publicClient.getBlockNumber({ cacheTime: 0 })) + 1n;
+    const subscription = watch(on, from);
+    const patient = patientKey();
+    const lost = await grant(patient);
+    await on.until(1);
+    await eventually(async () => subscription.lastProcessedBlock >= Number(from), 'the lost block processed');
+    expect(await rpc(anvil.rpcUrl, 'evm_revert', [snapshot])).toBe(true);
+    await eventually(
+      async () => on.errors.some((e) => e instanceof CareLedgerError && e.code === 'CHAIN.REWOUND'),
+      'the watcher to notice the chain went back',
+    );
+    const kept = await grant(patient); // the same nonce again: the first grant is gone
+    expect(kept).toBe(lost);
+    const events = await on.until(2);
+    expect(events.map((e) => e.type)).toEqual(['ConsentGranted', 'ConsentGranted']);
+    expect((events[1] as ConsentChainEvent).blockNumber).toBe(Number(from));
+    await subscription.stop();
+  });
+});
