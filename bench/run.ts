@@ -5,6 +5,7 @@
  *    acknowledgements, against raw SQLite inserts of the same bytes (2);
  * 3. gas per anchored record, against one anchor transaction per record on the same chain;
  * 4. proof verifications per second on one core, against raw SHA-256 throughput;
+ * 8. consent decisions per second on the cache-hit path and their p99 (against the node's time per FHIR read);
  * 5–7. FHIR on a fresh node: Observation creates per second (single POSTs and transaction Bundles) and reads per
  *    second, against the spine's acknowledgement rate from (1), and where one create's CPU goes.
  *
@@ -17,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cleanup } from './cleanup.js';
 import { runEndToEnd, type EndToEndResult } from './endToEnd.js';
+import { runConsentDecisionBench, type ConsentDecisionBenchResult } from './consentDecisions.js';
 import { runFhir, type FhirResult } from './fhir.js';
 import { makeRecordSet, totalBytes } from './records.js';
 import { fmt, fmtRatio, renderTable, status, type Row } from './report.js';
@@ -30,6 +32,7 @@ const TARGETS = {
   verificationsPerSecond: 50_000,
   fhirCreatesPerSecond: 3_000,
   fhirReadsPerSecond: 5_000,
+  consentDecisionP99Us: 1_000,
 } as const;
 const WATCHDOG_MS = 10 * 60_000;
 
@@ -93,6 +96,17 @@ async function main(cleanup: Cleanup): Promise<number> {
     verify = runVerifyBench(leaves, settings.verifyMs);
   } catch (error) {
     errors.push(`verification section failed: ${message(error)}`);
+  }
+
+  cleanup.throwIfAborted();
+
+  // 8: consent decisions on the cache-hit path, one core (in-process; the FHIR node is not started yet).
+  let consent: ConsentDecisionBenchResult | null = null;
+  try {
+    log(`consent decisions: ${settings.consentMs} ms over 10,000 patients × 5 consents…`);
+    consent = runConsentDecisionBench(settings.consentMs);
+  } catch (error) {
+    errors.push(`consent decision section failed: ${message(error)}`);
   }
 
   cleanup.throwIfAborted();
@@ -253,6 +267,27 @@ async function main(cleanup: Cleanup): Promise<number> {
     part('encryption (AES-256-GCM)', bd?.encryption.us ?? null),
   );
 
+  // Consent rows: what a decision adds to a read, against the node's own time per FHIR read.
+  const readUs = fhir?.nodeBusyUsPerResource.reads ?? null;
+  rows.push(
+    {
+      figure: '8. Consent decisions/s/core (cache hit)',
+      value: na(consent?.perSecond ?? null, perSecond),
+      baseline: `FHIR reads ${na(reads, perSecond)}`,
+      ratio: fmtRatio(ratio(consent?.perSecond ?? null, reads)),
+      target: '',
+      status: '',
+    },
+    {
+      figure: '   consent decision p99',
+      value: na(consent?.p99Us ?? null, (v) => `${fmt(v, 1)} µs`),
+      baseline: `node time per read ${na(readUs, us)}`,
+      ratio: fmtRatio(ratio(consent?.p99Us ?? null, readUs)),
+      target: `≤ ${fmt(TARGETS.consentDecisionP99Us / 1000)} ms`,
+      status: status(consent?.p99Us ?? null, TARGETS.consentDecisionP99Us, 'atMost'),
+    },
+  );
+
   const cpuList = cpus();
   const details: string[] = [];
   if (e2e) {
@@ -400,6 +435,7 @@ async function main(cleanup: Cleanup): Promise<number> {
       ratioToSingleRecord: ratio(gasPerRecord, singleGas?.gasPerRecord ?? null),
       status: rows[3]?.status,
     },
+    consentDecisions: consent,
     verification: verify && {
       ...verify,
       merkleRatioToSha256: ratio(verify.merklePerSecond, sha),

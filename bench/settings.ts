@@ -16,6 +16,8 @@ export interface BenchSettings {
   singleAnchors: number;
   /** Duration of each timed loop of the proof-verification section. */
   verifyMs: number;
+  /** Duration of the consent-decision section. */
+  consentMs: number;
   /** FHIR section: Patients created first (every Observation references one). */
   fhirPatients: number;
   /** FHIR section: untimed single creates before the timed ones (warm-up). */
@@ -60,6 +62,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     confirmTimeoutMs: int(env, 'BENCH_CONFIRM_TIMEOUT_MS', 120_000, 1_000, 3_600_000),
     singleAnchors: int(env, 'BENCH_SINGLE_ANCHORS', 50, 1, 10_000),
     verifyMs: int(env, 'BENCH_VERIFY_MS', 2_000, 100, 60_000),
+    consentMs: int(env, 'BENCH_CONSENT_MS', 2_000, 100, 60_000),
     fhirPatients: int(env, 'BENCH_FHIR_PATIENTS', 100, 1, 100_000),
     fhirWarmup: int(env, 'BENCH_FHIR_WARMUP', 2_000, 0, 1_000_000),
     fhirCreates: int(env, 'BENCH_FHIR_CREATES', 15_000, 1, 10_000_000),
