@@ -14,6 +14,21 @@ export interface FhirCaller {
   scopes: readonly SmartScope[];
   /** The Patient id a patient's token acts for; null for staff. */
   patientId: string | null;
+  /** Declared purpose of use (v3 ActReason code), for the consent check of staff reads. */
+  purpose?: string | undefined;
+  /** A declared emergency: the reason given for break-glass access. */
+  breakGlassReason?: string | undefined;
+  /** The practitioner's chain address, when the token carries one. */
+  practitioner?: string | undefined;
+}
+
+/**
+ * The consent check of staff reads of a patient's data. Resolves when the caller may see `resource`; rejects
+ * with a 403 CareLedgerError that says which consent is missing. The router calls it for every resource of a
+ * patient it is about to return, except to that patient themselves.
+ */
+export interface PatientDataAccess {
+  check(caller: FhirCaller, patientId: string, resource: unknown): Promise<void>;
 }
 
 const forbidden = (message: string) => new FhirError('FHIR.FORBIDDEN', 403, 'forbidden', message);

@@ -1,6 +1,12 @@
 import { CareLedgerError } from '../core/errors.js';
 import { capabilityStatement } from './capabilityStatement.js';
-import { assertInCompartment, checkAccess, restrictSearchToPatient, type FhirCaller } from './fhirAccess.js';
+import {
+  assertInCompartment,
+  checkAccess,
+  restrictSearchToPatient,
+  type FhirCaller,
+  type PatientDataAccess,
+} from './fhirAccess.js';
 import { FhirError, fhirErrors, operationOutcomeOf } from './fhirErrors.js';
 import type { FhirRepository, WriteResult } from './fhirRepository.js';
 import { processBundle } from './processBundle.js';
@@ -78,10 +84,44 @@ function versionHeaders(
 export class FhirRouter {
   private readonly repository: FhirRepository;
   private readonly version: string;
+  private readonly access: PatientDataAccess | null;
 
-  constructor(repository: FhirRepository, version: string) {
+  /** `access` checks consent for staff reads of patients' data; null when consent is not enforced. */
+  constructor(repository: FhirRepository, version: string, access: PatientDataAccess | null = null) {
     this.repository = repository;
     this.version = version;
+    this.access = access;
+  }
+
+  /** Throws the 403 unless the caller may see this resource of this patient (their own data always). */
+  private async checkRead(caller: FhirCaller, patientId: string | null, json: string): Promise<void> {
+    if (!this.access || patientId === null || caller.patientId === patientId) return;
+    await this.access.check(caller, patientId, JSON.parse(json) as unknown);
+  }
+
+  /** Which items the caller may see (the rest are left out and counted, with the first reason given). */
+  private async visible<T>(
+    caller: FhirCaller,
+    items: readonly T[],
+    patientOf: (item: T) => string | null,
+    jsonOf: (item: T) => string | null,
+  ): Promise<{ kept: T[]; omitted: number; reason: string | null }> {
+    if (!this.access) return { kept: [...items], omitted: 0, reason: null };
+    const kept: T[] = [];
+    let omitted = 0;
+    let reason: string | null = null;
+    for (const item of items) {
+      const json = jsonOf(item);
+      try {
+        if (json !== null) await this.checkRead(caller, patientOf(item), json);
+        kept.push(item);
+      } catch (error) {
+        if (!(error instanceof CareLedgerError) || error.status !== 403) throw error;
+        omitted++;
+        reason ??= error.message;
+      }
+    }
+    return { kept, omitted, reason };
   }
 
   async handle(request: FhirRequest): Promise<FhirResponse> {
@@ -146,6 +186,7 @@ export class FhirRouter {
     if (parts.length === 2 && id !== undefined) {
       if (method === 'GET') {
         const { json, current } = this.repository.read(type, id);
+        await this.checkRead(req.caller, current.patientId, json);
         return {
           status: 200,
           headers: { 'content-type': FHIR_JSON, ...versionHeaders(req.baseUrl, current, false) },
@@ -161,14 +202,17 @@ export class FhirRouter {
     if (id !== undefined && history === '_history' && method === 'GET') {
       if (parts.length === 3) return this.history(req, type, id);
       const version = Number(vid);
+      const owner = this.access ? (this.repository.patientOf(type, id) ?? null) : null;
       if (parts.length === 4) {
         const { json, stored } = this.repository.vread(type, id, version);
+        await this.checkRead(req.caller, owner, json);
         return {
           status: 200,
           headers: { 'content-type': FHIR_JSON, ...versionHeaders(req.baseUrl, stored, false) },
           body: json,
         };
       }
+      // A proof carries hashes and ids, no content: the integrity check needs no consent.
       if (parts.length === 5 && operation === '$proof') {
         return {
           status: 200,
@@ -219,9 +263,22 @@ export class FhirRouter {
     return { status, headers, body: r.json ?? undefined };
   }
 
-  private history(req: FhirRequest, type: string, id: string | undefined): FhirResponse {
+  private async history(req: FhirRequest, type: string, id: string | undefined): Promise<FhirResponse> {
     const { count, offset } = paging(req.query);
     const { entries, total } = this.repository.history(type, id, count, offset);
+    const owners = new Map<string, string | null>();
+    const ownerOf = (resourceType: string, resourceId: string): string | null => {
+      const key = `${resourceType}/${resourceId}`;
+      if (!owners.has(key)) owners.set(key, this.repository.patientOf(resourceType, resourceId) ?? null);
+      return owners.get(key) as string | null;
+    };
+    // Versions of patients' resources the caller may not see are left out (deletions carry no content).
+    const { kept, omitted } = await this.visible(
+      req.caller,
+      entries,
+      ({ stored }) => ownerOf(stored.resourceType, stored.id),
+      ({ json }) => json,
+    );
     const self = `${req.baseUrl}/${type}${id ? `/${id}` : ''}/_history`;
     return {
       status: 200,
@@ -229,19 +286,19 @@ export class FhirRouter {
       body: {
         resourceType: 'Bundle',
         type: 'history',
-        total,
+        ...(omitted === 0 ? { total } : {}),
         link: pageLinks(self, {}, count, offset, total),
-        entry: entries.map(({ stored, json }) => historyEntry(req.baseUrl, stored, json)),
+        entry: kept.map(({ stored, json }) => historyEntry(req.baseUrl, stored, json)),
       },
     };
   }
 
-  private search(
+  private async search(
     req: FhirRequest,
     type: string,
     params: Record<string, string | string[] | undefined>,
     confinedTo: string | null,
-  ): FhirResponse {
+  ): Promise<FhirResponse> {
     const lenient = /handling=lenient/.test(req.headers.prefer ?? '');
     // _format and _pretty shape the response, not the result; JSON is all this server speaks.
     const { _format: _ignoredFormat, _pretty: _ignoredPretty, ...searchParams } = params;
@@ -252,19 +309,45 @@ export class FhirRouter {
     const kept = Object.fromEntries(
       Object.entries(params).filter(([k]) => k !== '_offset' && !query.ignored.includes(k)),
     );
+    // Matches the caller may not see are left out silently, and the Bundle says how many and why.
+    const visible = await this.visible(
+      req.caller,
+      matches,
+      ({ current }) => current.patientId,
+      ({ json }) => json,
+    );
+    const entry: unknown[] = visible.kept.map(({ current, json }) => ({
+      fullUrl: `${req.baseUrl}/${type}/${current.id}`,
+      resource: JSON.parse(json) as unknown,
+      search: { mode: 'match' },
+    }));
+    if (visible.omitted > 0) {
+      entry.push({
+        resource: {
+          resourceType: 'OperationOutcome',
+          issue: [
+            {
+              severity: 'information',
+              code: 'suppressed',
+              details: {
+                text: `${visible.omitted} matching resource${visible.omitted === 1 ? ' is' : 's are'} left out of this page: no consent covers them for this caller. For example: ${visible.reason}`,
+              },
+            },
+          ],
+        },
+        search: { mode: 'outcome' },
+      });
+    }
     return {
       status: 200,
       headers: { 'content-type': FHIR_JSON },
       body: {
         resourceType: 'Bundle',
         type: 'searchset',
-        total,
+        // With resources left out the number the caller may see is unknown without checking every page.
+        ...(visible.omitted === 0 ? { total } : {}),
         link: pageLinks(`${req.baseUrl}/${type}`, kept, query.count, query.offset, total),
-        entry: matches.map(({ current, json }) => ({
-          fullUrl: `${req.baseUrl}/${type}/${current.id}`,
-          resource: JSON.parse(json) as unknown,
-          search: { mode: 'match' },
-        })),
+        entry,
       },
     };
   }

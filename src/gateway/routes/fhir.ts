@@ -72,6 +72,10 @@ function callerOf(request: FastifyRequest): FhirCaller {
   return {
     scopes: principal.scopes,
     patientId: principal.role === 'patient' && subject?.startsWith('Patient/') ? subject.slice(8) : null,
+    // The consent check of staff reads: why they read, whether it is an emergency, and who (if known) reads.
+    purpose: header(request, 'x-purpose-of-use'),
+    breakGlassReason: header(request, 'x-break-glass'),
+    practitioner: principal.chainAddress ?? undefined,
   };
 }
 
