@@ -49,6 +49,7 @@ describe('loadConfig: defaults', () => {
       },
       auth: { bootstrapToken: undefined },
       database: { synchronous: 'FULL' },
+      consent: { enforce: true },
       logLevel: 'info',
     };
     expect(loadConfig({})).toEqual(expected);
@@ -346,5 +347,13 @@ describe('loadConfig: bootstrap API token', () => {
     }
     expect(message).toContain('CARELEDGER_API_TOKEN must be 32 to 256 printable characters');
     expect(message).not.toContain('short secret');
+  });
+});
+
+describe('CONSENT_ENFORCEMENT', () => {
+  it('is on by default, can be switched off, and refuses anything else', () => {
+    expect(loadConfig({}).consent.enforce).toBe(true);
+    expect(loadConfig({ CONSENT_ENFORCEMENT: 'OFF' }).consent.enforce).toBe(false);
+    expect(() => loadConfig({ CONSENT_ENFORCEMENT: 'maybe' })).toThrow(/CONSENT_ENFORCEMENT must be on or off/);
   });
 });

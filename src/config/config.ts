@@ -45,6 +45,8 @@ export interface Config {
   /** A bearer token accepted as admin (for automation and first set-up); tokens are otherwise created by the CLI. */
   auth: { bootstrapToken: string | undefined };
   database: { synchronous: 'FULL' | 'NORMAL' };
+  /** Consent enforcement on staff reads of patients' data (on unless switched off for a single-organisation lab). */
+  consent: { enforce: boolean };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -113,6 +115,10 @@ export function loadConfig(env: Env = process.env): Config {
     .map((r) => r.trim().toUpperCase())
     .filter(Boolean);
 
+  const enforcement = (env.CONSENT_ENFORCEMENT || 'on').toLowerCase();
+  if (enforcement !== 'on' && enforcement !== 'off') {
+    problems.push(`CONSENT_ENFORCEMENT must be on or off, got "${env.CONSENT_ENFORCEMENT}"`);
+  }
   const synchronous = (env.SQLITE_SYNCHRONOUS || 'FULL').toUpperCase();
   if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {
     problems.push(`SQLITE_SYNCHRONOUS must be FULL or NORMAL, got "${env.SQLITE_SYNCHRONOUS}"`);
@@ -158,6 +164,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     auth: { bootstrapToken: env.CARELEDGER_API_TOKEN || undefined },
     database: { synchronous: synchronous === 'NORMAL' ? 'NORMAL' : 'FULL' },
+    consent: { enforce: enforcement !== 'off' },
     logLevel,
   };
   // Compare what was set, not what parsed: an invalid address is already reported above.

@@ -71,6 +71,11 @@ export class PatientLinkService {
     return link;
   }
 
+  /** The chain address linked to a Patient here, if any. */
+  addressOf(patientId: string): Address | undefined {
+    return this.options.store.byPatient(patientId)?.address;
+  }
+
   /** The Patient a chain address is linked to here, if any. */
   patientOf(address: Address): string | undefined {
     return this.options.store.byAddress(address)?.patientId;

@@ -45,6 +45,8 @@ export async function startTestNode(env: Record<string, string> = {}, dataDir?: 
     // Validation in-process: a worker pool costs each of the suite's many nodes a second of start-up. The pool has
     // its own tests and runs under the FHIR client and crash tests (which set FHIR_VALIDATION_WORKERS).
     FHIR_VALIDATION_WORKERS: '0',
+    // Most tests are not about consent; the consent tests switch enforcement on.
+    CONSENT_ENFORCEMENT: 'off',
     ...env,
   });
   const node = await startNode(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));

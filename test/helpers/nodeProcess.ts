@@ -82,6 +82,8 @@ export async function startNodeProcess(options: NodeProcessOptions): Promise<Nod
     ANVIL_PORT: String(anvilPort),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
     CARELEDGER_API_TOKEN: TEST_TOKEN,
+    // The crash tests read back what they wrote; consent has its own tests.
+    CONSENT_ENFORCEMENT: 'off',
     ...options.env,
   });
 
