@@ -2,6 +2,15 @@
 import { Command } from 'commander';
 import { CareLedgerError } from '../core/errors.js';
 import { auditCommand } from './audit.js';
+import {
+  collect,
+  consentGrantCommand,
+  consentListCommand,
+  consentRevokeCommand,
+  type ConsentGrantOptions,
+  type ConsentListOptions,
+  type ConsentRevokeOptions,
+} from './consent.js';
 import { importCommand, type ImportOptions } from './import.js';
 import { patientEraseCommand, type PatientEraseOptions } from './patient.js';
 import {
@@ -154,6 +163,74 @@ patient
   .addHelpText('after', '\nExit 0 when linked, 1 when the gateway refuses the link, 2 on errors.\n')
   .action(async (patientId: string, options: PatientLinkOptions) => {
     process.exitCode = await patientLinkCommand(patientId, options);
+  });
+
+const consent = program
+  .command('consent')
+  .description("a patient's consents on chain, signed with their key and relayed by a running gateway");
+const consentExit =
+  '\nExit 0 when done, 1 when the gateway or the chain refuses (the key may not act for the patient, an unknown or ' +
+  'already revoked consent, a Patient without a linked key), 2 on errors (options, key file, gateway, token).\n';
+consent
+  .command('grant')
+  .description(
+    "sign, with the patient's (or a delegate's) key, a consent for the key linked to a Patient, and submit it",
+  )
+  .argument(
+    '<patient-id>',
+    'the Patient id at that gateway (their key must be linked: careledger patient link)',
+  )
+  .requiredOption(
+    '--key <file>',
+    "the signer's key file: the patient's (from patient keygen) or a delegate's",
+  )
+  .requiredOption(
+    '--grantee <address>',
+    "who gets access: an organisation's or a practitioner's chain address",
+  )
+  .requiredOption(
+    '--purpose <codes>',
+    'purposes of use, comma-separated: TREAT, ETREAT, HPAYMT, HRESCH, PUBHLTH, HOPERAT, PATRQT',
+    collect,
+  )
+  .option(
+    '--scope <scope>',
+    'type:<ResourceType>, category:<code> or resource:<Type>/<id>; repeat for more',
+    collect,
+  )
+  .option('--from <date>', 'in force from (date or date-time with zone; default now)')
+  .requiredOption('--until <date>', 'in force until (a date lasts through that day)')
+  .option('--data-from <date>', 'only data dated from then (inclusive)')
+  .option('--data-until <date>', 'only data dated until then (inclusive)')
+  .option('--url <url>', 'gateway base URL (default http://127.0.0.1:$PORT, else port 8080)')
+  .option('--token <token>', 'a token that may write, or the patient’s own (default CARELEDGER_TOKEN)')
+  .option('--json', 'print the result as JSON')
+  .addHelpText('after', consentExit)
+  .action(async (patientId: string, options: ConsentGrantOptions) => {
+    process.exitCode = await consentGrantCommand(patientId, options);
+  });
+consent
+  .command('revoke')
+  .description("sign, with the patient's (or a delegate's) key, the revocation of a consent, and submit it")
+  .argument('<consent-id>', 'the consent id: 7 or chain-7')
+  .requiredOption('--key <file>', "the signer's key file: the patient's or a delegate's")
+  .option('--url <url>', 'gateway base URL (default http://127.0.0.1:$PORT, else port 8080)')
+  .option('--token <token>', 'a token that may write, or the patient’s own (default CARELEDGER_TOKEN)')
+  .option('--json', 'print the result as JSON')
+  .addHelpText('after', consentExit)
+  .action(async (consentId: string, options: ConsentRevokeOptions) => {
+    process.exitCode = await consentRevokeCommand(consentId, options);
+  });
+consent
+  .command('list')
+  .description("a Patient's consents as on chain: status, grantee, purposes, scopes, periods")
+  .argument('<patient-id>', 'the Patient id at that gateway')
+  .option('--url <url>', 'gateway base URL (default http://127.0.0.1:$PORT, else port 8080)')
+  .option('--token <token>', 'a bearer token that may read (default CARELEDGER_TOKEN)')
+  .option('--json', 'print the FHIR searchset Bundle of Consent views')
+  .addHelpText('after', consentExit)
+  .action(async (patientId: string, options: ConsentListOptions) => {
+    process.exitCode = await consentListCommand(patientId, options);
   });
 
 program.parseAsync().catch((error: unknown) => {

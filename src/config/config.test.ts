@@ -354,6 +354,8 @@ describe('CONSENT_ENFORCEMENT', () => {
   it('is on by default, can be switched off, and refuses anything else', () => {
     expect(loadConfig({}).consent.enforce).toBe(true);
     expect(loadConfig({ CONSENT_ENFORCEMENT: 'OFF' }).consent.enforce).toBe(false);
-    expect(() => loadConfig({ CONSENT_ENFORCEMENT: 'maybe' })).toThrow(/CONSENT_ENFORCEMENT must be on or off/);
+    expect(() => loadConfig({ CONSENT_ENFORCEMENT: 'maybe' })).toThrow(
+      /CONSENT_ENFORCEMENT must be on or off/,
+    );
   });
 });

@@ -11,7 +11,9 @@ import { CareLedgerError } from '../core/errors.js';
 import type { FhirRepository } from '../records/fhirRepository.js';
 import type { FhirRouter } from '../records/fhirRouter.js';
 import type { PatientLinkService } from '../patients/patientLinkService.js';
+import type { ConsentService } from '../consent/consentService.js';
 import { adminRoutes } from './routes/admin.js';
+import { consentRoutes } from './routes/consent.js';
 import { patientLinkRoutes } from './routes/patientLinks.js';
 import { patientSignInRoutes } from './routes/patientSignIn.js';
 import type { PatientSignIn } from '../auth/patientSignIn.js';
@@ -36,6 +38,8 @@ export interface GatewayDependencies {
   limits: { maxRecordBytes: number; maxBatchRecords: number };
   patients: PatientLinkService;
   patientSignIn: PatientSignIn;
+  /** Signed consent messages relayed to the ConsentRegistry, and the FHIR Consent view of them. */
+  consent: ConsentService;
 }
 
 declare module 'fastify' {
@@ -121,6 +125,8 @@ export async function buildApp(
   await app.register(recordRoutes, { anchoring: deps.anchoring, limits: deps.limits });
   await app.register(batchRoutes, { anchoring: deps.anchoring });
   await app.register(fhirRoutes, { router: deps.fhir.router, maxBodyBytes: deps.fhir.maxBodyBytes });
+  // /fhir/Consent and /fhir/Consent/:id are more specific than the FHIR router's /fhir/* and win over it.
+  await app.register(consentRoutes, { consents: deps.consent });
   await app.register(adminRoutes, { repository: deps.fhir.repository });
   await app.register(patientLinkRoutes, { patients: deps.patients });
   await app.register(patientSignInRoutes, { signIn: deps.patientSignIn });

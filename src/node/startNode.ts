@@ -28,6 +28,10 @@ import {
 } from '../ledger/ensureDeployment.js';
 import { rolesToMask } from '../ledger/organizationRoles.js';
 import { ViemAnchorChain } from '../ledger/viemAnchorChain.js';
+import { ViemConsentRegistry } from '../ledger/viemConsentRegistry.js';
+import { ConsentService } from '../consent/consentService.js';
+import type { ConsentLedger } from '../consent/ports.js';
+import { startConsentEnforcement, type ConsentEnforcement } from './consentEnforcement.js';
 import { openDatabase } from '../store/sqlite/openDatabase.js';
 import { durableAtCommit, WalFsync } from '../store/sqlite/walFsync.js';
 import { InlineValidator } from '../records/validation/resourceValidator.js';
@@ -50,6 +54,8 @@ export interface RunningNode {
   anvil: EmbeddedAnvil | null;
   tokens: TokenStore;
   fhir: FhirRepository;
+  /** The consent ledger this node relays through, and how far its consent cache has followed the chain. */
+  consent: { ledger: ConsentLedger; lastProcessedBlock(): number };
   logger: PinoLogger;
   stop(): Promise<void>;
 }
@@ -149,6 +155,11 @@ export async function startNode(
       logger,
     });
     const chain = new ViemAnchorChain(clients, deployment.anchorRegistry);
+    // Set once consent enforcement starts (below); a redeploy before that has nothing to repoint.
+    let enforcementRef: ConsentEnforcement | null = null;
+    const consentLedger = new ViemConsentRegistry(clients, deployment.consentRegistry, {
+      receiptTimeoutMs: config.anchoring.receiptTimeoutMs,
+    });
     // Only a node that runs its own chain may redeploy: on a shared chain missing contracts are an operator error.
     // The submitter (AnchorRegistry gone) and an anvil restart (ConsentRegistry alone gone) may both ask: one at a
     // time, so the second finds the first's deployment instead of deploying again.
@@ -163,6 +174,8 @@ export async function startNode(
         await fundOnAnvil(clients, rpcUrl);
         deployment = await ensureDeployment({ clients, memory: store, organization: profile, logger });
         chain.useContract(deployment.anchorRegistry);
+        consentLedger.useContract(deployment.consentRegistry);
+        enforcementRef?.useOrganizationRegistry(deployment.organizationRegistry);
       });
       redeploying = run.catch(() => undefined);
       return run;
@@ -207,13 +220,29 @@ export async function startNode(
       logger,
       validator,
     });
-    const fhirRouter = new FhirRouter(fhirRepository, CARELEDGER_VERSION);
     const patients = new PatientLinkService({
       store: new SqlitePatientLinkStore(db),
       gateway: { organization, chainId },
       assertPatientHeld: (patientId) => void fhirRepository.read('Patient', patientId),
       whenDurable: () => anchoring.whenDurable(),
     });
+    const enforcement = await startConsentEnforcement({
+      clients,
+      ledger: consentLedger,
+      organization,
+      organizationRegistry: deployment.organizationRegistry,
+      addressOfPatient: (patientId) => patients.addressOf(patientId),
+      logger,
+      pollingIntervalMs: Math.min(1_000, config.anchoring.chainCheckIntervalMs),
+    });
+    cleanups.push(() => enforcement.stop());
+    enforcementRef = enforcement;
+    const fhirRouter = new FhirRouter(
+      fhirRepository,
+      CARELEDGER_VERSION,
+      config.consent.enforce ? enforcement.access : null,
+    );
+    const consent = new ConsentService({ ledger: enforcement.ledger, patients });
     const patientSignIn = new PatientSignIn({
       tokens,
       patientOf: (address) => patients.patientOf(address),
@@ -282,6 +311,7 @@ export async function startNode(
         limits: { maxRecordBytes: config.records.maxBytes, maxBatchRecords: config.records.maxBatchRecords },
         patients,
         patientSignIn,
+        consent,
       },
       {
         loggerInstance: logger.child({ component: 'http' }),
@@ -319,6 +349,7 @@ export async function startNode(
       anvil,
       tokens,
       fhir: fhirRepository,
+      consent: { ledger: enforcement.ledger, lastProcessedBlock: () => enforcement.lastProcessedBlock() },
       logger,
       async stop() {
         if (stopped) return;

@@ -13,8 +13,37 @@ const INTERACTIONS = [
 ];
 
 /**
+ * Consent: read-only views of the consents in the ConsentRegistry on chain (src/gateway/routes/consent.ts), found
+ * by the Patient whose linked key they name; not stored, versioned or written through the FHIR API.
+ */
+const CONSENT_RESOURCE = {
+  type: 'Consent',
+  documentation:
+    'Read-only views of the patient consents recorded in the ConsentRegistry on chain, with ids chain-<n>. Grant ' +
+    "and revoke with the patient's signature through POST /consent/grants and POST /consent/revocations.",
+  versioning: 'no-version',
+  readHistory: false,
+  updateCreate: false,
+  conditionalCreate: false,
+  conditionalRead: 'not-supported',
+  conditionalUpdate: false,
+  conditionalDelete: 'not-supported',
+  interaction: [{ code: 'read' }, { code: 'search-type' }],
+  searchParam: [
+    {
+      name: 'patient',
+      definition: 'http://hl7.org/fhir/SearchParameter/clinical-patient',
+      type: 'reference',
+      documentation:
+        'The Patient whose linked key the consents name: patient=<id> or patient=Patient/<id> (required).',
+    },
+  ],
+};
+
+/**
  * The server's CapabilityStatement (https://hl7.org/fhir/R4/capabilitystatement.html): exactly what this server
- * does — its types, interactions, search parameters, transaction and batch, and the `$proof` operation.
+ * does — its types, interactions, search parameters, transaction and batch, the `$proof` operation, and the
+ * read-only Consent views of the chain.
  */
 export function capabilityStatement(baseUrl: string, version: string): Record<string, unknown> {
   return {
@@ -37,26 +66,29 @@ export function capabilityStatement(baseUrl: string, version: string): Record<st
           description:
             'Bearer tokens (Authorization: Bearer <token>) issued by the gateway operator; roles reader, clinician, admin.',
         },
-        resource: SUPPORTED_RESOURCE_TYPES.map((type) => ({
-          type,
-          versioning: 'versioned',
-          readHistory: true,
-          updateCreate: true,
-          conditionalCreate: false,
-          conditionalRead: 'not-supported',
-          conditionalUpdate: false,
-          conditionalDelete: 'not-supported',
-          interaction: INTERACTIONS.map((code) => ({ code })),
-          searchParam: supportedSearchParameters(type).map(toCapabilitySearchParam),
-          operation: [
-            {
-              name: 'proof',
-              definition: `${baseUrl}/OperationDefinition/proof`,
-              documentation:
-                'GET [type]/[id]/_history/[vid]/$proof: the inclusion proof anchoring this version on chain; check it with "careledger verify".',
-            },
-          ],
-        })),
+        resource: [
+          ...SUPPORTED_RESOURCE_TYPES.map((type) => ({
+            type,
+            versioning: 'versioned',
+            readHistory: true,
+            updateCreate: true,
+            conditionalCreate: false,
+            conditionalRead: 'not-supported',
+            conditionalUpdate: false,
+            conditionalDelete: 'not-supported',
+            interaction: INTERACTIONS.map((code) => ({ code })),
+            searchParam: supportedSearchParameters(type).map(toCapabilitySearchParam),
+            operation: [
+              {
+                name: 'proof',
+                definition: `${baseUrl}/OperationDefinition/proof`,
+                documentation:
+                  'GET [type]/[id]/_history/[vid]/$proof: the inclusion proof anchoring this version on chain; check it with "careledger verify".',
+              },
+            ],
+          })),
+          CONSENT_RESOURCE,
+        ],
         interaction: [{ code: 'transaction' }, { code: 'batch' }],
       },
     ],
