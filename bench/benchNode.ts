@@ -24,6 +24,7 @@ export async function startBenchNode(
   batchAgeMs: number,
   cleanup: Cleanup,
   log: (line: string) => void,
+  env: Record<string, string> = {},
 ): Promise<BenchNode> {
   const dataDir = mkdtempSync(join(tmpdir(), 'careledger-bench-node-'));
   cleanup.defer('remove the node data folder', () => rmSync(dataDir, { recursive: true, force: true }));
@@ -38,6 +39,7 @@ export async function startBenchNode(
     LOG_LEVEL: 'warn',
     // The read figures are of the store itself; consent decisions are measured on their own (row 8).
     CONSENT_ENFORCEMENT: 'off',
+    ...env,
   });
   log(
     `starting a node (batch size ${config.anchoring.batchSize}, batch age ${config.anchoring.batchAgeMs} ms)…`,

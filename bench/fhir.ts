@@ -57,7 +57,7 @@ function runFhirWorker(
       else if (message.type === 'done') {
         resolve(message.result);
         void worker.terminate();
-      } else reject(new Error(`FHIR load worker failed: ${message.message}`));
+      } else if (message.type === 'error') reject(new Error(`FHIR load worker failed: ${message.message}`));
     });
     worker.on('error', (error) => reject(error));
     worker.on('exit', (code) => reject(new Error(`FHIR load worker exited (code ${code}) before reporting`)));

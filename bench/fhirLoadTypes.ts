@@ -22,6 +22,18 @@ export interface FhirLoadJob {
   maxFailures: number;
 }
 
+/** A reads-only job: `reads` GETs cycling over `paths`, `concurrency` in flight (the consent-enforced reads). */
+export interface FhirReadJob {
+  url: string;
+  token: string;
+  paths: string[];
+  reads: number;
+  concurrency: number;
+  maxFailures: number;
+  /** Request headers added to every read (e.g. the purpose of use). */
+  headers?: Record<string, string>;
+}
+
 export type FhirPhase = 'single' | 'bundle' | 'reads';
 
 export interface PhaseResult {
@@ -58,4 +70,5 @@ export type FhirLoadMessage =
   | { type: 'log'; line: string }
   | { type: 'phase'; phase: FhirPhase; event: 'start' | 'end' }
   | { type: 'done'; result: FhirLoadResult }
+  | { type: 'readsDone'; result: PhaseResult }
   | { type: 'error'; message: string };

@@ -14,6 +14,7 @@ import type {
   FhirLoadMessage,
   FhirLoadResult,
   FhirPhase,
+  FhirReadJob,
   PhaseResult,
 } from './fhirLoadTypes.js';
 import { makeObservation, makePatient, prng, transactionBundle } from './fhirResources.js';
@@ -35,16 +36,16 @@ interface Attempt {
   error?: string;
 }
 
-async function run(job: FhirLoadJob, port: MessagePort): Promise<FhirLoadResult> {
+async function run(job: FhirLoadJob | FhirReadJob, port: MessagePort): Promise<FhirLoadResult | PhaseResult> {
   const post = (message: FhirLoadMessage) => port.postMessage(message);
   const log = (line: string) => post({ type: 'log', line });
   const pool = new Pool(job.url, {
-    connections: Math.max(job.concurrency, job.bundlesInFlight),
+    connections: 'paths' in job ? job.concurrency : Math.max(job.concurrency, job.bundlesInFlight),
     pipelining: 1,
   });
   const auth = { authorization: `Bearer ${job.token}` };
   const writeHeaders = { 'content-type': FHIR_JSON, accept: FHIR_JSON, ...auth };
-  const readHeaders = { accept: FHIR_JSON, ...auth };
+  const readHeaders = { accept: FHIR_JSON, ...auth, ...('paths' in job ? job.headers : {}) };
   const rnd = prng(0xf41e);
 
   /** Sends `n` requests, `lanes` at a time; `send(i)` makes request i and says how many resources it handled. */
@@ -129,6 +130,34 @@ async function run(job: FhirLoadJob, port: MessagePort): Promise<FhirLoadResult>
   };
   const meanBytes = (bodies: readonly string[]) =>
     bodies.length === 0 ? 0 : bodies.reduce((sum, b) => sum + Buffer.byteLength(b), 0) / bodies.length;
+
+  const readPhase = (paths: readonly string[], reads: number) =>
+    phase(
+      reads,
+      job.concurrency,
+      0,
+      async (i) => {
+        const res = await pool.request({
+          path: paths[i % paths.length] as string,
+          method: 'GET',
+          headers: readHeaders,
+        });
+        if (res.statusCode !== 200) {
+          return { ok: 0, error: `HTTP ${res.statusCode} ${(await res.body.text()).slice(0, 300)}` };
+        }
+        await res.body.dump();
+        return { ok: 1 };
+      },
+      'reads',
+    );
+
+  if ('paths' in job) {
+    try {
+      return await readPhase(job.paths, job.reads);
+    } finally {
+      await pool.close().catch(() => undefined);
+    }
+  }
 
   try {
     // Patients, each with a name, an MRN and a birth date.
@@ -242,24 +271,7 @@ async function run(job: FhirLoadJob, port: MessagePort): Promise<FhirLoadResult>
     const reads =
       readPaths.length === 0
         ? await phase(0, 1, 0, () => Promise.resolve({ ok: 0 }), 'reads')
-        : await phase(
-            job.reads,
-            job.concurrency,
-            0,
-            async (i) => {
-              const res = await pool.request({
-                path: readPaths[i % readPaths.length] as string,
-                method: 'GET',
-                headers: readHeaders,
-              });
-              if (res.statusCode !== 200) {
-                return { ok: 0, error: `HTTP ${res.statusCode} ${(await res.body.text()).slice(0, 300)}` };
-              }
-              await res.body.dump();
-              return { ok: 1 };
-            },
-            'reads',
-          );
+        : await readPhase(readPaths, job.reads);
 
     return {
       patients: patientIds.length,
@@ -277,8 +289,14 @@ async function run(job: FhirLoadJob, port: MessagePort): Promise<FhirLoadResult>
 
 if (parentPort) {
   const port = parentPort;
-  run(workerData as FhirLoadJob, port).then(
-    (result) => port.postMessage({ type: 'done', result } satisfies FhirLoadMessage),
+  const job = workerData as FhirLoadJob | FhirReadJob;
+  run(job, port).then(
+    (result) =>
+      port.postMessage(
+        ('paths' in job
+          ? { type: 'readsDone', result: result as PhaseResult }
+          : { type: 'done', result: result as FhirLoadResult }) satisfies FhirLoadMessage,
+      ),
     (error: unknown) =>
       port.postMessage({
         type: 'error',

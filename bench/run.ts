@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { Cleanup } from './cleanup.js';
 import { runEndToEnd, type EndToEndResult } from './endToEnd.js';
 import { runConsentDecisionBench, type ConsentDecisionBenchResult } from './consentDecisions.js';
+import { runConsentReads, type ConsentReadsResult } from './consentReads.js';
 import { runFhir, type FhirResult } from './fhir.js';
 import { makeRecordSet, totalBytes } from './records.js';
 import { fmt, fmtRatio, renderTable, status, type Row } from './report.js';
@@ -119,6 +120,23 @@ async function main(cleanup: Cleanup): Promise<number> {
   } catch (error) {
     cleanup.throwIfAborted();
     errors.push(`FHIR section failed: ${message(error)}`);
+    console.error(error);
+  }
+
+  cleanup.throwIfAborted();
+
+  // 6b: the same reads with consent enforced, on a node whose patients granted consent on chain.
+  let consentReads: ConsentReadsResult | null = null;
+  try {
+    consentReads = await runConsentReads(settings, cleanup, log);
+    if (consentReads.reads.failed > 0) {
+      errors.push(
+        `consent reads: ${consentReads.reads.failed} failed, e.g. ${consentReads.reads.errors.join(' | ')}`,
+      );
+    }
+  } catch (error) {
+    cleanup.throwIfAborted();
+    errors.push(`consent read section failed: ${message(error)}`);
     console.error(error);
   }
 
@@ -269,7 +287,16 @@ async function main(cleanup: Cleanup): Promise<number> {
 
   // Consent rows: what a decision adds to a read, against the node's own time per FHIR read.
   const readUs = fhir?.nodeBusyUsPerResource.reads ?? null;
+  const enforcedReads = consentReads && consentReads.reads.ok > 0 ? consentReads.reads.perSecond : null;
   rows.push(
+    {
+      figure: '   FHIR reads/s, consent enforced',
+      value: na(enforcedReads, perSecond),
+      baseline: `not enforced ${na(reads, perSecond)}`,
+      ratio: fmtRatio(ratio(enforcedReads, reads)),
+      target: '',
+      status: '',
+    },
     {
       figure: '8. Consent decisions/s/core (cache hit)',
       value: na(consent?.perSecond ?? null, perSecond),
@@ -381,6 +408,16 @@ async function main(cleanup: Cleanup): Promise<number> {
       );
     }
   }
+  if (consentReads) {
+    const r = consentReads.reads;
+    details.push(
+      `FHIR reads with consent enforced: a second node, ${consentReads.patients} Patients with linked keys each ` +
+        `granting TREAT on Observations on chain, ${fmt(consentReads.observations)} Observations (setup ` +
+        `${fmt(consentReads.setupSeconds, 1)} s); ${fmt(r.ok)} reads in ${fmt(r.seconds, 2)} s, p50 ${fmt(r.latencyMs.p50, 1)} ms, ` +
+        `p99 ${fmt(r.latencyMs.p99, 1)} ms; node thread ${na(consentReads.nodeBusyUsPerRead, us)} per read ` +
+        `(not enforced: ${na(readUs, us)})`,
+    );
+  }
 
   console.log('');
   console.log(
@@ -436,6 +473,7 @@ async function main(cleanup: Cleanup): Promise<number> {
       status: rows[3]?.status,
     },
     consentDecisions: consent,
+    consentReads,
     verification: verify && {
       ...verify,
       merkleRatioToSha256: ratio(verify.merklePerSecond, sha),
