@@ -58,7 +58,7 @@ describe('consents through the HTTP API and the CLI, on a real node', () => {
   /** A Grant body signed by `signer` for alice, as a patient's app would send it. */
   async function signedGrant(
     signer: PrivateKeyAccount,
-    overrides: { deadline?: bigint; nonce?: bigint; signerAddress?: Hex } = {},
+    overrides: { deadline?: bigint; nonce?: bigint; signerAddress?: Hex; chainId?: number } = {},
   ) {
     const now = nowSeconds();
     const terms: ConsentTerms = {
@@ -73,7 +73,13 @@ describe('consents through the HTTP API and the CLI, on a real node', () => {
     };
     const deadline = overrides.deadline ?? now + 600n;
     const nonce = overrides.nonce ?? (await nonceOf(signer.address));
-    const signature = await signGrant(signer, domain, terms, nonce, deadline);
+    const signature = await signGrant(
+      signer,
+      overrides.chainId === undefined ? domain : { ...domain, chainId: overrides.chainId },
+      terms,
+      nonce,
+      deadline,
+    );
     return {
       terms: {
         patient: alice.address,
@@ -207,6 +213,10 @@ describe('consents through the HTTP API and the CLI, on a real node', () => {
     );
     expect(forged.status).toBe(400);
     expect((await json(forged)).code).toBe('CONSENT.SIGNATURE_INVALID');
+    // Alice's own signature, but made for another chain (a replay from a test network, say).
+    const foreign = await post('/consent/grants', await signedGrant(alice, { chainId: 1 }));
+    expect(foreign.status).toBe(400);
+    expect((await json(foreign)).code).toBe('CONSENT.SIGNATURE_INVALID');
     const unauthorized = await post('/consent/grants', await signedGrant(mallory));
     expect(unauthorized.status).toBe(403);
     expect((await json(unauthorized)).detail).toMatch(/may not act for patient/);
