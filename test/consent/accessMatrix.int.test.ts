@@ -4,19 +4,13 @@ import type { Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/auth/apiTokens.js';
-import {
-  PURPOSES_OF_USE,
-  scopeHash,
-  signGrant,
-  signRevoke,
-  type ConsentTerms,
-} from '../../src/consent/consentTypedData.js';
+import { PURPOSES_OF_USE, scopeHash } from '../../src/consent/consentTypedData.js';
 import { createChainClients } from '../../src/ledger/chainClients.js';
 import { organizationRegistryAbi } from '../../src/ledger/generated/contracts.js';
 import { ORGANIZATION_ROLES, type OrganizationRole } from '../../src/ledger/organizationRoles.js';
-import { linkStatementText } from '../../src/patients/patientLink.js';
 import { SUPPORTED_RESOURCE_TYPES } from '../../src/records/supportedTypes.js';
 import { startTestNode, type TestNode } from '../helpers/inProcessNode.js';
+import { chainIdOf, grantConsent, linkPatientKey, revokeConsent } from '../helpers/patientConsent.js';
 
 /**
  * The access matrix over HTTP, on a real node and the real registries: every organisation role × every resource
@@ -104,34 +98,17 @@ describe('the access matrix over HTTP: role × resource type × consent state', 
   const tokens = new Map<State, string>();
   let admin: ReturnType<typeof createChainClients>;
 
-  const grant = async (grantee: Hex, purposes: number, validUntil: bigint): Promise<bigint> => {
-    const ledger = node.consent.ledger;
-    const now = BigInt(Math.floor(Date.now() / 1000));
-    const terms: ConsentTerms = {
-      patient: patient.address,
+  const grant = (grantee: Hex, purposes: number, validForSeconds: number): Promise<bigint> =>
+    grantConsent(node, patient, {
       grantee,
       scopes: SUPPORTED_RESOURCE_TYPES.map((t) => scopeHash(`type:${t}`)),
       purposes,
-      validFrom: now - 60n,
-      validUntil,
-      dataFrom: 0n,
-      dataUntil: 0n,
-    };
-    const deadline = now + 600n;
-    const signature = await signGrant(
-      patient,
-      await ledger.domain(),
-      terms,
-      await ledger.nonceOf(patient.address),
-      deadline,
-    );
-    return (await ledger.relayGrant(terms, patient.address, deadline, signature)).consentId;
-  };
+      validForSeconds,
+    });
 
   beforeAll(async () => {
     node = await startTestNode({ CONSENT_ENFORCEMENT: 'on' });
-    chainId = ((await (await fetch(`${node.url}/health`)).json()) as { chain: { chainId: number } }).chain
-      .chainId;
+    chainId = await chainIdOf(node.url);
     for (const type of SUPPORTED_RESOURCE_TYPES) {
       const id = type === 'Patient' ? 'pm' : `m-${type.toLowerCase()}`;
       const res = await node.api(`/fhir/${type}/${id}`, {
@@ -141,41 +118,15 @@ describe('the access matrix over HTTP: role × resource type × consent state', 
       });
       expect(res.status, type).toBe(201);
     }
-    const issuedAt = new Date();
-    const signature = await patient.signMessage({
-      message: linkStatementText({
-        patientId: 'pm',
-        address: patient.address,
-        organization: node.organization,
-        chainId,
-        issuedAt,
-      }),
-    });
-    const linked = await node.api('/admin/patients/pm/link', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ address: patient.address, issuedAt: issuedAt.toISOString(), signature }),
-    });
-    expect(linked.status).toBe(201);
+    expect(await linkPatientKey(node, 'pm', patient)).toBe(201);
 
-    const now = BigInt(Math.floor(Date.now() / 1000));
-    const day = now + 86_400n;
+    const now = Math.floor(Date.now() / 1000);
+    const day = 86_400;
     const p = (s: State) => (practitioners.get(s) as PrivateKeyAccount).address;
     await grant(p('granted'), PURPOSES_OF_USE.TREAT, day);
-    await grant(p('expired'), PURPOSES_OF_USE.TREAT, now + 3n);
+    await grant(p('expired'), PURPOSES_OF_USE.TREAT, 3);
     const revoked = await grant(p('revoked'), PURPOSES_OF_USE.TREAT, day);
-    {
-      const ledger = node.consent.ledger;
-      const deadline = now + 600n;
-      const sig = await signRevoke(
-        patient,
-        await ledger.domain(),
-        revoked,
-        await ledger.nonceOf(patient.address),
-        deadline,
-      );
-      await ledger.relayRevoke(revoked, patient.address, deadline, sig);
-    }
+    await revokeConsent(node.consent.ledger, patient, revoked);
     await grant(p('wrong purpose'), PURPOSES_OF_USE.HRESCH, day);
     await grant(privateKeyToAccount(generatePrivateKey()).address, PURPOSES_OF_USE.TREAT, day); // someone else
     for (const state of STATES) {
@@ -191,7 +142,7 @@ describe('the access matrix over HTTP: role × resource type × consent state', 
     const key = readFileSync(join(node.dataDir, 'keys', 'org-chain.key'), 'utf8').trim() as Hex;
     admin = createChainClients(node.rpcUrl, chainId, key);
     // Let the short consent lapse (the gateway judges validity by its clock).
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, (Number(now) + 4) * 1000 - Date.now())));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, (now + 4) * 1000 - Date.now())));
   }, 60_000);
   afterAll(async () => {
     await node?.destroy();

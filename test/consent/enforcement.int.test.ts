@@ -4,11 +4,11 @@ import { keccak256, toBytes, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/auth/apiTokens.js';
-import { signGrant, signRevoke, scopeHash, type ConsentTerms } from '../../src/consent/consentTypedData.js';
+import { scopeHash } from '../../src/consent/consentTypedData.js';
 import { createChainClients } from '../../src/ledger/chainClients.js';
 import { ViemConsentRegistry } from '../../src/ledger/viemConsentRegistry.js';
-import { linkStatementText } from '../../src/patients/patientLink.js';
 import { eventually, startTestNode, type TestNode } from '../helpers/inProcessNode.js';
+import { chainIdOf, grantConsent, linkPatientKey, revokeConsent } from '../helpers/patientConsent.js';
 
 const FHIR_JSON = { 'content-type': 'application/fhir+json' };
 
@@ -39,57 +39,16 @@ describe('consent is enforced at every staff read', () => {
     });
     expect(res.status).toBe(201);
   };
-  const link = async (patientId: string, account: typeof alice) => {
-    const issuedAt = new Date();
-    const signature = await account.signMessage({
-      message: linkStatementText({
-        patientId,
-        address: account.address,
-        organization: node.organization,
-        chainId,
-        issuedAt,
-      }),
-    });
-    const res = await node.api(`/admin/patients/${patientId}/link`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ address: account.address, issuedAt: issuedAt.toISOString(), signature }),
-    });
-    expect(res.status).toBe(201);
-  };
-  /** The patient signs a grant and the gateway's own relay sends it (what POST /consent/grants does). */
-  const grant = async (account: typeof alice, scopes: string[], purposes: number): Promise<bigint> => {
-    const ledger = node.consent!.ledger;
-    const now = BigInt(Math.floor(Date.now() / 1000));
-    const terms: ConsentTerms = {
-      patient: account.address,
-      grantee: node.organization as Hex,
-      scopes: scopes.map(scopeHash),
-      purposes,
-      validFrom: now - 60n,
-      validUntil: now + 86_400n,
-      dataFrom: 0n,
-      dataUntil: 0n,
-    };
-    const nonce = await ledger.nonceOf(account.address);
-    const deadline = now + 600n;
-    const signature = await signGrant(account, await ledger.domain(), terms, nonce, deadline);
-    return (await ledger.relayGrant(terms, account.address, deadline, signature)).consentId;
-  };
-  const revokeVia = async (
-    ledger: Pick<ViemConsentRegistry, 'nonceOf' | 'domain' | 'relayRevoke'>,
-    id: bigint,
-  ) => {
-    const nonce = await ledger.nonceOf(alice.address);
-    const deadline = BigInt(Math.floor(Date.now() / 1000) + 600);
-    const signature = await signRevoke(alice, await ledger.domain(), id, nonce, deadline);
-    return ledger.relayRevoke(id, alice.address, deadline, signature);
-  };
+  const link = async (patientId: string, account: typeof alice) =>
+    expect(await linkPatientKey(node, patientId, account)).toBe(201);
+  const grant = (account: typeof alice, scopes: string[], purposes: number): Promise<bigint> =>
+    grantConsent(node, account, { grantee: node.organization, scopes: scopes.map(scopeHash), purposes });
+  const revokeVia = (ledger: Pick<ViemConsentRegistry, 'nonceOf' | 'domain' | 'relayRevoke'>, id: bigint) =>
+    revokeConsent(ledger, alice, id);
 
   beforeAll(async () => {
     node = await startTestNode({ CONSENT_ENFORCEMENT: 'on' });
-    chainId = ((await (await fetch(`${node.url}/health`)).json()) as { chain: { chainId: number } }).chain
-      .chainId;
+    chainId = await chainIdOf(node.url);
     clinician = createApiToken(node.tokens, { name: 'dr.house', role: 'clinician' }).token;
     await put({ resourceType: 'Patient', id: 'alice', name: [{ family: 'Alice' }] });
     await put({ resourceType: 'Patient', id: 'bob', name: [{ family: 'Bob' }] });

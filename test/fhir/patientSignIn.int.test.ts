@@ -1,7 +1,7 @@
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { linkStatementText } from '../../src/patients/patientLink.js';
 import { startTestNode, type TestNode } from '../helpers/inProcessNode.js';
+import { linkPatientKey } from '../helpers/patientConsent.js';
 
 const FHIR_JSON = { 'content-type': 'application/fhir+json' };
 const JSON_BODY = { 'content-type': 'application/json' };
@@ -25,23 +25,7 @@ describe('a patient signs in with their key and reads their own record over HTTP
       });
       expect(res.status).toBe(201);
     }
-    const health = (await (await fetch(`${node.url}/health`)).json()) as { chain: { chainId: number } };
-    const issuedAt = new Date();
-    const signature = await alice.signMessage({
-      message: linkStatementText({
-        patientId: 'alice',
-        address: alice.address,
-        organization: node.organization,
-        chainId: health.chain.chainId,
-        issuedAt,
-      }),
-    });
-    const linked = await node.api('/admin/patients/alice/link', {
-      method: 'POST',
-      headers: JSON_BODY,
-      body: JSON.stringify({ address: alice.address, issuedAt: issuedAt.toISOString(), signature }),
-    });
-    expect(linked.status).toBe(201);
+    expect(await linkPatientKey(node, 'alice', alice)).toBe(201);
   });
   afterAll(async () => {
     await node?.destroy();
