@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { auditRecords } from '../anchoring/auditRecords.js';
+import { createAuditContentResolver } from '../audit/accessAuditTrail.js';
+import { deriveAuditTrailKey } from '../audit/auditKey.js';
+import { SqliteAuditStore } from '../store/sqlite/sqliteAuditStore.js';
 import { fromHex, isHex, type Hex } from '../core/hex.js';
 import { deriveKeyEncryptionKey } from '../crypto/index.js';
 import { readMasterKey } from '../keys/loadOrCreateKeys.js';
@@ -44,14 +47,14 @@ export async function auditCommand(options: AuditOptions): Promise<number> {
       );
       return 2;
     }
+    const master = fromHex(masterKey, 32);
+    // FHIR versions and access-audit entries are held encrypted: decrypt each and re-hash what was anchored.
+    const fhirVersion = createVersionContentResolver(new SqliteFhirStore(db), deriveKeyEncryptionKey(master));
+    const auditEntry = createAuditContentResolver(new SqliteAuditStore(db), deriveAuditTrailKey(master));
     const report = await auditRecords(store, {
       organization: fromHex(organization, 20),
       reader: createAnchorReader(rpc),
-      // FHIR versions are held encrypted in the FHIR store: decrypt each and re-hash what was anchored.
-      resolveContent: createVersionContentResolver(
-        new SqliteFhirStore(db),
-        deriveKeyEncryptionKey(fromHex(masterKey, 32)),
-      ),
+      resolveContent: (recordId) => fhirVersion(recordId) ?? auditEntry(recordId),
     });
     if (options.json) {
       console.log(JSON.stringify(report, null, 2));

@@ -1,5 +1,5 @@
 import type { Hex } from '../core/hex.js';
-import type { FhirCaller, PatientDataAccess } from '../records/fhirAccess.js';
+import type { FhirCaller, PatientDataAccess, ReadBasis } from '../records/fhirAccess.js';
 import { parsePurposeOfUse, type ConsentGuard, type ReadIntent } from './consentGuard.js';
 import type { FhirResourceLike } from './resourceScopes.js';
 
@@ -14,8 +14,17 @@ export class ConsentReadAccess implements PatientDataAccess {
     this.guard = guard;
   }
 
-  async check(caller: FhirCaller, patientId: string, resource: unknown): Promise<void> {
-    await this.guard.assertMayRead(intentOf(caller), patientId, resource as FhirResourceLike);
+  /** The basis of an allowed read (for the audit trail); a denial rejects with the guard's 403. */
+  async check(caller: FhirCaller, patientId: string, resource: unknown): Promise<ReadBasis> {
+    const decision = await this.guard.assertMayRead(
+      intentOf(caller),
+      patientId,
+      resource as FhirResourceLike,
+    );
+    if (decision.allowed && decision.basis === 'consent') {
+      return { basis: 'consent', consentId: String(decision.consentId) };
+    }
+    return { basis: 'break-glass' };
   }
 }
 

@@ -13,6 +13,7 @@ import type { FhirRouter } from '../records/fhirRouter.js';
 import type { PatientLinkService } from '../patients/patientLinkService.js';
 import type { ConsentService } from '../consent/consentService.js';
 import { adminRoutes } from './routes/admin.js';
+import { auditEventRoutes, type AuditTrailReader } from './routes/auditEvents.js';
 import { consentRoutes } from './routes/consent.js';
 import { patientLinkRoutes } from './routes/patientLinks.js';
 import { patientSignInRoutes } from './routes/patientSignIn.js';
@@ -40,6 +41,8 @@ export interface GatewayDependencies {
   patientSignIn: PatientSignIn;
   /** Signed consent messages relayed to the ConsentRegistry, and the FHIR Consent view of them. */
   consent: ConsentService;
+  /** The access audit trail, served as FHIR AuditEvents (absent: no /fhir/AuditEvent routes). */
+  audit?: AuditTrailReader | undefined;
 }
 
 declare module 'fastify' {
@@ -127,6 +130,8 @@ export async function buildApp(
   await app.register(fhirRoutes, { router: deps.fhir.router, maxBodyBytes: deps.fhir.maxBodyBytes });
   // /fhir/Consent and /fhir/Consent/:id are more specific than the FHIR router's /fhir/* and win over it.
   await app.register(consentRoutes, { consents: deps.consent });
+  // Likewise /fhir/AuditEvent: the access audit trail, written by the server alone.
+  if (deps.audit) await app.register(auditEventRoutes, { audit: deps.audit });
   await app.register(adminRoutes, { repository: deps.fhir.repository });
   await app.register(patientLinkRoutes, { patients: deps.patients });
   await app.register(patientSignInRoutes, { signIn: deps.patientSignIn });

@@ -42,6 +42,9 @@ import { SqlitePatientLinkStore } from '../store/sqlite/sqlitePatientLinkStore.j
 import { SqliteAnchorStore } from '../store/sqlite/sqliteAnchorStore.js';
 import { SqliteTokenStore } from '../store/sqlite/sqliteTokenStore.js';
 import { acquireNodeLock } from './nodeLock.js';
+import { AccessAuditTrail } from '../audit/accessAuditTrail.js';
+import { deriveAuditTrailKey } from '../audit/auditKey.js';
+import { SqliteAuditStore } from '../store/sqlite/sqliteAuditStore.js';
 
 export interface RunningNode {
   app: FastifyInstance;
@@ -54,6 +57,8 @@ export interface RunningNode {
   anvil: EmbeddedAnvil | null;
   tokens: TokenStore;
   fhir: FhirRepository;
+  /** The anchored access audit trail (every access to a patient's data, as FHIR AuditEvents). */
+  audit: AccessAuditTrail;
   /** The consent ledger this node relays through, and how far its consent cache has followed the chain. */
   consent: { ledger: ConsentLedger; lastProcessedBlock(): number };
   logger: PinoLogger;
@@ -237,10 +242,21 @@ export async function startNode(
     });
     cleanups.push(() => enforcement.stop());
     enforcementRef = enforcement;
+    const audit = new AccessAuditTrail({
+      store: new SqliteAuditStore(db),
+      anchoring,
+      key: deriveAuditTrailKey(masterKey),
+      searchIndexKey,
+      organization,
+      logger,
+    });
+    // Stopped before anchoring (cleanups run in reverse): entries still queued reach the spine's last commit.
+    cleanups.push(() => audit.flush());
     const fhirRouter = new FhirRouter(
       fhirRepository,
       CARELEDGER_VERSION,
       config.consent.enforce ? enforcement.access : null,
+      audit,
     );
     const consent = new ConsentService({ ledger: enforcement.ledger, patients });
     const patientSignIn = new PatientSignIn({
@@ -312,6 +328,7 @@ export async function startNode(
         patients,
         patientSignIn,
         consent,
+        audit,
       },
       {
         loggerInstance: logger.child({ component: 'http' }),
@@ -349,6 +366,7 @@ export async function startNode(
       anvil,
       tokens,
       fhir: fhirRepository,
+      audit,
       consent: { ledger: enforcement.ledger, lastProcessedBlock: () => enforcement.lastProcessedBlock() },
       logger,
       async stop() {

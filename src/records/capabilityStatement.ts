@@ -41,9 +41,47 @@ const CONSENT_RESOURCE = {
 };
 
 /**
+ * AuditEvent: the access audit trail (src/gateway/routes/auditEvents.ts), written by the server for every access to
+ * a patient's data and anchored on chain; read and searched by patient, by that patient's own token or an admin.
+ */
+const auditEventResource = (baseUrl: string) => ({
+  type: 'AuditEvent',
+  documentation:
+    "Who accessed a patient's data, for what purpose, and whether it was allowed: one entry per read, per search " +
+    'or history (per patient, with counts), allowed, denied or break-glass; written by this server only and ' +
+    "anchored on chain (GET AuditEvent/[id]/$proof). A patient's own token (patient sign-in) reads their own " +
+    'entries; staff need the admin role.',
+  versioning: 'no-version',
+  readHistory: false,
+  updateCreate: false,
+  conditionalCreate: false,
+  conditionalRead: 'not-supported',
+  conditionalUpdate: false,
+  conditionalDelete: 'not-supported',
+  interaction: [{ code: 'read' }, { code: 'search-type' }],
+  searchParam: [
+    {
+      name: 'patient',
+      definition: 'http://hl7.org/fhir/SearchParameter/AuditEvent-patient',
+      type: 'reference',
+      documentation:
+        'The Patient whose data was accessed: patient=<id> or patient=Patient/<id> (required; newest first, _count and _offset page).',
+    },
+  ],
+  operation: [
+    {
+      name: 'proof',
+      definition: `${baseUrl}/OperationDefinition/proof`,
+      documentation:
+        'GET AuditEvent/[id]/$proof: the inclusion proof anchoring this entry (the SHA-256 of its JSON as served) on chain.',
+    },
+  ],
+});
+
+/**
  * The server's CapabilityStatement (https://hl7.org/fhir/R4/capabilitystatement.html): exactly what this server
  * does — its types, interactions, search parameters, transaction and batch, the `$proof` operation, and the
- * read-only Consent views of the chain.
+ * read-only Consent views of the chain and the AuditEvents of the access audit trail.
  */
 export function capabilityStatement(baseUrl: string, version: string): Record<string, unknown> {
   return {
@@ -88,6 +126,7 @@ export function capabilityStatement(baseUrl: string, version: string): Record<st
             ],
           })),
           CONSENT_RESOURCE,
+          auditEventResource(baseUrl),
         ],
         interaction: [{ code: 'transaction' }, { code: 'batch' }],
       },

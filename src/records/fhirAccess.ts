@@ -20,15 +20,49 @@ export interface FhirCaller {
   breakGlassReason?: string | undefined;
   /** The practitioner's chain address, when the token carries one. */
   practitioner?: string | undefined;
+  /** Who calls, for the access audit trail: the token's name, role and the person it acts for (if any). */
+  tokenName?: string | undefined;
+  role?: string | undefined;
+  subject?: string | null | undefined;
+}
+
+/** Why a read of a patient's data was allowed: a consent (its on-chain id, decimal), or a declared emergency. */
+export type ReadBasis = { basis: 'consent'; consentId: string } | { basis: 'break-glass' };
+
+/**
+ * The consent check of staff reads of a patient's data. Resolves with the basis of the decision when the caller
+ * may see `resource`; rejects with a 403 CareLedgerError that says which consent is missing (its `details.reason`
+ * the denial code). The router calls it for every resource of a patient it is about to return, except to that
+ * patient themselves.
+ */
+export interface PatientDataAccess {
+  check(caller: FhirCaller, patientId: string, resource: unknown): Promise<ReadBasis>;
+}
+
+/** What the router reports of one access to one patient's data (see `AccessAudit`). */
+export interface AccessDetails {
+  action: 'read' | 'vread' | 'search' | 'history';
+  /**
+   * What was accessed: `Type/id/_history/v` for a read, `Type/id/_history` or `Type/_history` for a history,
+   * `Type?param&param` for a search (parameter names only, never their values).
+   */
+  entity: string;
+  patientId: string;
+  outcome: 'allowed' | 'denied' | 'break-glass';
+  /** The denial's reason code (e.g. `NO_CONSENT`). */
+  reason?: string | undefined;
+  /** The consent that allowed the access (or came closest to, for a denial), decimal on-chain id. */
+  consentId?: string | undefined;
+  /** For searches and histories: how many of the patient's resources were returned (or withheld, if denied). */
+  resultCount?: number | undefined;
 }
 
 /**
- * The consent check of staff reads of a patient's data. Resolves when the caller may see `resource`; rejects
- * with a 403 CareLedgerError that says which consent is missing. The router calls it for every resource of a
- * patient it is about to return, except to that patient themselves.
+ * The access audit trail as the router sees it: one call per access to one patient's data. It must return at once
+ * and never throw into the read (the trail queues, writes in the background and reports its own failures).
  */
-export interface PatientDataAccess {
-  check(caller: FhirCaller, patientId: string, resource: unknown): Promise<void>;
+export interface AccessAudit {
+  recordAccess(caller: FhirCaller, details: AccessDetails): void;
 }
 
 const forbidden = (message: string) => new FhirError('FHIR.FORBIDDEN', 403, 'forbidden', message);

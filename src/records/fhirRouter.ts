@@ -4,6 +4,8 @@ import {
   assertInCompartment,
   checkAccess,
   restrictSearchToPatient,
+  type AccessAudit,
+  type AccessDetails,
   type FhirCaller,
   type PatientDataAccess,
 } from './fhirAccess.js';
@@ -85,42 +87,113 @@ export class FhirRouter {
   private readonly repository: FhirRepository;
   private readonly version: string;
   private readonly access: PatientDataAccess | null;
+  private readonly audit: AccessAudit | null;
 
-  /** `access` checks consent for staff reads of patients' data; null when consent is not enforced. */
-  constructor(repository: FhirRepository, version: string, access: PatientDataAccess | null = null) {
+  /**
+   * `access` checks consent for staff reads of patients' data (null when consent is not enforced); `audit` is told
+   * of every access to a patient's data, allowed or not (null: no audit trail).
+   */
+  constructor(
+    repository: FhirRepository,
+    version: string,
+    access: PatientDataAccess | null = null,
+    audit: AccessAudit | null = null,
+  ) {
     this.repository = repository;
     this.version = version;
     this.access = access;
+    this.audit = audit;
   }
 
-  /** Throws the 403 unless the caller may see this resource of this patient (their own data always). */
-  private async checkRead(caller: FhirCaller, patientId: string | null, json: string): Promise<void> {
-    if (!this.access || patientId === null || caller.patientId === patientId) return;
-    await this.access.check(caller, patientId, JSON.parse(json) as unknown);
+  /** Whether the caller may see this resource of this patient (their own data always), and on what basis. */
+  private async decide(caller: FhirCaller, patientId: string, json: string): Promise<ReadDecision> {
+    if (!this.access || caller.patientId === patientId) return { outcome: 'allowed' };
+    try {
+      const basis = await this.access.check(caller, patientId, JSON.parse(json) as unknown);
+      return basis.basis === 'break-glass'
+        ? { outcome: 'break-glass' }
+        : { outcome: 'allowed', consentId: basis.consentId };
+    } catch (error) {
+      if (!(error instanceof CareLedgerError) || error.status !== 403) throw error;
+      const details = error.details ?? {};
+      return {
+        outcome: 'denied',
+        error,
+        reason: typeof details.reason === 'string' ? details.reason : error.code,
+        consentId: typeof details.consentId === 'string' ? details.consentId : undefined,
+      };
+    }
   }
 
-  /** Which items the caller may see (the rest are left out and counted, with the first reason given). */
+  /** One read of one version: decided, audited (for a patient's resource), and the 403 thrown if refused. */
+  private async checkRead(
+    caller: FhirCaller,
+    action: 'read' | 'vread',
+    entity: string,
+    patientId: string | null,
+    json: string,
+  ): Promise<void> {
+    if (patientId === null) return; // no patient's data: no consent, nothing to audit
+    const decision = await this.decide(caller, patientId, json);
+    this.audit?.recordAccess(caller, {
+      action,
+      entity,
+      patientId,
+      outcome: decision.outcome,
+      reason: decision.outcome === 'denied' ? decision.reason : undefined,
+      consentId: decision.consentId,
+    });
+    if (decision.outcome === 'denied') throw decision.error;
+  }
+
+  /**
+   * Which items the caller may see (the rest are left out and counted, with the first reason given). Every
+   * patient whose data was returned or left out gets one audit entry per outcome, with the count.
+   */
   private async visible<T>(
     caller: FhirCaller,
     items: readonly T[],
     patientOf: (item: T) => string | null,
     jsonOf: (item: T) => string | null,
+    audited: { action: 'search' | 'history'; entity: string },
   ): Promise<{ kept: T[]; omitted: number; reason: string | null }> {
-    if (!this.access) return { kept: [...items], omitted: 0, reason: null };
+    if (!this.access && !this.audit) return { kept: [...items], omitted: 0, reason: null };
     const kept: T[] = [];
     let omitted = 0;
     let reason: string | null = null;
+    const tally = new Map<string, AccessDetails>();
     for (const item of items) {
       const json = jsonOf(item);
-      try {
-        if (json !== null) await this.checkRead(caller, patientOf(item), json);
+      const patientId = patientOf(item);
+      // Deletions and erased data carry no content: nothing to check, nothing of the patient's shown.
+      if (json === null || patientId === null) {
         kept.push(item);
-      } catch (error) {
-        if (!(error instanceof CareLedgerError) || error.status !== 403) throw error;
+        continue;
+      }
+      const decision = await this.decide(caller, patientId, json);
+      if (decision.outcome === 'denied') {
         omitted++;
-        reason ??= error.message;
+        reason ??= decision.error.message;
+      } else {
+        kept.push(item);
+      }
+      if (!this.audit) continue;
+      const denial = decision.outcome === 'denied' ? decision.reason : undefined;
+      const key = `${patientId}\u0000${decision.outcome}\u0000${decision.consentId ?? ''}\u0000${denial ?? ''}`;
+      const entry = tally.get(key);
+      if (entry) entry.resultCount = (entry.resultCount ?? 0) + 1;
+      else {
+        tally.set(key, {
+          ...audited,
+          patientId,
+          outcome: decision.outcome,
+          reason: denial,
+          consentId: decision.consentId,
+          resultCount: 1,
+        });
       }
     }
+    for (const details of tally.values()) this.audit?.recordAccess(caller, details);
     return { kept, omitted, reason };
   }
 
@@ -186,7 +259,8 @@ export class FhirRouter {
     if (parts.length === 2 && id !== undefined) {
       if (method === 'GET') {
         const { json, current } = this.repository.read(type, id);
-        await this.checkRead(req.caller, current.patientId, json);
+        const entity = `${type}/${id}/_history/${current.version}`;
+        await this.checkRead(req.caller, 'read', entity, current.patientId, json);
         return {
           status: 200,
           headers: { 'content-type': FHIR_JSON, ...versionHeaders(req.baseUrl, current, false) },
@@ -202,10 +276,10 @@ export class FhirRouter {
     if (id !== undefined && history === '_history' && method === 'GET') {
       if (parts.length === 3) return this.history(req, type, id);
       const version = Number(vid);
-      const owner = this.access ? (this.repository.patientOf(type, id) ?? null) : null;
       if (parts.length === 4) {
         const { json, stored } = this.repository.vread(type, id, version);
-        await this.checkRead(req.caller, owner, json);
+        const owner = this.access || this.audit ? (this.repository.patientOf(type, id) ?? null) : null;
+        await this.checkRead(req.caller, 'vread', `${type}/${id}/_history/${stored.version}`, owner, json);
         return {
           status: 200,
           headers: { 'content-type': FHIR_JSON, ...versionHeaders(req.baseUrl, stored, false) },
@@ -276,8 +350,9 @@ export class FhirRouter {
     const { kept, omitted } = await this.visible(
       req.caller,
       entries,
-      ({ stored }) => ownerOf(stored.resourceType, stored.id),
+      ({ stored }) => (this.access || this.audit ? ownerOf(stored.resourceType, stored.id) : null),
       ({ json }) => json,
+      { action: 'history', entity: `${type}${id ? `/${id}` : ''}/_history` },
     );
     const self = `${req.baseUrl}/${type}${id ? `/${id}` : ''}/_history`;
     return {
@@ -315,6 +390,7 @@ export class FhirRouter {
       matches,
       ({ current }) => current.patientId,
       ({ json }) => json,
+      { action: 'search', entity: searchEntity(type, Object.keys(params), query.ignored) },
     );
     const entry: unknown[] = visible.kept.map(({ current, json }) => ({
       fullUrl: `${req.baseUrl}/${type}/${current.id}`,
@@ -380,6 +456,23 @@ export class FhirRouter {
     });
     return { status: 200, headers: { 'content-type': FHIR_JSON }, body };
   }
+}
+
+/** A read decision: allowed (by consent, or the patient's own), break-glass, or denied with the 403 to throw. */
+type ReadDecision =
+  | { outcome: 'allowed' | 'break-glass'; consentId?: string | undefined }
+  | { outcome: 'denied'; error: CareLedgerError; reason: string; consentId?: string | undefined };
+
+/** A parameter name as FHIR spells them (a name like `code:text` or `_lastUpdated`); anything else is left out. */
+const PARAM_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/;
+
+/**
+ * What a search accessed, for the audit trail: the type and the names of the parameters it used, never their
+ * values (a name or an identifier searched for is itself personal data).
+ */
+function searchEntity(type: string, names: readonly string[], ignored: readonly string[]): string {
+  const used = [...new Set(names)].filter((n) => PARAM_NAME_RE.test(n) && !ignored.includes(n)).sort();
+  return used.length === 0 ? type : `${type}?${used.join('&')}`;
 }
 
 function historyEntry(baseUrl: string, stored: StoredVersion, json: string | null) {

@@ -153,13 +153,22 @@ describe('the access matrix over HTTP: role × resource type × consent state', 
     let unauthorised = 0;
     let checked = 0;
     for (const role of Object.keys(ORGANIZATION_ROLES) as OrganizationRole[]) {
-      const hash = await admin.walletClient.writeContract({
-        address: node.deployment().organizationRegistry,
-        abi: organizationRegistryAbi,
-        functionName: 'setRoles',
-        args: [node.organization, ORGANIZATION_ROLES[role]],
-      });
-      await admin.publicClient.waitForTransactionReceipt({ hash });
+      // The node sends from the same account (anchors, break-glass records): retry a nonce it took first.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const hash = await admin.walletClient.writeContract({
+            address: node.deployment().organizationRegistry,
+            abi: organizationRegistryAbi,
+            functionName: 'setRoles',
+            args: [node.organization, ORGANIZATION_ROLES[role]],
+          });
+          await admin.publicClient.waitForTransactionReceipt({ hash });
+          break;
+        } catch (error) {
+          if (attempt >= 5 || !/nonce/i.test(String(error))) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      }
       await new Promise((resolve) => setTimeout(resolve, 1_100)); // the gateway re-reads its standing every second
       for (const type of SUPPORTED_RESOURCE_TYPES) {
         const id = type === 'Patient' ? 'pm' : `m-${type.toLowerCase()}`;

@@ -811,7 +811,7 @@ describe('FHIR API through fhir-kit-client', () => {
       statement = await anonymous.capabilityStatement();
     });
 
-    it('is an R4 server statement listing exactly the 12 types, the Consent views, transaction and batch', () => {
+    it('is an R4 server statement listing exactly the 12 types, the Consent views, the AuditEvents, transaction and batch', () => {
       expect(statement).toMatchObject({
         resourceType: 'CapabilityStatement',
         status: 'active',
@@ -822,18 +822,28 @@ describe('FHIR API through fhir-kit-client', () => {
       expect(statement.rest).toHaveLength(1);
       const rest = statement.rest[0];
       expect(rest.mode).toBe('server');
-      expect(rest.resource.map((r: any) => r.type).sort()).toEqual([...FHIR_TYPES, 'Consent'].sort());
+      expect(rest.resource.map((r: any) => r.type).sort()).toEqual(
+        [...FHIR_TYPES, 'Consent', 'AuditEvent'].sort(),
+      );
       // Consent: read-only views of the chain (src/gateway/routes/consent.ts), read and searched by patient only.
       const consent = rest.resource.find((r: any) => r.type === 'Consent');
       expect(consent).toMatchObject({ versioning: 'no-version', readHistory: false, updateCreate: false });
       expect(consent.interaction.map((i: any) => i.code)).toEqual(['read', 'search-type']);
       expect(consent.searchParam.map((p: any) => [p.name, p.type])).toEqual([['patient', 'reference']]);
+      // AuditEvent: the access audit trail (src/gateway/routes/auditEvents.ts), written by the server only.
+      const audit = rest.resource.find((r: any) => r.type === 'AuditEvent');
+      expect(audit).toMatchObject({ versioning: 'no-version', readHistory: false, updateCreate: false });
+      expect(audit.interaction.map((i: any) => i.code)).toEqual(['read', 'search-type']);
+      expect(audit.searchParam.map((p: any) => [p.name, p.type])).toEqual([['patient', 'reference']]);
+      expect(audit.operation.map((o: any) => o.name)).toEqual(['proof']);
       expect(rest.interaction.map((i: any) => i.code).sort()).toEqual(['batch', 'transaction']);
       expect(statement.implementation.url).toBe(`${node.url}/fhir`);
     });
 
     it('lists for each type the interactions and exactly the search parameters it supports', () => {
-      for (const resource of statement.rest[0].resource.filter((r: any) => r.type !== 'Consent')) {
+      for (const resource of statement.rest[0].resource.filter(
+        (r: any) => r.type !== 'Consent' && r.type !== 'AuditEvent',
+      )) {
         const type = resource.type as FhirType;
         expect(resource.versioning, type).toBe('versioned');
         expect(resource.readHistory).toBe(true);

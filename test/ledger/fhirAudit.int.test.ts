@@ -48,6 +48,8 @@ describe('careledger audit over encrypted FHIR versions', () => {
       code: { text: 'heart rate' },
       subject: { reference: `Patient/${erased}` },
     });
+    // A read is an access: it adds an encrypted, anchored audit entry, which the audit must re-hash too.
+    expect((await fhir(`/Patient/${kept}`, 'GET')).status).toBe(200);
     await eventually(async () => {
       const h: any = await (await fetch(`${node.url}/health`)).json();
       return h.anchoring.pendingRecords === 0 ? h : undefined;
@@ -63,7 +65,7 @@ describe('careledger audit over encrypted FHIR versions', () => {
     const { code, report } = await runAudit(node);
     expect(report.findings).toEqual([]);
     expect(code).toBe(0);
-    expect(report.recordsChecked).toBe(4);
+    expect(report.recordsChecked).toBe(5); // 4 FHIR versions and 1 audit entry
     expect(report.erasedRecords).toBe(2);
   });
 

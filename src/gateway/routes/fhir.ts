@@ -76,6 +76,10 @@ function callerOf(request: FastifyRequest): FhirCaller {
     purpose: header(request, 'x-purpose-of-use'),
     breakGlassReason: header(request, 'x-break-glass'),
     practitioner: principal.chainAddress ?? undefined,
+    // Who, for the access audit trail.
+    tokenName: principal.name,
+    role: principal.role,
+    subject: principal.subject,
   };
 }
 

@@ -189,6 +189,20 @@ const MIGRATIONS: string[] = [
   ALTER TABLE api_tokens ADD COLUMN subject TEXT;
   ALTER TABLE api_tokens ADD COLUMN chain_address TEXT;
   `,
+  // 6: the access audit trail. Each entry is a FHIR AuditEvent (canonical JSON) sealed with AES-256-GCM under the
+  // audit key (derived from the master key, not a patient's: it outlives erasure), anchored by its record; the
+  // patient only as an HMAC token, so this table alone does not say whose data was read.
+  `
+  CREATE TABLE audit_events (
+    record_id      INTEGER PRIMARY KEY REFERENCES records (id),
+    id             TEXT    NOT NULL,
+    at             INTEGER NOT NULL,
+    patient_token  BLOB,
+    payload        BLOB    NOT NULL
+  );
+  CREATE UNIQUE INDEX audit_events_by_id ON audit_events (id);
+  CREATE INDEX audit_events_by_patient ON audit_events (patient_token, at);
+  `,
 ];
 
 /** The schema version this code writes. */

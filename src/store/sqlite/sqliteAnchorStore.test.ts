@@ -76,6 +76,7 @@ describe('migrations', () => {
       .all();
     expect(tables).toEqual([
       'api_tokens',
+      'audit_events',
       'batch_events',
       'batches',
       'fhir_keys',

@@ -1,0 +1,232 @@
+import type { AuditEvent } from '@medplum/fhirtypes';
+import type { ContentResolution } from '../anchoring/auditRecords.js';
+import { canonicalJsonBytes } from '../core/canonicalJson.js';
+import type { Logger } from '../core/logger.js';
+import { sha256 } from '../core/sha256.js';
+import { uuidv7 } from '../core/uuidv7.js';
+import { decryptPayload, encryptPayload, hmacToken } from '../crypto/index.js';
+import { parsePurposeOfUse } from '../consent/consentGuard.js';
+import { intentOf } from '../consent/fhirReadAccess.js';
+import type { AccessAudit, AccessDetails, FhirCaller } from '../records/fhirAccess.js';
+import { toFhirAuditEvent, type AccessEvent } from './accessEvent.js';
+import type { AuditAnchoring, AuditRow, AuditStore } from './ports.js';
+
+/** The record kind of every audit entry in the ledger spine. */
+export const AUDIT_KIND = 'audit.access';
+
+export interface AccessAuditTrailOptions {
+  store: AuditStore;
+  anchoring: AuditAnchoring;
+  /** The key sealing entries (`deriveAuditTrailKey`). */
+  key: Uint8Array;
+  /** The search-index key: an entry's patient is kept as an HMAC token under it. */
+  searchIndexKey: Uint8Array;
+  /** This gateway's organisation (chain address): the observer of every entry. */
+  organization: string;
+  logger: Logger;
+  now?: () => number;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const aadOf = (id: string) => encoder.encode(`AuditEvent/${id}`);
+
+/**
+ * The anchored access audit trail: every access to a patient's data becomes a FHIR AuditEvent, sealed with
+ * AES-256-GCM under the audit key, kept with an HMAC of the patient's id, and anchored like any record (kind
+ * `audit.access`, content hash the SHA-256 of the AuditEvent's canonical JSON).
+ *
+ * Reads are hot, so recording costs the read nothing: `record` queues and returns; the entries of one event-loop
+ * turn go to the ledger spine in one `appendHashes` call (and so one group commit). A failed write is logged as an
+ * error and counted in `failures`, never thrown into the read that caused it.
+ */
+export class AccessAuditTrail implements AccessAudit {
+  private readonly options: AccessAuditTrailOptions;
+  private readonly now: () => number;
+  private queue: AccessEvent[] = [];
+  private scheduled = false;
+  private readonly inflight = new Set<Promise<void>>();
+  private failed = 0;
+
+  constructor(options: AccessAuditTrailOptions) {
+    this.options = options;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Entries that could not be written since start (each also logged as an error). */
+  get failures(): number {
+    return this.failed;
+  }
+
+  /** Queues one entry; written with the others of this event-loop turn. Returns at once, never throws. */
+  record(event: AccessEvent): void {
+    this.queue.push(event);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.writeQueued());
+  }
+
+  /** The router's port: one access by `caller` to one patient's data. */
+  recordAccess(caller: FhirCaller, details: AccessDetails): void {
+    try {
+      this.record({
+        at: this.now(),
+        organization: this.options.organization,
+        agent: {
+          tokenName: caller.tokenName ?? 'unknown',
+          role: caller.role ?? 'unknown',
+          subject: caller.subject ?? null,
+          chainAddress: caller.practitioner ?? null,
+        },
+        patientId: details.patientId,
+        action: details.action,
+        entity: details.entity,
+        purpose: purposeOf(caller),
+        outcome: details.outcome,
+        ...(details.reason !== undefined ? { reason: details.reason } : {}),
+        ...(details.consentId !== undefined ? { consentId: details.consentId } : {}),
+        ...(details.resultCount !== undefined ? { resultCount: details.resultCount } : {}),
+      });
+    } catch (error) {
+      this.lost(1, error);
+    }
+  }
+
+  /** Writes what is queued now and resolves once every entry recorded so far is written (or has failed). */
+  async flush(): Promise<void> {
+    this.writeQueued();
+    await Promise.all([...this.inflight]);
+  }
+
+  /** A patient's entries, newest first (decrypted); entries still queued are written first. */
+  async search(
+    patientId: string,
+    { count, offset }: { count: number; offset: number },
+  ): Promise<{ total: number; events: AuditEvent[] }> {
+    await this.flush();
+    const token = this.patientToken(patientId);
+    const total = this.options.store.count(token);
+    const rows = count > 0 ? this.options.store.search(token, count, offset) : [];
+    return { total, events: rows.map((row) => JSON.parse(this.open(row)) as AuditEvent) };
+  }
+
+  /** One entry by its id: its canonical JSON as hashed, and the Patient it is about (null: none). */
+  async read(id: string): Promise<{ json: string; patientId: string | null } | undefined> {
+    await this.flush();
+    const row = this.options.store.get(id);
+    if (!row) return undefined;
+    const json = this.open(row);
+    const resource = JSON.parse(json) as AuditEvent;
+    const patient = resource.entity?.find((e) => e.role?.code === '1')?.what?.reference;
+    return { json, patientId: patient?.startsWith('Patient/') ? patient.slice(8) : null };
+  }
+
+  /** The anchoring proof of one entry (throws the spine's 409 until its batch is confirmed). */
+  proof(id: string): unknown {
+    const row = this.options.store.get(id);
+    return row ? this.options.anchoring.getProof(row.recordId) : undefined;
+  }
+
+  private writeQueued(): void {
+    this.scheduled = false;
+    const events = this.queue;
+    this.queue = [];
+    if (events.length === 0) return;
+    const prepared = events.flatMap((event) => {
+      try {
+        return [this.seal(event)];
+      } catch (error) {
+        this.lost(1, error);
+        return [];
+      }
+    });
+    if (prepared.length === 0) return;
+    let write: Promise<unknown>;
+    try {
+      write = this.options.anchoring.appendHashes(
+        prepared.map((p) => ({ kind: AUDIT_KIND, contentHash: p.contentHash })),
+        (receipts) =>
+          this.options.store.insert(
+            prepared.map((p, i) => ({ ...p.row, recordId: (receipts[i] as { id: number }).id })),
+          ),
+      );
+    } catch (error) {
+      write = Promise.reject(error);
+    }
+    const tracked: Promise<void> = write.then(
+      () => {
+        this.inflight.delete(tracked);
+      },
+      (error: unknown) => {
+        this.inflight.delete(tracked);
+        this.lost(prepared.length, error);
+      },
+    );
+    this.inflight.add(tracked);
+  }
+
+  private seal(event: AccessEvent): { row: Omit<AuditRow, 'recordId'>; contentHash: Uint8Array } {
+    const id = uuidv7(event.at);
+    const bytes = canonicalJsonBytes(toFhirAuditEvent(event, id));
+    return {
+      contentHash: sha256(bytes),
+      row: {
+        id,
+        at: event.at,
+        patientToken: event.patientId === null ? null : this.patientToken(event.patientId),
+        payload: encryptPayload(this.options.key, bytes, aadOf(id)),
+      },
+    };
+  }
+
+  private open(row: AuditRow): string {
+    return decoder.decode(decryptPayload(this.options.key, row.payload, aadOf(row.id)));
+  }
+
+  private patientToken(patientId: string): Uint8Array {
+    // Its own prefix: the token matches none in the FHIR search index, so the two tables cannot be joined on it.
+    return hmacToken(this.options.searchIndexKey, `audit|patient|${patientId}`);
+  }
+
+  private lost(entries: number, error: unknown): void {
+    this.failed += entries;
+    this.options.logger.error(
+      { entries, failures: this.failed, err: error instanceof Error ? error.message : String(error) },
+      'ACCESS AUDIT ENTRIES NOT WRITTEN: accesses to patient data went unrecorded',
+    );
+  }
+}
+
+/**
+ * For `careledger audit`: the bytes an `audit.access` record anchors (the entry's canonical JSON, decrypted), or
+ * why they cannot be read (the ciphertext no longer authenticates); undefined for records that are not entries.
+ * Compose it with the FHIR store's resolver: `(id) => fhirResolver(id) ?? auditResolver(id)`.
+ */
+export function createAuditContentResolver(
+  store: Pick<AuditStore, 'getByRecord'>,
+  key: Uint8Array,
+): (recordId: number) => ContentResolution | undefined {
+  return (recordId) => {
+    const row = store.getByRecord(recordId);
+    if (!row) return undefined;
+    const label = `AuditEvent/${row.id}`;
+    try {
+      return { label, bytes: decryptPayload(key, row.payload, aadOf(row.id)) };
+    } catch {
+      return { label, error: 'its stored ciphertext no longer authenticates (it was altered)' };
+    }
+  };
+}
+
+/**
+ * The purpose of use an access is recorded under: a patient's own read is at their request (PATRQT unless they
+ * declared another); staff reads as the consent check sees them (ETREAT for break-glass, else the declared purpose,
+ * default TREAT). An unknown code (refused by the consent check when it runs) is recorded as the default.
+ */
+function purposeOf(caller: FhirCaller): string {
+  try {
+    return caller.patientId !== null ? parsePurposeOfUse(caller.purpose, 'PATRQT') : intentOf(caller).purpose;
+  } catch {
+    return caller.patientId !== null ? 'PATRQT' : 'TREAT';
+  }
+}

@@ -1,0 +1,210 @@
+import type { AuditEvent } from '@medplum/fhirtypes';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Principal } from '../../auth/apiTokens.js';
+import { formatSmartScope, scopesAllow } from '../../auth/smartScopes.js';
+import { CareLedgerError } from '../../core/errors.js';
+import { FhirError, fhirErrors } from '../../records/fhirErrors.js';
+import { MAX_COUNT } from '../../records/search/index.js';
+import { FHIR_ID_RE } from '../../records/supportedTypes.js';
+
+const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+const DEFAULT_COUNT = 20;
+
+/** What these routes need of the access audit trail (`AccessAuditTrail`). */
+export interface AuditTrailReader {
+  search(
+    patientId: string,
+    page: { count: number; offset: number },
+  ): Promise<{ total: number; events: AuditEvent[] }>;
+  read(id: string): Promise<{ json: string; patientId: string | null } | undefined>;
+  proof(id: string): unknown;
+}
+
+const forbidden = (message: string) => new FhirError('FHIR.FORBIDDEN', 403, 'forbidden', message);
+
+/**
+ * Who may read the access audit trail: a patient's own token (from patient sign-in) reads the entries about that
+ * patient; staff need the `admin` role (the gateway's auditors). Returns the Patient a token is confined to, null
+ * for an auditor.
+ */
+function auditReadAccess(principal: Principal | null): string | null {
+  if (!principal) throw forbidden('Reading the access audit trail needs a bearer token.');
+  if (!scopesAllow(principal.scopes, 'AuditEvent', 'read')) {
+    throw forbidden(
+      `This token's scopes (${principal.scopes.map(formatSmartScope).join(' ') || 'none'}) do not allow reading AuditEvent.`,
+    );
+  }
+  if (principal.role === 'patient') {
+    const subject = principal.subject;
+    if (!subject?.startsWith('Patient/')) throw forbidden('This patient token acts for no Patient.');
+    return subject.slice('Patient/'.length);
+  }
+  if (principal.role !== 'admin') {
+    throw forbidden(
+      `Reading the access audit trail needs an admin (auditor) token, or the patient's own token from patient ` +
+        `sign-in; this token's role is "${principal.role}".`,
+    );
+  }
+  return null;
+}
+
+const otherPatient = (patientId: string) =>
+  forbidden(`This token reads only the access audit trail of Patient/${patientId}.`);
+
+/** `patient=<id>` or `patient=Patient/<id>` (also the absolute form on this server). */
+function patientParam(value: string | string[] | undefined, baseUrl: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value) || value.includes(',')) {
+    throw fhirErrors.badRequest('Search AuditEvent by exactly one patient: patient=<id>.', 'patient');
+  }
+  const id = value.startsWith(`${baseUrl}/Patient/`)
+    ? value.slice(baseUrl.length + 9)
+    : value.startsWith('Patient/')
+      ? value.slice(8)
+      : value;
+  if (!FHIR_ID_RE.test(id)) {
+    throw fhirErrors.badRequest(
+      `patient=${value} is not a Patient reference; write patient=<id> or patient=Patient/<id>.`,
+      'patient',
+    );
+  }
+  return id;
+}
+
+function whole(
+  value: string | string[] | undefined,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined) return fallback;
+  const n = Array.isArray(value) ? Number.NaN : Number(value);
+  if (!Number.isSafeInteger(n) || n < min || n > max || String(value).trim() === '') {
+    throw fhirErrors.badRequest(
+      `${name} must be a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}.`,
+      name,
+    );
+  }
+  return n;
+}
+
+function fhirBase(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}/fhir`;
+}
+
+function pageLinks(base: string, patientId: string, count: number, offset: number, total: number) {
+  const url = (at: number) =>
+    `${base}/AuditEvent?patient=${encodeURIComponent(patientId)}&_count=${count}${at > 0 ? `&_offset=${at}` : ''}`;
+  const links = [{ relation: 'self', url: url(offset) }];
+  if (offset + count < total) links.push({ relation: 'next', url: url(offset + count) });
+  if (offset > 0) links.push({ relation: 'previous', url: url(Math.max(0, offset - count)) });
+  return links;
+}
+
+const SEARCH_PARAMS = new Set(['patient', '_count', '_offset', '_format', '_pretty']);
+
+/**
+ * The access audit trail as FHIR: `GET /fhir/AuditEvent?patient=<id>` (a searchset Bundle, newest first, paged
+ * with `_count`/`_offset`), `GET /fhir/AuditEvent/<id>` (served byte for byte as hashed) and
+ * `GET /fhir/AuditEvent/<id>/$proof` (its anchoring proof). A patient reads their own entries with the token of
+ * their key's sign-in; staff need an admin (auditor) token. The server alone writes AuditEvents: every write is 405.
+ * Like `/fhir/Consent`, these static routes win over the FHIR router's `/fhir/*` catch-all.
+ */
+export const auditEventRoutes: FastifyPluginAsync<{ audit: AuditTrailReader }> = async (app, { audit }) => {
+  const send = (reply: FastifyReply, body: string | object, type = FHIR_JSON) =>
+    reply
+      .status(200)
+      .type(type)
+      .send(typeof body === 'string' ? body : JSON.stringify(body));
+  const route = { config: { access: 'read' as const }, schema: { hide: true } };
+
+  app.get('/fhir/AuditEvent', route, async (request, reply) => {
+    const confinedTo = auditReadAccess(request.principal);
+    const query = request.query as Record<string, string | string[] | undefined>;
+    const lenient = /handling=lenient/.test(String(request.headers.prefer ?? ''));
+    for (const name of Object.keys(query)) {
+      if (!SEARCH_PARAMS.has(name) && !lenient) {
+        throw fhirErrors.badRequest(
+          `AuditEvent supports only the search parameter patient (GET /fhir/AuditEvent?patient=<id>, with _count ` +
+            `and _offset), not "${name}"; send Prefer: handling=lenient to have unknown parameters ignored.`,
+          name,
+        );
+      }
+    }
+    const base = fhirBase(request);
+    const patientId = patientParam(query.patient, base) ?? confinedTo;
+    if (patientId === null) {
+      throw fhirErrors.badRequest(
+        "Search AuditEvent by patient: GET /fhir/AuditEvent?patient=<id> lists who accessed that Patient's data.",
+        'patient',
+      );
+    }
+    if (confinedTo !== null && patientId !== confinedTo) throw otherPatient(confinedTo);
+    const count = whole(query._count, '_count', DEFAULT_COUNT, 0, MAX_COUNT);
+    const offset = whole(query._offset, '_offset', 0, 0, Number.MAX_SAFE_INTEGER);
+    const { total, events } = await audit.search(patientId, { count, offset });
+    return send(reply, {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      total,
+      link: pageLinks(base, patientId, count, offset, total),
+      entry: events.map((resource) => ({
+        fullUrl: `${base}/AuditEvent/${resource.id}`,
+        resource,
+        search: { mode: 'match' },
+      })),
+    });
+  });
+
+  const entry = async (request: FastifyRequest) => {
+    const confinedTo = auditReadAccess(request.principal);
+    const { id } = request.params as { id: string };
+    const found = FHIR_ID_RE.test(id) ? await audit.read(id) : undefined;
+    if (!found) throw fhirErrors.notFound(`AuditEvent/${id}`);
+    if (confinedTo !== null && found.patientId !== confinedTo) throw otherPatient(confinedTo);
+    return { id, json: found.json };
+  };
+  app.get('/fhir/AuditEvent/:id', route, async (request, reply) => send(reply, (await entry(request)).json));
+  app.get('/fhir/AuditEvent/:id/$proof', route, async (request, reply) => {
+    const { id } = await entry(request);
+    return send(reply, audit.proof(id) as object, 'application/json; charset=utf-8');
+  });
+
+  // Bodies of refused requests are not read, whatever their type.
+  app.addContentTypeParser(
+    ['application/fhir+json', 'application/json+fhir', 'application/x-www-form-urlencoded'],
+    { parseAs: 'string' },
+    (_request, _body, done) => done(null, undefined),
+  );
+  const refuse = (message: string) => async () => {
+    throw new CareLedgerError('FHIR.UNSUPPORTED_INTERACTION', message, {
+      status: 405,
+      issueType: 'not-supported',
+    });
+  };
+  const readOnly =
+    'AuditEvents are written by this server, one for every access to patient data, and anchored on chain; they ' +
+    'cannot be created, changed or deleted. Read them with GET /fhir/AuditEvent?patient=<id> or ' +
+    'GET /fhir/AuditEvent/<id>.';
+  app.post(
+    '/fhir/AuditEvent/_search',
+    route,
+    refuse('Search AuditEvent with GET /fhir/AuditEvent?patient=<id>.'),
+  );
+  app.get(
+    '/fhir/AuditEvent/*',
+    route,
+    refuse(
+      'AuditEvents support read (GET /fhir/AuditEvent/<id>), $proof and search by patient; not history or vread.',
+    ),
+  );
+  for (const url of ['/fhir/AuditEvent', '/fhir/AuditEvent/*']) {
+    app.route({
+      method: ['POST', 'PUT', 'PATCH', 'DELETE'],
+      url,
+      ...route,
+      handler: refuse(readOnly),
+    });
+  }
+};
