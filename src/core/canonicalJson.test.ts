@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -397,5 +398,34 @@ describe('canonicalJson: the JSON data model', () => {
     let deep: unknown = 0;
     for (let i = 0; i < 200_000; i++) deep = [deep];
     expect(refusal(() => canonicalJson(deep)).details).toMatchObject({ reason: 'nested too deeply' });
+  });
+});
+
+describe('canonicalJson against the RFC authors’ reference implementation', () => {
+  const reference = createRequire(import.meta.url)('canonicalize') as (value: unknown) => string;
+
+  it('writes exactly what `canonicalize` writes for any JSON value (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        // The reference keeps -0 as 0 too; both go through JSON.stringify for numbers and strings.
+        expect(canonicalJson(value)).toBe(reference(value));
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('agrees on member order by UTF-16 code units, escapes and number forms', () => {
+    const value = {
+      '\u20ac': 'Euro',
+      '\r': 'Carriage Return',
+      '\ufb33': 'Hebrew Letter Dalet With Dagesh',
+      '1': 'One',
+      '\ud83d\ude00': 'Emoji: Grinning Face',
+      '\u0080': 'Control',
+      '\u00f6': 'Latin Small Letter O With Diaeresis',
+      numbers: [333333333.3333333, 1e30, 4.5, 2e-3, 0.000000000000000000000000001, -0],
+      text: '\u20ac$\u000f\nA\'B"\\\\"/',
+    };
+    expect(canonicalJson(value)).toBe(reference(value));
   });
 });

@@ -3,25 +3,18 @@
  * or signed, so two nodes holding the same data always compute the same hash whatever key order or number spelling
  * their input had.
  *
- * The serialisation itself is the `canonicalize` package (the RFC authors' reference implementation). It is loaded
- * with `createRequire` because it is CommonJS whose typings declare `export default`: under NodeNext a default
- * import would be typed as the module object (not callable) although at run time it is the function.
- *
- * The package trusts its input, and for some values it silently produces a wrong or even invalid result: a function
- * becomes the text `undefined`, a sparse array drops its holes (`[1,,3]` gives `[1,3]`), a Map or a typed array
- * turns into `{}` or an object of indices, a cycle recurses until the stack overflows. A hash of such text would
- * still look valid, so every value is checked first ({@link assertCanonicalizable}) and anything outside the JSON
- * data model is refused with an {@link InvalidInputError} rather than hashed.
+ * One walk both checks and serialises (it is on the hot path of every FHIR write and every audited read): members
+ * sorted by the UTF-16 code units of their names, strings and numbers as ECMAScript's JSON.stringify writes them
+ * (which is what RFC 8785 specifies). Its output is tested against `canonicalize`, the RFC authors' reference
+ * implementation, which this module used before. Values outside the JSON data model are refused with an
+ * {@link InvalidInputError} rather than hashed: a function, a sparse array, a Map or typed array, a cycle, a lone
+ * surrogate would otherwise become text that still looks valid.
  */
-import { createRequire } from 'node:module';
 import { InvalidInputError } from './errors.js';
 import { sha256 } from './sha256.js';
 
 /** The error code of every value {@link canonicalJson} refuses. */
 export const NOT_CANONICALIZABLE = 'JSON.NOT_CANONICALIZABLE';
-
-const require = createRequire(import.meta.url);
-const canonicalize = require('canonicalize') as typeof import('canonicalize').default;
 
 // Stateless and shared by design: a TextEncoder holds no data between calls.
 const utf8 = new TextEncoder();
@@ -44,11 +37,7 @@ const utf8 = new TextEncoder();
 export function canonicalJson(value: unknown): string {
   try {
     if (value === undefined) fail([], 'undefined has no JSON representation');
-    assertCanonicalizable(value, [], new Set());
-    const text = canonicalize(value);
-    // Unreachable after the check above; kept so a future change to the package cannot slip `undefined` through.
-    if (text === undefined) fail([], 'the value has no JSON representation');
-    return text;
+    return serialize(value, [], new Set());
   } catch (error) {
     if (error instanceof InvalidInputError && error.code === NOT_CANONICALIZABLE) throw error;
     // A throwing getter or toJSON, or a stack overflow on absurdly deep nesting: still the caller's value at fault.
@@ -74,20 +63,19 @@ export function canonicalJsonSha256(value: unknown): Uint8Array {
 type PathSegment = string | number;
 
 /**
- * Walks `value` exactly as `canonicalize` will (same `toJSON` test, same treatment of `undefined`) and throws on
- * the first thing it would serialise wrongly. `ancestors` holds the objects on the current path only, so a value
- * shared by two branches is fine and only a real cycle is refused.
+ * Checks and serialises `value` in one walk. `ancestors` holds the objects on the current path only, so a value
+ * shared by two branches is fine and only a real cycle is refused. `path` is for error messages only.
  */
-function assertCanonicalizable(value: unknown, path: PathSegment[], ancestors: Set<object>): void {
+function serialize(value: unknown, path: PathSegment[], ancestors: Set<object>): string {
   switch (typeof value) {
     case 'boolean':
-      return;
+      return value ? 'true' : 'false';
     case 'string':
       if (!isWellFormed(value)) fail(path, 'string contains a lone UTF-16 surrogate');
-      return;
+      return JSON.stringify(value);
     case 'number':
       if (!Number.isFinite(value)) fail(path, `${value} is not a JSON number`);
-      return;
+      return JSON.stringify(value); // ECMAScript shortest round trip; -0 becomes 0
     case 'undefined':
       return fail(path, 'undefined has no JSON representation');
     case 'bigint':
@@ -97,39 +85,50 @@ function assertCanonicalizable(value: unknown, path: PathSegment[], ancestors: S
     case 'symbol':
       return fail(path, 'a symbol has no JSON representation');
   }
-  if (value === null) return;
+  if (value === null) return 'null';
   const object = value as Record<string, unknown>;
   if (ancestors.has(object)) fail(path, 'the value contains a cycle');
   ancestors.add(object);
-
-  // Same test as the package (`instanceof Function`), so both sides agree on which objects are replaced.
+  let text: string;
   if (object.toJSON instanceof Function) {
-    assertCanonicalizable((object.toJSON as () => unknown)(), path, ancestors);
+    // As JSON.stringify does: the object stands for what its toJSON returns (a Date for its ISO string).
+    const replacement: unknown = (object.toJSON as () => unknown)();
+    if (replacement === undefined) fail(path, 'undefined has no JSON representation');
+    text = serialize(replacement, path, ancestors);
   } else if (Array.isArray(object)) {
+    const parts: string[] = new Array<string>(object.length);
     for (let i = 0; i < object.length; i++) {
-      // The package serialises arrays with `reduce`, which skips holes and so would drop them from the output.
       if (!(i in object)) fail([...path, i], 'sparse arrays (holes) have no JSON representation');
       const element: unknown = object[i];
-      if (element === undefined) continue; // becomes null, as with JSON.stringify
+      if (element === undefined) {
+        parts[i] = 'null'; // as with JSON.stringify
+        continue;
+      }
       path.push(i);
-      assertCanonicalizable(element, path, ancestors);
+      parts[i] = serialize(element, path, ancestors);
       path.pop();
     }
+    text = `[${parts.join(',')}]`;
   } else {
     const prototype: unknown = Object.getPrototypeOf(object);
     if (prototype !== Object.prototype && prototype !== null) {
       fail(path, `${describeObject(object)} is not a plain JSON object`);
     }
-    for (const key of Object.keys(object)) {
+    // Default sort: by UTF-16 code units, as RFC 8785 §3.2.3 requires.
+    const keys = Object.keys(object).sort();
+    const parts: string[] = [];
+    for (const key of keys) {
       if (!isWellFormed(key)) fail(path, 'member name contains a lone UTF-16 surrogate');
       const member = object[key];
       if (member === undefined) continue; // left out, as with JSON.stringify
       path.push(key);
-      assertCanonicalizable(member, path, ancestors);
+      parts.push(`${JSON.stringify(key)}:${serialize(member, path, ancestors)}`);
       path.pop();
     }
+    text = `{${parts.join(',')}}`;
   }
   ancestors.delete(object);
+  return text;
 }
 
 // `String.prototype.isWellFormed` is native in Node 20 but typed only from lib ES2024.
