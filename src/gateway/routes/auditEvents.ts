@@ -6,8 +6,8 @@ import { CareLedgerError } from '../../core/errors.js';
 import { FhirError, fhirErrors } from '../../records/fhirErrors.js';
 import { MAX_COUNT } from '../../records/search/index.js';
 import { FHIR_ID_RE } from '../../records/supportedTypes.js';
+import { FHIR_JSON, fhirBase, patientParam } from './fhirViewHelpers.js';
 
-const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 const DEFAULT_COUNT = 20;
 
 /** What these routes need of the access audit trail (`AccessAuditTrail`). */
@@ -51,26 +51,6 @@ function auditReadAccess(principal: Principal | null): string | null {
 const otherPatient = (patientId: string) =>
   forbidden(`This token reads only the access audit trail of Patient/${patientId}.`);
 
-/** `patient=<id>` or `patient=Patient/<id>` (also the absolute form on this server). */
-function patientParam(value: string | string[] | undefined, baseUrl: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (Array.isArray(value) || value.includes(',')) {
-    throw fhirErrors.badRequest('Search AuditEvent by exactly one patient: patient=<id>.', 'patient');
-  }
-  const id = value.startsWith(`${baseUrl}/Patient/`)
-    ? value.slice(baseUrl.length + 9)
-    : value.startsWith('Patient/')
-      ? value.slice(8)
-      : value;
-  if (!FHIR_ID_RE.test(id)) {
-    throw fhirErrors.badRequest(
-      `patient=${value} is not a Patient reference; write patient=<id> or patient=Patient/<id>.`,
-      'patient',
-    );
-  }
-  return id;
-}
-
 function whole(
   value: string | string[] | undefined,
   name: string,
@@ -87,10 +67,6 @@ function whole(
     );
   }
   return n;
-}
-
-function fhirBase(request: FastifyRequest): string {
-  return `${request.protocol}://${request.host}/fhir`;
 }
 
 function pageLinks(base: string, patientId: string, count: number, offset: number, total: number) {
@@ -133,7 +109,7 @@ export const auditEventRoutes: FastifyPluginAsync<{ audit: AuditTrailReader }> =
       }
     }
     const base = fhirBase(request);
-    const patientId = patientParam(query.patient, base) ?? confinedTo;
+    const patientId = patientParam(query.patient, base, 'AuditEvent') ?? confinedTo;
     if (patientId === null) {
       throw fhirErrors.badRequest(
         "Search AuditEvent by patient: GET /fhir/AuditEvent?patient=<id> lists who accessed that Patient's data.",

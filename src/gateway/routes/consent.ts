@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { BundleEntry } from '@medplum/fhirtypes';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Principal } from '../../auth/apiTokens.js';
 import { ForbiddenError } from '../../auth/errors.js';
 import { roleAllows } from '../../auth/roles.js';
@@ -11,9 +11,7 @@ import { consentSearchBundle, fhirConsent } from '../../consent/fhirConsentView.
 import type { ConsentRecord } from '../../consent/ports.js';
 import { CareLedgerError, NotFoundError } from '../../core/errors.js';
 import { FhirError, fhirErrors } from '../../records/fhirErrors.js';
-import { FHIR_ID_RE } from '../../records/supportedTypes.js';
-
-const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+import { fhirBase, patientParam, sendFhir } from './fhirViewHelpers.js';
 
 /** A whole number as JSON number or decimal string (uint64/uint256 values do not fit a JSON number). */
 const Integer = (description: string) =>
@@ -186,34 +184,6 @@ function forbiddenOtherPatient(patientId: string): FhirError {
   );
 }
 
-/** `patient=<id>` or `patient=Patient/<id>` (also the absolute form on this server). */
-function patientParam(value: string | string[] | undefined, baseUrl: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (Array.isArray(value) || value.includes(',')) {
-    throw fhirErrors.badRequest('Search Consent by exactly one patient: patient=<id>.', 'patient');
-  }
-  const id = value.startsWith(`${baseUrl}/Patient/`)
-    ? value.slice(baseUrl.length + 9)
-    : value.startsWith('Patient/')
-      ? value.slice(8)
-      : value;
-  if (!FHIR_ID_RE.test(id)) {
-    throw fhirErrors.badRequest(
-      `patient=${value} is not a Patient reference; write patient=<id> or patient=Patient/<id>.`,
-      'patient',
-    );
-  }
-  return id;
-}
-
-function sendFhir(reply: FastifyReply, status: number, body: object): FastifyReply {
-  return reply.status(status).type(FHIR_JSON).send(JSON.stringify(body));
-}
-
-function fhirBase(request: FastifyRequest): string {
-  return `${request.protocol}://${request.host}/fhir`;
-}
-
 /**
  * The consent API: what a client needs to sign, relaying signed grants, revocations and delegations to the
  * `ConsentRegistry` (`/consent/...`, problem+json errors), and the read-only FHIR view of a Patient's on-chain
@@ -354,7 +324,7 @@ export const consentRoutes: FastifyPluginAsync<{ consents: ConsentService }> = a
         }
       }
       const base = fhirBase(request);
-      const patientId = patientParam(query.patient, base) ?? confinedTo;
+      const patientId = patientParam(query.patient, base, 'Consent') ?? confinedTo;
       if (patientId === null) {
         throw fhirErrors.badRequest(
           "Search Consent by patient: GET /fhir/Consent?patient=<id> lists the consents naming that Patient's key.",
