@@ -1,15 +1,13 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { ContentResolution } from '../anchoring/auditRecords.js';
-import { canonicalJsonBytes } from '../core/canonicalJson.js';
 import type { Logger } from '../core/logger.js';
-import { sha256 } from '../core/sha256.js';
-import { uuidv7 } from '../core/uuidv7.js';
-import { decryptPayload, encryptPayload, hmacToken } from '../crypto/index.js';
+import { decryptPayload } from '../crypto/index.js';
 import { parsePurposeOfUse } from '../consent/consentGuard.js';
 import { intentOf } from '../consent/fhirReadAccess.js';
 import type { AccessAudit, AccessDetails, FhirCaller } from '../records/fhirAccess.js';
-import { toFhirAuditEvent, type AccessEvent } from './accessEvent.js';
+import type { AccessEvent } from './accessEvent.js';
 import type { AuditAnchoring, AuditRow, AuditStore } from './ports.js';
+import { auditAad, auditPatientToken, sealAuditEntry, type SealedAuditEntry } from './sealAuditEntry.js';
 
 /** The record kind of every audit entry in the ledger spine. */
 export const AUDIT_KIND = 'audit.access';
@@ -24,12 +22,16 @@ export interface AccessAuditTrailOptions {
   /** This gateway's organisation (chain address): the observer of every entry. */
   organization: string;
   logger: Logger;
+  /**
+   * Seals queued entries; by default on the event loop. The node passes its validation workers' sealer, so the
+   * canonical JSON, hashing and encryption of every audited read run beside the event loop.
+   */
+  sealer?: (events: AccessEvent[]) => Promise<SealedAuditEntry[]>;
   now?: () => number;
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const aadOf = (id: string) => encoder.encode(`AuditEvent/${id}`);
+const aadOf = auditAad;
 
 /**
  * The anchored access audit trail: every access to a patient's data becomes a FHIR AuditEvent, sealed with
@@ -132,51 +134,40 @@ export class AccessAuditTrail implements AccessAudit {
     const events = this.queue;
     this.queue = [];
     if (events.length === 0) return;
-    const prepared = events.flatMap((event) => {
-      try {
-        return [this.seal(event)];
-      } catch (error) {
-        this.lost(1, error);
-        return [];
-      }
-    });
-    if (prepared.length === 0) return;
-    let write: Promise<unknown>;
-    try {
-      write = this.options.anchoring.appendHashes(
+    const write = this.sealAll(events).then((prepared) => {
+      if (prepared.length === 0) return;
+      return this.options.anchoring.appendHashes(
         prepared.map((p) => ({ kind: AUDIT_KIND, contentHash: p.contentHash })),
         (receipts) =>
           this.options.store.insert(
             prepared.map((p, i) => ({ ...p.row, recordId: (receipts[i] as { id: number }).id })),
           ),
       );
-    } catch (error) {
-      write = Promise.reject(error);
-    }
+    });
     const tracked: Promise<void> = write.then(
       () => {
         this.inflight.delete(tracked);
       },
       (error: unknown) => {
         this.inflight.delete(tracked);
-        this.lost(prepared.length, error);
+        this.lost(events.length, error);
       },
     );
     this.inflight.add(tracked);
   }
 
-  private seal(event: AccessEvent): { row: Omit<AuditRow, 'recordId'>; contentHash: Uint8Array } {
-    const id = uuidv7(event.at);
-    const bytes = canonicalJsonBytes(toFhirAuditEvent(event, id));
-    return {
-      contentHash: sha256(bytes),
-      row: {
-        id,
-        at: event.at,
-        patientToken: event.patientId === null ? null : this.patientToken(event.patientId),
-        payload: encryptPayload(this.options.key, bytes, aadOf(id)),
-      },
-    };
+  /** Seals the events (on the workers when given a sealer); one that cannot be sealed is lost and logged. */
+  private async sealAll(events: AccessEvent[]): Promise<SealedAuditEntry[]> {
+    if (this.options.sealer) return this.options.sealer(events);
+    const keys = { auditKey: this.options.key, searchIndexKey: this.options.searchIndexKey };
+    return events.flatMap((event) => {
+      try {
+        return [sealAuditEntry(event, keys)];
+      } catch (error) {
+        this.lost(1, error);
+        return [];
+      }
+    });
   }
 
   private open(row: AuditRow): string {
@@ -184,8 +175,7 @@ export class AccessAuditTrail implements AccessAudit {
   }
 
   private patientToken(patientId: string): Uint8Array {
-    // Its own prefix: the token matches none in the FHIR search index, so the two tables cannot be joined on it.
-    return hmacToken(this.options.searchIndexKey, `audit|patient|${patientId}`);
+    return auditPatientToken(this.options.searchIndexKey, patientId);
   }
 
   private lost(entries: number, error: unknown): void {

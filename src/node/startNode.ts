@@ -44,6 +44,7 @@ import { SqliteTokenStore } from '../store/sqlite/sqliteTokenStore.js';
 import { acquireNodeLock } from './nodeLock.js';
 import { AccessAuditTrail } from '../audit/accessAuditTrail.js';
 import { deriveAuditTrailKey } from '../audit/auditKey.js';
+import type { AccessEvent } from '../audit/accessEvent.js';
 import { SqliteAuditStore } from '../store/sqlite/sqliteAuditStore.js';
 
 export interface RunningNode {
@@ -213,10 +214,12 @@ export async function startNode(
     loadFhirDefinitions();
     const masterKey = fromHex(keys.masterKey, 32);
     const searchIndexKey = deriveSearchIndexKey(masterKey);
-    const validator =
+    const auditKey = deriveAuditTrailKey(masterKey);
+    const pool =
       config.fhir.validationWorkers > 0
-        ? new ValidationPool(config.fhir.validationWorkers, searchIndexKey, logger)
-        : new InlineValidator(searchIndexKey);
+        ? new ValidationPool(config.fhir.validationWorkers, { searchIndexKey, auditKey }, logger)
+        : null;
+    const validator = pool ?? new InlineValidator(searchIndexKey);
     cleanups.push(() => validator.close());
     const fhirRepository = new FhirRepository(new SqliteFhirStore(db), anchoring, {
       masterKeyEncryptionKey: deriveKeyEncryptionKey(masterKey),
@@ -245,8 +248,10 @@ export async function startNode(
     const audit = new AccessAuditTrail({
       store: new SqliteAuditStore(db),
       anchoring,
-      key: deriveAuditTrailKey(masterKey),
+      key: auditKey,
       searchIndexKey,
+      // Every audited read's sealing runs on the validation workers when there are any.
+      ...(pool ? { sealer: (events: AccessEvent[]) => pool.sealAudit(events) } : {}),
       organization,
       logger,
     });

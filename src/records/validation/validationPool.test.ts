@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toFhirAuditEvent, type AccessEvent } from '../../audit/accessEvent.js';
+import { auditAad, auditPatientToken, sealAuditEntry } from '../../audit/sealAuditEntry.js';
+import { canonicalJson } from '../../core/canonicalJson.js';
 import { UnavailableError } from '../../core/errors.js';
+import { sha256 } from '../../core/sha256.js';
+import { decryptPayload } from '../../crypto/index.js';
 import { silentLogger } from '../../core/logger.js';
 import { InlineValidator } from './resourceValidator.js';
 import { ValidationPool } from './validationPool.js';
@@ -26,10 +31,11 @@ const invalid = (i: number) =>
 
 let pool: ValidationPool;
 const KEY = new Uint8Array(32).fill(7);
+const AUDIT_KEY = new Uint8Array(32).fill(9);
 const inline = new InlineValidator(KEY);
 
 beforeAll(() => {
-  pool = new ValidationPool(2, KEY, silentLogger);
+  pool = new ValidationPool(2, { searchIndexKey: KEY, auditKey: AUDIT_KEY }, silentLogger);
 });
 afterAll(async () => {
   await pool.close();
@@ -79,8 +85,30 @@ describe('ValidationPool', () => {
     );
   }, 30_000);
 
+  it('seals access-audit entries exactly as the event loop would: decryptable, anchored hash of the canonical JSON', async () => {
+    const event: AccessEvent = {
+      at: Date.UTC(2026, 10, 24, 12),
+      organization: '0x00112233445566778899aabbccddeeff00112233',
+      agent: { tokenName: 'dr.house', role: 'clinician', subject: null, chainAddress: null },
+      patientId: 'p-1',
+      action: 'read',
+      entity: 'Observation/o-1/_history/1',
+      purpose: 'TREAT',
+      outcome: 'allowed',
+      consentId: '7',
+    };
+    const [sealed] = await pool.sealAudit([event]);
+    const row = sealed!.row;
+    const bytes = decryptPayload(AUDIT_KEY, row.payload, auditAad(row.id));
+    expect(new TextDecoder().decode(bytes)).toBe(canonicalJson(toFhirAuditEvent(event, row.id)));
+    expect(Buffer.from(sealed!.contentHash)).toEqual(Buffer.from(sha256(bytes)));
+    expect(Buffer.from(row.patientToken!)).toEqual(Buffer.from(auditPatientToken(KEY, 'p-1')));
+    const inline = sealAuditEntry(event, { auditKey: AUDIT_KEY, searchIndexKey: KEY });
+    expect(Buffer.from(inline.row.patientToken!)).toEqual(Buffer.from(row.patientToken!));
+  }, 30_000);
+
   it('refuses work once closed', async () => {
-    const closing = new ValidationPool(1, KEY, silentLogger);
+    const closing = new ValidationPool(1, { searchIndexKey: KEY, auditKey: AUDIT_KEY }, silentLogger);
     await closing.close();
     await expect(closing.validateMany([patient(1)])).rejects.toMatchObject({ code: 'FHIR.VALIDATOR_CLOSED' });
   });

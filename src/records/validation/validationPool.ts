@@ -2,6 +2,8 @@ import type { Worker } from 'node:worker_threads';
 import { UnavailableError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { startModuleWorker } from '../../core/moduleWorker.js';
+import type { AccessEvent } from '../../audit/accessEvent.js';
+import type { SealedAuditEntry } from '../../audit/sealAuditEntry.js';
 import type { CheckedResource, ResourceValidator } from './resourceValidator.js';
 import type { ValidationReply, ValidationRequest, ValidationWorkerData } from './validationMessages.js';
 
@@ -15,7 +17,9 @@ interface Job {
 interface Sent {
   worker: PoolWorker;
   size: number;
-  settle: (result: { checked: CheckedResource[] } | { error: unknown }) => void;
+  settle: (
+    result: { checked: CheckedResource[] } | { entries: SealedAuditEntry[] } | { error: unknown },
+  ) => void;
 }
 
 interface PoolWorker {
@@ -52,11 +56,11 @@ export class ValidationPool implements ResourceValidator {
 
   private readonly workerData: ValidationWorkerData;
 
-  constructor(size: number, searchIndexKey: Uint8Array, logger: Logger) {
+  constructor(size: number, keys: ValidationWorkerData, logger: Logger) {
     if (!Number.isInteger(size) || size < 1)
       throw new RangeError('a validation pool needs at least 1 worker');
     this.logger = logger;
-    this.workerData = { searchIndexKey };
+    this.workerData = keys;
     for (let i = 0; i < size; i++) this.workers.push(this.spawn());
   }
 
@@ -73,6 +77,37 @@ export class ValidationPool implements ResourceValidator {
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /**
+   * Seals access-audit entries on the least-loaded worker (canonical JSON, SHA-256, AES-256-GCM, HMAC): the work
+   * every audited read adds, kept off the event loop.
+   */
+  sealAudit(events: AccessEvent[]): Promise<SealedAuditEntry[]> {
+    if (this.closed || this.workers.length === 0) {
+      return Promise.reject(new UnavailableError('FHIR.VALIDATOR_CLOSED', 'The node is stopping.'));
+    }
+    if (events.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      const worker = this.workers.reduce((least, w) => (w.load < least.load ? w : least));
+      const id = this.nextId++;
+      this.inFlight.set(id, {
+        worker,
+        size: events.length,
+        settle: (result) => {
+          if ('entries' in result) resolve(result.entries);
+          else reject('error' in result ? result.error : new Error('unexpected reply to an audit seal'));
+        },
+      });
+      worker.load += events.length;
+      try {
+        worker.worker.postMessage({ kind: 'seal-audit', id, events } satisfies ValidationRequest);
+      } catch (error) {
+        this.inFlight.delete(id);
+        worker.load -= events.length;
+        reject(error);
       }
     });
   }
@@ -104,7 +139,9 @@ export class ValidationPool implements ResourceValidator {
       sent.settle(
         reply.type === 'result'
           ? { checked: reply.checked }
-          : { error: new Error(`FHIR validation failed inside the validator: ${reply.message}`) },
+          : reply.type === 'sealed'
+            ? { entries: reply.entries }
+            : { error: new Error(`a validation worker failed: ${reply.message}`) },
       );
     });
     entry.worker.on('error', (error) => this.replace(entry, error));
@@ -181,13 +218,14 @@ export class ValidationPool implements ResourceValidator {
         size: resources.length,
         settle: (result) => {
           if ('error' in result) failed ??= result.error;
-          else result.checked.forEach((checked, i) => (results[start + i] = checked));
+          else if ('checked' in result)
+            result.checked.forEach((checked, i) => (results[start + i] = checked));
           if (--pending === 0) finish();
         },
       });
       worker.load += resources.length;
       try {
-        worker.worker.postMessage({ id, resources } satisfies ValidationRequest);
+        worker.worker.postMessage({ kind: 'check', id, resources } satisfies ValidationRequest);
       } catch (error) {
         // Not structured-cloneable (cannot come from JSON, but the port is typed `unknown`).
         this.inFlight.get(id)?.settle({ error });

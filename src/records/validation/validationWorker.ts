@@ -5,22 +5,30 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadFhirDefinitions } from '../validateFhirResource.js';
+import { sealAuditEntry } from '../../audit/sealAuditEntry.js';
 import { checkResource } from './resourceValidator.js';
 import type { ValidationReply, ValidationRequest, ValidationWorkerData } from './validationMessages.js';
 
 const port = parentPort;
 if (!port) throw new Error('validationWorker must run in a worker thread');
-const { searchIndexKey } = workerData as ValidationWorkerData;
+const { searchIndexKey, auditKey } = workerData as ValidationWorkerData;
 loadFhirDefinitions();
 port.postMessage({ type: 'ready' } satisfies ValidationReply);
 port.on('message', (request: ValidationRequest) => {
   let reply: ValidationReply;
   try {
-    reply = {
-      type: 'result',
-      id: request.id,
-      checked: request.resources.map((r) => checkResource(r, searchIndexKey)),
-    };
+    reply =
+      request.kind === 'seal-audit'
+        ? {
+            type: 'sealed',
+            id: request.id,
+            entries: request.events.map((e) => sealAuditEntry(e, { auditKey, searchIndexKey })),
+          }
+        : {
+            type: 'result',
+            id: request.id,
+            checked: request.resources.map((r) => checkResource(r, searchIndexKey)),
+          };
   } catch (error) {
     reply = {
       type: 'failed',
