@@ -70,6 +70,7 @@ function memoryStore(patientIds: readonly string[]): FhirStore {
   const keys = new Map<string, DataKeyRow>();
   return {
     getCurrent: (type, id) => (type === 'Patient' ? patients.get(id) : undefined),
+    getCurrentWithVersion: () => undefined,
     getVersion: () => undefined,
     getVersionByRecord: () => undefined,
     history: () => ({ versions: [], total: 0 }),

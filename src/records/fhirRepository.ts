@@ -188,12 +188,12 @@ export class FhirRepository {
   /** The current version of a resource as stored (canonical JSON). */
   read(resourceType: string, id: string): { json: string; current: CurrentResource } {
     this.assertType(resourceType);
-    const current = this.store.getCurrent(resourceType, id);
-    if (!current) throw fhirErrors.notFound(`${resourceType}/${id}`);
+    const found = this.store.getCurrentWithVersion(resourceType, id);
+    if (!found) throw fhirErrors.notFound(`${resourceType}/${id}`);
+    const { current, version } = found;
     this.assertNotErased(current.keyId, `${resourceType}/${id}`);
     if (current.deleted)
       throw fhirErrors.gone(`${resourceType}/${id}`, `was deleted (version ${current.version})`);
-    const version = this.store.getVersion(resourceType, id, current.version) as StoredVersion;
     return { json: this.decrypt(version), current };
   }
 

@@ -52,6 +52,11 @@ export interface DataKeyRow {
  */
 export interface FhirStore {
   getCurrent(resourceType: string, id: string): CurrentResource | undefined;
+  /** The current state and its stored version in one lookup (the read path). */
+  getCurrentWithVersion(
+    resourceType: string,
+    id: string,
+  ): { current: CurrentResource; version: StoredVersion } | undefined;
   getVersion(resourceType: string, id: string, version: number): StoredVersion | undefined;
   getVersionByRecord(recordId: number): StoredVersion | undefined;
   /** Versions newest first; of one resource when `id` is given, else of the whole type. */

@@ -71,6 +71,14 @@ export class SqliteFhirStore implements FhirStore {
     this.db = db;
     this.stmt = {
       current: db.prepare(`SELECT * FROM fhir_resources WHERE resource_type = ? AND id = ?`),
+      // One statement (one read transaction) for the read path: the current row and its version's payload.
+      currentWithVersion: db.prepare(
+        `SELECT r.*, v.last_updated AS v_last_updated, v.deleted AS v_deleted, v.key_id AS v_key_id, v.payload,
+                v.content_hash, v.record_id
+         FROM fhir_resources r
+         JOIN fhir_versions v ON v.resource_type = r.resource_type AND v.id = r.id AND v.version = r.version
+         WHERE r.resource_type = ? AND r.id = ?`,
+      ),
       version: db.prepare(`SELECT * FROM fhir_versions WHERE resource_type = ? AND id = ? AND version = ?`),
       byRecord: db.prepare(`SELECT * FROM fhir_versions WHERE record_id = ?`),
       historyOne: db.prepare(
@@ -118,6 +126,37 @@ export class SqliteFhirStore implements FhirStore {
   getCurrent(resourceType: string, id: string): CurrentResource | undefined {
     const row = this.stmt.current.get(resourceType, id) as ResourceRow | undefined;
     return row ? toCurrent(row) : undefined;
+  }
+
+  getCurrentWithVersion(
+    resourceType: string,
+    id: string,
+  ): { current: CurrentResource; version: StoredVersion } | undefined {
+    const row = this.stmt.currentWithVersion.get(resourceType, id) as
+      | (ResourceRow & {
+          v_last_updated: number;
+          v_deleted: number;
+          v_key_id: string;
+          payload: Buffer | null;
+          content_hash: Buffer;
+          record_id: number;
+        })
+      | undefined;
+    if (!row) return undefined;
+    return {
+      current: toCurrent(row),
+      version: toVersion({
+        resource_type: row.resource_type,
+        id: row.id,
+        version: row.version,
+        last_updated: row.v_last_updated,
+        deleted: row.v_deleted,
+        key_id: row.v_key_id,
+        payload: row.payload,
+        content_hash: row.content_hash,
+        record_id: row.record_id,
+      }),
+    };
   }
 
   getVersion(resourceType: string, id: string, version: number): StoredVersion | undefined {
