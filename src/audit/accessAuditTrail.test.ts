@@ -235,3 +235,53 @@ describe('AccessAuditTrail', () => {
     });
   });
 });
+
+describe('AccessAuditTrail: the router waits for its entry', () => {
+  const staff: FhirCaller = { scopes: [], patientId: null, tokenName: 'dr.house', role: 'clinician' };
+  const details = {
+    action: 'read' as const,
+    entity: 'Observation/o1/_history/1',
+    patientId: 'alice',
+    outcome: 'allowed' as const,
+  };
+
+  it('resolves recordAccess only once the spine has the entry (durable), so nothing is served unrecorded', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow: AuditAnchoring = {
+      appendHashes: async (items, withinCommit) => {
+        await gate;
+        return anchoring.appendHashes(items, withinCommit);
+      },
+      getProof: () => null,
+    };
+    const waiting = new AccessAuditTrail({
+      store,
+      anchoring: slow,
+      key,
+      searchIndexKey,
+      organization: ORG,
+      logger,
+    });
+    let recorded = false;
+    const pending = waiting.recordAccess(staff, details).then(() => (recorded = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(recorded).toBe(false);
+    release();
+    await pending;
+    expect(recorded).toBe(true);
+    expect(store.count(hmacToken(searchIndexKey, 'audit|patient|alice'))).toBe(1);
+  });
+
+  it('rejects with a 503 AUDIT.NOT_RECORDED when the entry cannot be written, and counts it', async () => {
+    anchoring.failNext = new Error('disk full');
+    const error = await trail.recordAccess(staff, details).then(
+      () => null,
+      (e: unknown) => e as { status: number; code: string; message: string },
+    );
+    expect(error).toMatchObject({ status: 503, code: 'AUDIT.NOT_RECORDED' });
+    expect(error?.message).toMatch(/could not be recorded .* nothing is served/);
+    expect(trail.failures).toBe(1);
+    await expect(trail.recordAccess(staff, details)).resolves.toBeUndefined();
+  });
+});

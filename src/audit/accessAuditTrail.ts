@@ -1,5 +1,6 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { ContentResolution } from '../anchoring/auditRecords.js';
+import { UnavailableError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { decryptPayload } from '../crypto/index.js';
 import { parsePurposeOfUse } from '../consent/consentGuard.js';
@@ -8,6 +9,22 @@ import type { AccessAudit, AccessDetails, FhirCaller } from '../records/fhirAcce
 import type { AccessEvent } from './accessEvent.js';
 import type { AuditAnchoring, AuditRow, AuditStore } from './ports.js';
 import { auditAad, auditPatientToken, sealAuditEntry, type SealedAuditEntry } from './sealAuditEntry.js';
+
+/** An entry waiting to be written, and who waits for it. */
+interface Waiting {
+  event: AccessEvent;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** The 503 a read gets when its access could not be recorded: nothing is served unrecorded. */
+function notRecorded(cause: unknown): UnavailableError {
+  return new UnavailableError(
+    'AUDIT.NOT_RECORDED',
+    'This access could not be recorded in the audit trail, so nothing is served; retry shortly.',
+    { cause },
+  );
+}
 
 /** The record kind of every audit entry in the ledger spine. */
 export const AUDIT_KIND = 'audit.access';
@@ -45,7 +62,7 @@ const aadOf = auditAad;
 export class AccessAuditTrail implements AccessAudit {
   private readonly options: AccessAuditTrailOptions;
   private readonly now: () => number;
-  private queue: AccessEvent[] = [];
+  private queue: Waiting[] = [];
   private scheduled = false;
   private readonly inflight = new Set<Promise<void>>();
   private failed = 0;
@@ -62,16 +79,27 @@ export class AccessAuditTrail implements AccessAudit {
 
   /** Queues one entry; written with the others of this event-loop turn. Returns at once, never throws. */
   record(event: AccessEvent): void {
-    this.queue.push(event);
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => this.writeQueued());
+    this.enqueue(event).catch(() => undefined); // failures are logged and counted by the writer
   }
 
-  /** The router's port: one access by `caller` to one patient's data. */
-  recordAccess(caller: FhirCaller, details: AccessDetails): void {
+  /** Queues one entry; resolves once it is durable, rejects with a 503 if it could not be written. */
+  private enqueue(event: AccessEvent): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ event, resolve, reject });
+      if (this.scheduled) return;
+      this.scheduled = true;
+      setImmediate(() => this.writeQueued());
+    });
+  }
+
+  /**
+   * The router's port: one access by `caller` to one patient's data. Resolves once the entry is on disk, so the
+   * router serves nothing whose access is not recorded; rejects (503) when it could not be written.
+   */
+  recordAccess(caller: FhirCaller, details: AccessDetails): Promise<void> {
+    let event: AccessEvent;
     try {
-      this.record({
+      event = {
         at: this.now(),
         organization: this.options.organization,
         agent: {
@@ -88,10 +116,12 @@ export class AccessAuditTrail implements AccessAudit {
         ...(details.reason !== undefined ? { reason: details.reason } : {}),
         ...(details.consentId !== undefined ? { consentId: details.consentId } : {}),
         ...(details.resultCount !== undefined ? { resultCount: details.resultCount } : {}),
-      });
+      };
     } catch (error) {
       this.lost(1, error);
+      return Promise.reject(notRecorded(error));
     }
+    return this.enqueue(event);
   }
 
   /** Writes what is queued now and resolves once every entry recorded so far is written (or has failed). */
@@ -131,40 +161,54 @@ export class AccessAuditTrail implements AccessAudit {
 
   private writeQueued(): void {
     this.scheduled = false;
-    const events = this.queue;
+    const batch = this.queue;
     this.queue = [];
-    if (events.length === 0) return;
-    const write = this.sealAll(events).then((prepared) => {
-      if (prepared.length === 0) return;
-      return this.options.anchoring.appendHashes(
-        prepared.map((p) => ({ kind: AUDIT_KIND, contentHash: p.contentHash })),
-        (receipts) =>
-          this.options.store.insert(
-            prepared.map((p, i) => ({ ...p.row, recordId: (receipts[i] as { id: number }).id })),
-          ),
-      );
+    if (batch.length === 0) return;
+    const write = this.sealAll(batch).then((sealed) => {
+      if (sealed.length === 0) return;
+      return this.options.anchoring
+        .appendHashes(
+          sealed.map((s) => ({ kind: AUDIT_KIND, contentHash: s.entry.contentHash })),
+          (receipts) =>
+            this.options.store.insert(
+              sealed.map((s, i) => ({ ...s.entry.row, recordId: (receipts[i] as { id: number }).id })),
+            ),
+        )
+        .then(
+          () => sealed.forEach((s) => s.waiting.resolve()),
+          (error: unknown) => {
+            this.lost(sealed.length, error);
+            for (const s of sealed) s.waiting.reject(notRecorded(error));
+          },
+        );
     });
     const tracked: Promise<void> = write.then(
       () => {
         this.inflight.delete(tracked);
       },
       (error: unknown) => {
+        // Sealing on the workers failed as a whole: nothing of this batch was written.
         this.inflight.delete(tracked);
-        this.lost(events.length, error);
+        this.lost(batch.length, error);
+        for (const w of batch) w.reject(notRecorded(error));
       },
     );
     this.inflight.add(tracked);
   }
 
-  /** Seals the events (on the workers when given a sealer); one that cannot be sealed is lost and logged. */
-  private async sealAll(events: AccessEvent[]): Promise<SealedAuditEntry[]> {
-    if (this.options.sealer) return this.options.sealer(events);
+  /** Seals the batch (on the workers when given a sealer); an entry that cannot be sealed is lost and logged. */
+  private async sealAll(batch: Waiting[]): Promise<{ waiting: Waiting; entry: SealedAuditEntry }[]> {
+    if (this.options.sealer) {
+      const entries = await this.options.sealer(batch.map((w) => w.event));
+      return entries.map((entry, i) => ({ waiting: batch[i] as Waiting, entry }));
+    }
     const keys = { auditKey: this.options.key, searchIndexKey: this.options.searchIndexKey };
-    return events.flatMap((event) => {
+    return batch.flatMap((waiting) => {
       try {
-        return [sealAuditEntry(event, keys)];
+        return [{ waiting, entry: sealAuditEntry(waiting.event, keys) }];
       } catch (error) {
         this.lost(1, error);
+        waiting.reject(notRecorded(error));
         return [];
       }
     });

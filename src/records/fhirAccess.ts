@@ -58,11 +58,12 @@ export interface AccessDetails {
 }
 
 /**
- * The access audit trail as the router sees it: one call per access to one patient's data. It must return at once
- * and never throw into the read (the trail queues, writes in the background and reports its own failures).
+ * The access audit trail as the router sees it: one call per access to one patient's data. It resolves once the
+ * entry is durable (entries of one event-loop turn share a commit), and rejects with a 503 when it could not be
+ * written: the router serves nothing whose access is not recorded.
  */
 export interface AccessAudit {
-  recordAccess(caller: FhirCaller, details: AccessDetails): void;
+  recordAccess(caller: FhirCaller, details: AccessDetails): Promise<void>;
 }
 
 const forbidden = (message: string) => new FhirError('FHIR.FORBIDDEN', 403, 'forbidden', message);

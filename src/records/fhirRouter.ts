@@ -135,7 +135,8 @@ export class FhirRouter {
   ): Promise<void> {
     if (patientId === null) return; // no patient's data: no consent, nothing to audit
     const decision = await this.decide(caller, patientId, json);
-    this.audit?.recordAccess(caller, {
+    // Recorded before anything is answered: a crash after the answer cannot lose the access.
+    await this.audit?.recordAccess(caller, {
       action,
       entity,
       patientId,
@@ -193,7 +194,8 @@ export class FhirRouter {
         });
       }
     }
-    for (const details of tally.values()) this.audit?.recordAccess(caller, details);
+    const audit = this.audit;
+    if (audit) await Promise.all([...tally.values()].map((details) => audit.recordAccess(caller, details)));
     return { kept, omitted, reason };
   }
 
