@@ -12,6 +12,24 @@ import {
   type ConsentRevokeOptions,
 } from './consent.js';
 import { importCommand, type ImportOptions } from './import.js';
+import {
+  networkDown,
+  networkStatusCommand,
+  networkUp,
+  runNetworkCommand,
+  type NetworkDownOptions,
+  type NetworkUpOptions,
+} from './network/network.js';
+import {
+  orgAdmitCommand,
+  orgListCommand,
+  orgReinstateCommand,
+  orgSuspendCommand,
+  type OrgAdmitOptions,
+  type OrgConnectionOptions,
+  type OrgReinstateOptions,
+  type OrgSuspendOptions,
+} from './org.js';
 import { patientEraseCommand, type PatientEraseOptions } from './patient.js';
 import {
   patientKeygenCommand,
@@ -231,6 +249,115 @@ consent
   .addHelpText('after', consentExit)
   .action(async (patientId: string, options: ConsentListOptions) => {
     process.exitCode = await consentListCommand(patientId, options);
+  });
+
+const orgConnection = (command: Command, withKey: boolean): Command => {
+  command
+    .option(
+      '--rpc <url>',
+      'chain JSON-RPC URL (default CHAIN_RPC_URL, the --network anvil, or the embedded anvil)',
+    )
+    .option('--registry <address>', 'the OrganizationRegistry (default: from the founding node’s --data)')
+    .option('--data <dir>', 'the founding node’s data folder (default CARELEDGER_DATA or ./data)')
+    .option(
+      '--network <dir>',
+      'a local consortium folder from "network up": its anvil, founder key and registry',
+    )
+    .option('--json', 'print the result as JSON');
+  if (withKey) {
+    command.option(
+      '--key <file-or-hex>',
+      'the consortium admin’s chain key, a file or 0x hex (default CARELEDGER_ORG_KEY or <data>/keys/org-chain.key)',
+    );
+  }
+  return command.addHelpText(
+    'after',
+    '\nExit 0 when done, 1 when the OrganizationRegistry refuses (not admin, unknown, already suspended…), 2 on other errors.\n',
+  );
+};
+
+const org = program
+  .command('org')
+  .description('consortium admin operations on the OrganizationRegistry (admit, suspend, reinstate, list)');
+orgConnection(
+  org
+    .command('admit')
+    .description('admit an organisation with its name, roles, gateway URL and X25519 encryption key')
+    .requiredOption('--address <address>', 'the organisation’s chain address (0x…)')
+    .requiredOption('--name <name>', 'its name, e.g. "Community Clinic"')
+    .requiredOption(
+      '--roles <roles>',
+      'comma-separated: PROVIDER, PAYER, RESEARCHER, MANUFACTURER, DISTRIBUTOR, DISPENSER, DEVICE_VENDOR, REGULATOR',
+    )
+    .option('--url <url>', 'its gateway URL, e.g. https://gw.clinic.example')
+    .option('--encryption-key <hex>', 'its X25519 encryption public key (32 bytes of 0x hex)'),
+  true,
+).action(async (options: OrgAdmitOptions) => {
+  process.exitCode = await orgAdmitCommand(options);
+});
+orgConnection(
+  org
+    .command('suspend')
+    .description(
+      'suspend an active organisation: it can no longer anchor, relay consents or read under consent',
+    )
+    .requiredOption('--address <address>', 'the organisation’s chain address')
+    .option('--reason <text>', 'why (recorded in the OrganizationSuspended event)'),
+  true,
+).action(async (options: OrgSuspendOptions) => {
+  process.exitCode = await orgSuspendCommand(options);
+});
+orgConnection(
+  org
+    .command('reinstate')
+    .description('reinstate a suspended organisation')
+    .requiredOption('--address <address>', 'the organisation’s chain address'),
+  true,
+).action(async (options: OrgReinstateOptions) => {
+  process.exitCode = await orgReinstateCommand(options);
+});
+orgConnection(
+  org.command('list').description('every member with status, roles, gateway URL and encryption key'),
+  false,
+).action(async (options: OrgConnectionOptions) => {
+  process.exitCode = await orgListCommand(options);
+});
+
+const network = program
+  .command('network')
+  .description('a local consortium on one machine: one anvil and one gateway per organisation');
+network
+  .command('up')
+  .description(
+    'start (or resume) one anvil and N gateways (hospital, clinic, insurer, org-4…), each admitted to the consortium',
+  )
+  .option('--orgs <n>', 'how many organisations (1–20; default 3, or the existing network’s)')
+  .option('--dir <dir>', 'the network folder: chain state, one data folder per gateway, logs', './network')
+  .option('--base-port <port>', 'anvil on base-port, gateway k on base-port+k (default 9545)')
+  .option('--json', 'print the network as JSON (without tokens)')
+  .addHelpText(
+    'after',
+    '\nThe processes run detached (logs in <dir>/<name>.log); <dir>/network.json (mode 0600) records pids, URLs and admin tokens.\n',
+  )
+  .action(async (options: NetworkUpOptions) => {
+    process.exitCode = await runNetworkCommand(() => networkUp(options));
+  });
+network
+  .command('down')
+  .description('stop every process of the network (SIGTERM, SIGKILL after 20 s); the data is kept')
+  .option('--dir <dir>', 'the network folder', './network')
+  .option('--purge', 'also delete the network folder (chain, data, keys, logs)')
+  .option('--json', 'print the result as JSON')
+  .action(async (options: NetworkDownOptions) => {
+    process.exitCode = await runNetworkCommand(() => networkDown(options));
+  });
+network
+  .command('status')
+  .description('whether each process of the network is alive and each gateway healthy')
+  .option('--dir <dir>', 'the network folder', './network')
+  .option('--json', 'print the status as JSON')
+  .action(async (options: { dir?: string; json?: boolean }) => {
+    process.exitCode = await networkStatusCommand(options);
   });
 
 program.parseAsync().catch((error: unknown) => {
