@@ -165,7 +165,8 @@ describe('the access matrix over HTTP: role × resource type × consent state', 
           await admin.publicClient.waitForTransactionReceipt({ hash });
           break;
         } catch (error) {
-          if (attempt >= 5 || !/nonce/i.test(String(error))) throw error;
+          // Same account, same nonce: "nonce too low", "replacement transaction underpriced", "already known".
+          if (attempt >= 8 || !/nonce|underpriced|already known/i.test(String(error))) throw error;
           await new Promise((resolve) => setTimeout(resolve, 200));
         }
       }
