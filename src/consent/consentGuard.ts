@@ -2,7 +2,7 @@ import type { Hex } from '../core/hex.js';
 import { CareLedgerError } from '../core/errors.js';
 import type { ConsentCache } from './consentCache.js';
 import { accessDeniedError, decideAccess, type AccessDecision } from './consentDecision.js';
-import { PURPOSES_OF_USE, type PurposeOfUse } from './consentTypedData.js';
+import { isPurposeOfUse, type PurposeOfUse } from './consentTypedData.js';
 import type { ConsentLedger, ConsentRecord } from './ports.js';
 import { resourceScopes, type FhirResourceLike } from './resourceScopes.js';
 
@@ -106,12 +106,12 @@ export class ConsentGuard {
 export function parsePurposeOfUse(value: string | undefined, fallback: PurposeOfUse): PurposeOfUse {
   if (value === undefined || value.trim() === '') return fallback;
   const code = value.trim().split('|').pop()?.toUpperCase() ?? '';
-  if (!Object.prototype.hasOwnProperty.call(PURPOSES_OF_USE, code)) {
+  if (!isPurposeOfUse(code)) {
     throw new CareLedgerError(
       'CONSENT.UNKNOWN_PURPOSE',
       `"${value}" is not a purpose of use this gateway knows; use TREAT, ETREAT, HPAYMT, HRESCH, PUBHLTH, HOPERAT or PATRQT.`,
       { status: 400, issueType: 'invalid' },
     );
   }
-  return code as PurposeOfUse;
+  return code;
 }

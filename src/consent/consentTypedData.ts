@@ -6,6 +6,7 @@ import {
   type LocalAccount,
   type TypedDataDefinition,
 } from 'viem';
+import { bitFlags } from '../core/bitFlags.js';
 import { InvalidInputError } from '../core/errors.js';
 
 /**
@@ -102,36 +103,28 @@ export type PurposeOfUse = keyof typeof PURPOSES_OF_USE;
 /** Mask of every defined purpose (`ALL_PURPOSES` on chain). */
 export const ALL_PURPOSES = 0x7f;
 
-const PURPOSE_CODES = Object.keys(PURPOSES_OF_USE) as PurposeOfUse[];
+const PURPOSE_FLAGS = bitFlags(
+  PURPOSES_OF_USE,
+  (code, known) =>
+    new InvalidInputError(
+      'CONSENT.UNKNOWN_PURPOSE',
+      `Unsupported purpose of use ${JSON.stringify(code)}; supported codes of ${PURPOSE_OF_USE_SYSTEM} are ` +
+        `${known.join(', ')}.`,
+      { details: { code, system: PURPOSE_OF_USE_SYSTEM, supportedCodes: known } },
+    ),
+);
 
-function isPurposeOfUse(code: string): code is PurposeOfUse {
-  return Object.prototype.hasOwnProperty.call(PURPOSES_OF_USE, code);
-}
+/** True for a supported purpose-of-use code. */
+export const isPurposeOfUse = (code: string): code is PurposeOfUse => PURPOSE_FLAGS.has(code);
 
 /**
  * Combines purpose-of-use codes into the on-chain bitmask. Duplicates are harmless; an empty list gives 0
  * (which the contract rejects). Throws `CONSENT.UNKNOWN_PURPOSE` for a code that is not supported.
  */
-export function purposesToMask(codes: readonly string[]): number {
-  let mask = 0;
-  for (const code of codes) {
-    if (!isPurposeOfUse(code)) {
-      throw new InvalidInputError(
-        'CONSENT.UNKNOWN_PURPOSE',
-        `Unsupported purpose of use ${JSON.stringify(code)}; supported codes of ${PURPOSE_OF_USE_SYSTEM} are ` +
-          `${PURPOSE_CODES.join(', ')}.`,
-        { details: { code, system: PURPOSE_OF_USE_SYSTEM, supportedCodes: PURPOSE_CODES } },
-      );
-    }
-    mask |= PURPOSES_OF_USE[code];
-  }
-  return mask;
-}
+export const purposesToMask = (codes: readonly string[]): number => PURPOSE_FLAGS.toMask(codes);
 
 /** The purpose-of-use codes set in `mask`, in flag order; bits that are not defined purposes are ignored. */
-export function maskToPurposes(mask: number): PurposeOfUse[] {
-  return PURPOSE_CODES.filter((code) => (mask & PURPOSES_OF_USE[code]) !== 0);
-}
+export const maskToPurposes = (mask: number): PurposeOfUse[] => PURPOSE_FLAGS.fromMask(mask);
 
 /**
  * The on-chain form of a consent scope: keccak-256 of its UTF-8 bytes. Scope strings are `type:<ResourceType>`

@@ -1,3 +1,4 @@
+import { bitFlags } from '../core/bitFlags.js';
 import { InvalidInputError } from '../core/errors.js';
 
 /**
@@ -20,32 +21,21 @@ export type OrganizationRole = keyof typeof ORGANIZATION_ROLES;
 /** Mask of every defined role (`OrganizationRoles.ALL_ROLES` on chain). */
 export const ALL_ORGANIZATION_ROLES = 0xff;
 
-const ROLE_NAMES = Object.keys(ORGANIZATION_ROLES) as OrganizationRole[];
-
-function isOrganizationRole(name: string): name is OrganizationRole {
-  return Object.prototype.hasOwnProperty.call(ORGANIZATION_ROLES, name);
-}
+const ROLE_FLAGS = bitFlags(
+  ORGANIZATION_ROLES,
+  (role, known) =>
+    new InvalidInputError(
+      'ORGANIZATION.UNKNOWN_ROLE',
+      `Unknown organisation role ${JSON.stringify(role)}; valid roles are ${known.join(', ')}.`,
+      { details: { role, validRoles: known } },
+    ),
+);
 
 /**
  * Combines role names into the on-chain bitmask. Duplicates are harmless; an empty list gives 0 (which the
  * contract rejects on admission). Throws `ORGANIZATION.UNKNOWN_ROLE` for a name that is not a role.
  */
-export function rolesToMask(roles: readonly string[]): number {
-  let mask = 0;
-  for (const role of roles) {
-    if (!isOrganizationRole(role)) {
-      throw new InvalidInputError(
-        'ORGANIZATION.UNKNOWN_ROLE',
-        `Unknown organisation role ${JSON.stringify(role)}; valid roles are ${ROLE_NAMES.join(', ')}.`,
-        { details: { role, validRoles: ROLE_NAMES } },
-      );
-    }
-    mask |= ORGANIZATION_ROLES[role];
-  }
-  return mask;
-}
+export const rolesToMask = (roles: readonly string[]): number => ROLE_FLAGS.toMask(roles);
 
 /** The role names set in `mask`, in flag order; bits that are not defined roles are ignored. */
-export function maskToRoles(mask: number): OrganizationRole[] {
-  return ROLE_NAMES.filter((role) => (mask & ORGANIZATION_ROLES[role]) !== 0);
-}
+export const maskToRoles = (mask: number): OrganizationRole[] => ROLE_FLAGS.fromMask(mask);
