@@ -7,12 +7,7 @@ import { AnchoringService } from '../anchoring/anchoringService.js';
 import type { TokenStore } from '../auth/ports.js';
 import type { Config } from '../config/config.js';
 import { fromHex, type Hex } from '../core/hex.js';
-import { deriveKeyEncryptionKey, deriveSearchIndexKey } from '../crypto/index.js';
-import { FhirRepository } from '../records/fhirRepository.js';
-import { FhirRouter } from '../records/fhirRouter.js';
-import { loadFhirDefinitions } from '../records/validateFhirResource.js';
-import { SqliteFhirStore } from '../store/sqlite/sqliteFhirStore.js';
-import { CARELEDGER_VERSION } from '../core/version.js';
+import type { FhirRepository } from '../records/fhirRepository.js';
 import { withTimeout } from '../core/withTimeout.js';
 import { buildApp } from '../gateway/app.js';
 import type { HealthBody } from '../gateway/schemas.js';
@@ -29,23 +24,15 @@ import {
 import { rolesToMask } from '../ledger/organizationRoles.js';
 import { ViemAnchorChain } from '../ledger/viemAnchorChain.js';
 import { ViemConsentRegistry } from '../ledger/viemConsentRegistry.js';
-import { ConsentService } from '../consent/consentService.js';
 import type { ConsentLedger } from '../consent/ports.js';
-import { startConsentEnforcement, type ConsentEnforcement } from './consentEnforcement.js';
+import type { AccessAuditTrail } from '../audit/accessAuditTrail.js';
+import type { ConsentEnforcement } from './consentEnforcement.js';
 import { openDatabase } from '../store/sqlite/openDatabase.js';
 import { durableAtCommit, WalFsync } from '../store/sqlite/walFsync.js';
-import { InlineValidator } from '../records/validation/resourceValidator.js';
-import { ValidationPool } from '../records/validation/validationPool.js';
-import { PatientLinkService } from '../patients/patientLinkService.js';
-import { PatientSignIn } from '../auth/patientSignIn.js';
-import { SqlitePatientLinkStore } from '../store/sqlite/sqlitePatientLinkStore.js';
 import { SqliteAnchorStore } from '../store/sqlite/sqliteAnchorStore.js';
 import { SqliteTokenStore } from '../store/sqlite/sqliteTokenStore.js';
+import { composeClinicalServices } from './composeClinicalServices.js';
 import { acquireNodeLock } from './nodeLock.js';
-import { AccessAuditTrail } from '../audit/accessAuditTrail.js';
-import { deriveAuditTrailKey } from '../audit/auditKey.js';
-import type { AccessEvent } from '../audit/accessEvent.js';
-import { SqliteAuditStore } from '../store/sqlite/sqliteAuditStore.js';
 
 export interface RunningNode {
   app: FastifyInstance;
@@ -211,64 +198,22 @@ export async function startNode(
     anchoring.start();
     cleanups.push(() => anchoring.stop());
 
-    loadFhirDefinitions();
-    const masterKey = fromHex(keys.masterKey, 32);
-    const searchIndexKey = deriveSearchIndexKey(masterKey);
-    const auditKey = deriveAuditTrailKey(masterKey);
-    const pool =
-      config.fhir.validationWorkers > 0
-        ? new ValidationPool(config.fhir.validationWorkers, { searchIndexKey, auditKey }, logger)
-        : null;
-    const validator = pool ?? new InlineValidator(searchIndexKey);
-    cleanups.push(() => validator.close());
-    const fhirRepository = new FhirRepository(new SqliteFhirStore(db), anchoring, {
-      masterKeyEncryptionKey: deriveKeyEncryptionKey(masterKey),
-      searchIndexKey,
-      maxAttachmentBytes: config.fhir.maxAttachmentBytes,
-      logger,
-      validator,
-    });
-    const patients = new PatientLinkService({
-      store: new SqlitePatientLinkStore(db),
-      gateway: { organization, chainId },
-      assertPatientHeld: (patientId) => void fhirRepository.read('Patient', patientId),
-      whenDurable: () => anchoring.whenDurable(),
-    });
-    const enforcement = await startConsentEnforcement({
-      clients,
-      ledger: consentLedger,
-      organization,
-      organizationRegistry: deployment.organizationRegistry,
-      addressOfPatient: (patientId) => patients.addressOf(patientId),
-      logger,
-      pollingIntervalMs: Math.min(1_000, config.anchoring.chainCheckIntervalMs),
-    });
-    cleanups.push(() => enforcement.stop());
+    const { fhirRepository, fhirRouter, patients, patientSignIn, consent, audit, enforcement } =
+      await composeClinicalServices({
+        config,
+        logger,
+        db,
+        masterKey: fromHex(keys.masterKey, 32),
+        anchoring,
+        tokens,
+        clients,
+        consentLedger,
+        organization,
+        chainId,
+        organizationRegistry: deployment.organizationRegistry,
+        cleanups,
+      });
     enforcementRef = enforcement;
-    const audit = new AccessAuditTrail({
-      store: new SqliteAuditStore(db),
-      anchoring,
-      key: auditKey,
-      searchIndexKey,
-      // Every audited read's sealing runs on the validation workers when there are any.
-      ...(pool ? { sealer: (events: AccessEvent[]) => pool.sealAudit(events) } : {}),
-      organization,
-      logger,
-    });
-    // Stopped before anchoring (cleanups run in reverse): entries still queued reach the spine's last commit.
-    cleanups.push(() => audit.flush());
-    const fhirRouter = new FhirRouter(
-      fhirRepository,
-      CARELEDGER_VERSION,
-      config.consent.enforce ? enforcement.access : null,
-      audit,
-    );
-    const consent = new ConsentService({ ledger: enforcement.ledger, patients });
-    const patientSignIn = new PatientSignIn({
-      tokens,
-      patientOf: (address) => patients.patientOf(address),
-      gateway: { organization, chainId },
-    });
 
     const health = async (): Promise<HealthBody> => {
       const status = anchoring.status();
