@@ -84,4 +84,23 @@ describe('patient sign-in with a signed challenge', () => {
       '401 AUTH.BAD_CHALLENGE',
     );
   });
+
+  it('drops patient sign-in tokens that expired more than a day ago, and only those', async () => {
+    const { tokens, signIn, advance } = setup();
+    const signInOnce = async () => {
+      const c = signIn.challenge(alice.address);
+      return signIn.signIn({
+        address: alice.address,
+        nonce: c.nonce,
+        signature: await alice.signMessage({ message: c.message }),
+      });
+    };
+    await signInOnce();
+    advance(2 * 60 * 60_000); // the first token expired an hour ago: kept for now
+    await signInOnce();
+    expect(tokens.listTokens()).toHaveLength(2);
+    advance(25 * 60 * 60_000); // both expired; the first more than a day ago
+    await signInOnce();
+    expect(tokens.listTokens().map((t) => t.role)).toEqual(['patient', 'patient']);
+  });
 });

@@ -102,6 +102,8 @@ export class PatientSignIn {
         `No Patient at this gateway is linked to ${address}; ask the organisation to link the key first (careledger patient link).`,
       );
     }
+    // Sign-in tokens last an hour: drop the long-expired ones so the table does not grow with every sign-in.
+    this.options.tokens.deleteExpired('patient', now - 24 * 60 * 60_000);
     const created = createApiToken(this.options.tokens, {
       name: `patient:${address}`,
       role: 'patient',

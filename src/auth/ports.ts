@@ -21,4 +21,6 @@ export interface TokenStore {
   findToken(tokenHash: Uint8Array): ApiTokenRow | undefined;
   revokeToken(name: string, at: number): number;
   listTokens(): ApiTokenRow[];
+  /** Deletes tokens of `role` that expired before `before`; returns how many. */
+  deleteExpired(role: ApiTokenRow['role'], before: number): number;
 }

@@ -39,6 +39,9 @@ export class SqliteTokenStore implements TokenStore {
       find: db.prepare(`SELECT * FROM api_tokens WHERE token_hash = ?`),
       revoke: db.prepare(`UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL`),
       list: db.prepare(`SELECT * FROM api_tokens ORDER BY created_at`),
+      deleteExpired: db.prepare(
+        `DELETE FROM api_tokens WHERE role = ? AND expires_at IS NOT NULL AND expires_at < ?`,
+      ),
     };
   }
 
@@ -63,6 +66,10 @@ export class SqliteTokenStore implements TokenStore {
 
   revokeToken(name: string, at: number): number {
     return this.stmt.revoke.run(at, name).changes;
+  }
+
+  deleteExpired(role: ApiRole, before: number): number {
+    return this.stmt.deleteExpired.run(role, before).changes;
   }
 
   listTokens(): ApiTokenRow[] {
