@@ -1,5 +1,4 @@
 import {
-  getAddress,
   parseEventLogs,
   zeroAddress,
   zeroHash,
@@ -15,9 +14,17 @@ import {
   organizationRegistryAbi,
   organizationRegistryBytecode,
 } from '../../src/ledger/generated/contracts.js';
-import { ORGANIZATION_ROLES } from '../../src/ledger/organizationRoles.js';
 import { startTestAnvil, type TestAnvil } from '../helpers/testAnvil.js';
-import { expectRevert, mined, newActor, randomBytes32, testPublicClient, type TestActor } from './chain.js';
+import {
+  admitNewActor,
+  deployed,
+  expectRevert,
+  mined,
+  newActor,
+  randomBytes32,
+  testPublicClient,
+  type TestActor,
+} from './chain.js';
 
 const abi = anchorRegistryAbi;
 /** The batch size the gas budget is set for: ≤ 50 gas per record at 4,096 records per batch. */
@@ -31,25 +38,9 @@ let outsider: TestActor;
 let organizations: Address;
 let anchors: Address;
 
-async function deploy(hash: Hex): Promise<Address> {
-  const receipt = await mined(client, hash);
-  if (!receipt.contractAddress) throw new Error('no contract address');
-  return getAddress(receipt.contractAddress);
-}
-
-async function admitNew(name: string): Promise<TestActor> {
-  const org = await newActor(anvil.rpcUrl);
-  await mined(
-    client,
-    await admin.wallet.writeContract({
-      address: organizations,
-      abi: organizationRegistryAbi,
-      functionName: 'admit',
-      args: [org.address, name, ORGANIZATION_ROLES.PROVIDER, 'https://gw.example.org', '0x'],
-    }),
-  );
-  return org;
-}
+const deploy = (hash: Hex | Promise<Hex>): Promise<Address> => deployed(client, hash);
+const admitNew = (name: string): Promise<TestActor> =>
+  admitNewActor(anvil.rpcUrl, client, admin, organizations, name);
 
 async function setSuspended(org: TestActor, suspended: boolean): Promise<void> {
   await mined(

@@ -4,6 +4,7 @@ import {
   createPublicClient,
   createWalletClient,
   decodeErrorResult,
+  getAddress,
   http,
   type Abi,
   type Account,
@@ -17,6 +18,8 @@ import {
 import { privateKeyToAccount } from 'viem/accounts';
 import { foundry } from 'viem/chains';
 import { expect } from 'vitest';
+import { organizationRegistryAbi } from '../../src/ledger/generated/contracts.js';
+import { ORGANIZATION_ROLES } from '../../src/ledger/organizationRoles.js';
 import { fundedTestKey } from '../helpers/testAnvil.js';
 
 /** Anvil's chain id is 31337, which is viem's `foundry` chain; the RPC URL comes from the transport. */
@@ -99,4 +102,35 @@ export async function mined(client: PublicClient<Transport, Chain>, hash: Hex) {
   const receipt = await client.waitForTransactionReceipt({ hash });
   expect(receipt.status).toBe('success');
   return receipt;
+}
+
+/** Waits for a deployment transaction and returns the new contract's address. */
+export async function deployed(
+  client: PublicClient<Transport, Chain>,
+  hash: Hex | Promise<Hex>,
+): Promise<Address> {
+  const receipt = await mined(client, await hash);
+  if (!receipt.contractAddress) throw new Error('no contract address');
+  return getAddress(receipt.contractAddress);
+}
+
+/** A new funded account, admitted by `admin` to the OrganizationRegistry at `registry` as a PROVIDER. */
+export async function admitNewActor(
+  rpcUrl: string,
+  client: PublicClient<Transport, Chain>,
+  admin: TestActor,
+  registry: Address,
+  name: string,
+): Promise<TestActor> {
+  const org = await newActor(rpcUrl);
+  await mined(
+    client,
+    await admin.wallet.writeContract({
+      address: registry,
+      abi: organizationRegistryAbi,
+      functionName: 'admit',
+      args: [org.address, name, ORGANIZATION_ROLES.PROVIDER, 'https://gw.example.org', '0x'],
+    }),
+  );
+  return org;
 }

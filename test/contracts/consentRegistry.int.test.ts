@@ -51,7 +51,9 @@ import {
 import { ORGANIZATION_ROLES } from '../../src/ledger/organizationRoles.js';
 import { fundedTestKey, startTestAnvil, type TestAnvil } from '../helpers/testAnvil.js';
 import {
+  admitNewActor,
   chain,
+  deployed,
   expectRevert,
   mined,
   newActor,
@@ -106,25 +108,9 @@ function events(receipt: TransactionReceipt): [string, unknown][] {
   return parsed.map((e) => [e.eventName, e.args]);
 }
 
-async function deploy(hash: Promise<Hex>): Promise<Address> {
-  const receipt = await mined(client, await hash);
-  if (!receipt.contractAddress) throw new Error('no contract address');
-  return getAddress(receipt.contractAddress);
-}
-
-async function admitNew(name: string): Promise<TestActor> {
-  const org = await newActor(anvil.rpcUrl);
-  await mined(
-    client,
-    await admin.wallet.writeContract({
-      address: organizations,
-      abi: organizationRegistryAbi,
-      functionName: 'admit',
-      args: [org.address, name, ORGANIZATION_ROLES.PROVIDER, 'https://gw.example.org', '0x'],
-    }),
-  );
-  return org;
-}
+const deploy = (hash: Hex | Promise<Hex>): Promise<Address> => deployed(client, hash);
+const admitNew = (name: string): Promise<TestActor> =>
+  admitNewActor(anvil.rpcUrl, client, admin, organizations, name);
 
 /** A new key pair. Patients hold no ether: only `funded` parties (for the direct calls) get some. */
 async function newParty(funded = false): Promise<Party> {
