@@ -8,7 +8,10 @@ import {
 } from 'node:crypto';
 import { describe, it, expect } from 'vitest';
 import { fromHex, toHex, type Hex } from '../core/hex.js';
-import { organizationEncryptionPublicKey } from './organizationEncryptionKey.js';
+import {
+  organizationEncryptionPrivateKey,
+  organizationEncryptionPublicKey,
+} from './organizationEncryptionKey.js';
 
 const MASTER_A: Hex = `0x${'00112233445566778899aabbccddeeff'.repeat(2)}`;
 const MASTER_B: Hex = `0x${'00112233445566778899aabbccddeeff'.repeat(2).slice(0, -1)}0`;
@@ -86,5 +89,46 @@ describe('organizationEncryptionPublicKey', () => {
   it('rejects a master key that is not 32 bytes of hex', () => {
     expect(() => organizationEncryptionPublicKey('0x1234')).toThrow(TypeError);
     expect(() => organizationEncryptionPublicKey(`0x${'zz'.repeat(32)}` as Hex)).toThrow(TypeError);
+  });
+});
+
+describe('organizationEncryptionPrivateKey', () => {
+  it('is the 32-byte HKDF output, deterministic, fresh on every call and differing per master key', () => {
+    const a1 = organizationEncryptionPrivateKey(MASTER_A);
+    const a2 = organizationEncryptionPrivateKey(MASTER_A);
+    expect(a1).toBeInstanceOf(Uint8Array);
+    expect(a1.length).toBe(32);
+    expect(toHex(a1)).toBe(toHex(a2));
+    expect(a1).not.toBe(a2);
+    const expected = derivePrivateKey(MASTER_A).export({ format: 'der', type: 'pkcs8' });
+    expect(toHex(a1)).toBe(toHex(expected.subarray(PKCS8_X25519_PREFIX.length)));
+    expect(toHex(organizationEncryptionPrivateKey(MASTER_B))).not.toBe(toHex(a1));
+  });
+
+  it('pairs with organizationEncryptionPublicKey: Diffie-Hellman agrees from both sides', () => {
+    const raw = organizationEncryptionPrivateKey(MASTER_A);
+    const privateKey = createPrivateKey({
+      key: Buffer.concat([PKCS8_X25519_PREFIX, raw]),
+      format: 'der',
+      type: 'pkcs8',
+    });
+    const peer = generateKeyPairSync('x25519');
+    const ours = diffieHellman({ privateKey, publicKey: peer.publicKey });
+    const theirs = diffieHellman({
+      privateKey: peer.privateKey,
+      publicKey: publicKeyObject(organizationEncryptionPublicKey(MASTER_A)),
+    });
+    expect(theirs.toString('hex')).toBe(ours.toString('hex'));
+  });
+
+  it('is not changed by wiping a previously returned copy', () => {
+    const first = organizationEncryptionPrivateKey(MASTER_A);
+    const hex = toHex(first);
+    first.fill(0);
+    expect(toHex(organizationEncryptionPrivateKey(MASTER_A))).toBe(hex);
+  });
+
+  it('rejects a master key that is not 32 bytes of hex', () => {
+    expect(() => organizationEncryptionPrivateKey('0x1234')).toThrow(TypeError);
   });
 });
