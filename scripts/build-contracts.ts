@@ -32,6 +32,7 @@ const DEPLOYABLE = [
   },
   { source: 'contracts/AnchorRegistry.sol', contract: 'AnchorRegistry', prefix: 'anchorRegistry' },
   { source: 'contracts/ConsentRegistry.sol', contract: 'ConsentRegistry', prefix: 'consentRegistry' },
+  { source: 'contracts/RecordLocator.sol', contract: 'RecordLocator', prefix: 'recordLocator' },
 ] as const;
 
 const SETTINGS = {
