@@ -1,5 +1,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import type { SearchQuery } from '../../records/search/index.js';
+import { decodeIndexKeys, EMPTY_INDEX_KEYS } from './indexKeysCodec.js';
 import { migrate, SCHEMA_VERSION } from './migrations.js';
 import { SqliteFhirStore } from './sqliteFhirStore.js';
 
@@ -63,6 +65,358 @@ describe('migration 3 (leaner FHIR tables)', () => {
         )
         .run(),
     ).toThrow(/UNIQUE|PRIMARY KEY/);
+    db.close();
+  });
+});
+
+describe('migration 7 (index entries kept in fhir_resources.index_keys, owner indexes dropped)', () => {
+  const enc = (s: string) => new TextEncoder().encode(s);
+  type Entries = {
+    tokens: { param: string; token: Uint8Array }[];
+    dates: { param: string; low: number; high: number }[];
+  };
+
+  /** Writes one version the way the version-6 store did: owner-index deletes, then inserts. */
+  function writeV6(
+    db: Database.Database,
+    w: { type: string; id: string; version: number; patient: string | null; index: Entries | null },
+  ): void {
+    const recordId =
+      (db.prepare('SELECT COALESCE(MAX(id), 0) + 1 FROM records').pluck().get() as number) || 1;
+    db.prepare(
+      `INSERT INTO records (id, kind, content_hash, leaf_hash, batch_sequence, leaf_index, received_at)
+       VALUES (?, 'fhir', x'00', x'00', 1, ?, 0)`,
+    ).run(recordId, recordId);
+    const keyId = w.patient ? `patient:${w.patient}` : 'organization';
+    db.prepare(
+      `INSERT INTO fhir_versions (resource_type, id, version, last_updated, deleted, key_id, payload, content_hash, record_id)
+       VALUES (?, ?, ?, ?, ?, ?, NULL, x'00', ?)`,
+    ).run(w.type, w.id, w.version, recordId, w.index ? 0 : 1, keyId, recordId);
+    db.prepare(
+      `INSERT INTO fhir_resources (resource_type, id, version, last_updated, deleted, patient_id, key_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (resource_type, id) DO UPDATE SET version = excluded.version, last_updated = excluded.last_updated,
+         deleted = excluded.deleted WHERE excluded.version > fhir_resources.version`,
+    ).run(w.type, w.id, w.version, recordId, w.index ? 0 : 1, w.patient, keyId);
+    if (w.version > 1) {
+      db.prepare('DELETE FROM fhir_search_tokens WHERE resource_type = ? AND id = ?').run(w.type, w.id);
+      db.prepare('DELETE FROM fhir_search_dates WHERE resource_type = ? AND id = ?').run(w.type, w.id);
+    }
+    for (const t of w.index?.tokens ?? [])
+      db.prepare(
+        'INSERT OR IGNORE INTO fhir_search_tokens (resource_type, id, param, token) VALUES (?, ?, ?, ?)',
+      ).run(w.type, w.id, t.param, Buffer.from(t.token));
+    for (const d of w.index?.dates ?? [])
+      db.prepare(
+        'INSERT OR IGNORE INTO fhir_search_dates (resource_type, id, param, low, high) VALUES (?, ?, ?, ?, ?)',
+      ).run(w.type, w.id, d.param, d.low, d.high);
+  }
+
+  const observation = (patient: string, code: string, day: number): Entries => ({
+    tokens: [
+      { param: 'code', token: enc(`http://loinc.org|${code}`) },
+      { param: 'code', token: enc(code) },
+      { param: 'code', token: enc('http://loinc.org|') },
+      { param: 'patient', token: enc(`Patient/${patient}`) },
+      { param: 'subject', token: enc(`Patient/${patient}`) },
+      { param: 'identifier', token: hmac(day % 250) },
+    ],
+    dates: [{ param: 'date', low: day * 86_400_000, high: (day + 1) * 86_400_000 - 1 }],
+  });
+  const patient = (id: string, birthYear: number): Entries => ({
+    tokens: [
+      { param: 'name', token: hmac(birthYear % 250) },
+      { param: 'identifier', token: enc(`urn:mrn|${id}`) },
+    ],
+    dates: [{ param: 'birthdate', low: Date.UTC(birthYear, 0, 1), high: Date.UTC(birthYear + 1, 0, 1) - 1 }],
+  });
+
+  const tokenRows = (db: Database.Database) =>
+    db
+      .prepare(
+        `SELECT resource_type, id, param, hex(token) AS token FROM fhir_search_tokens ORDER BY 1, 2, 3, 4`,
+      )
+      .all();
+  const dateRows = (db: Database.Database) =>
+    db
+      .prepare(`SELECT resource_type, id, param, low, high FROM fhir_search_dates ORDER BY 1, 2, 3, 4, 5`)
+      .all();
+
+  const search = (
+    store: SqliteFhirStore,
+    type: SearchQuery['resourceType'],
+    param: string,
+    token: Uint8Array | Buffer | null,
+    dateConditions: SearchQuery['dateConditions'] = [],
+  ) =>
+    store
+      .search({
+        resourceType: type,
+        lastUpdated: [],
+        tokenConditions: token ? [{ param, anyOf: [new Uint8Array(token)] }] : [],
+        dateConditions,
+        sort: '_id',
+        count: 1000,
+        offset: 0,
+        ignored: [],
+      })
+      .resources.map((r) => r.id);
+
+  /** A version-6 database of 4 patients with observations, some updated, some deleted, one patient erased. */
+  function v6Database() {
+    const db = new Database(':memory:');
+    migrate(db, 6);
+    db.exec(`INSERT INTO batches (sequence, state, opened_at) VALUES (1, 'open', 0)`);
+    const write = (w: Parameters<typeof writeV6>[1]) => writeV6(db, w);
+    const current = new Map<string, { patient: string; code: string; deleted: boolean }>();
+    for (const [n, p] of ['pa', 'pb', 'pc', 'pd'].entries()) {
+      write({ type: 'Patient', id: p, version: 1, patient: p, index: patient(p, 1950 + n) });
+      for (let k = 0; k < 6; k++) {
+        const id = `${p}-o${k}`;
+        const code = k % 2 === 0 ? '8867-4' : '9279-1';
+        write({ type: 'Observation', id, version: 1, patient: p, index: observation(p, code, 19_700 + k) });
+        current.set(id, { patient: p, code, deleted: false });
+      }
+      // o1: updated to another code (and day); o2: updated twice; o3: deleted; o4: deleted and created again.
+      write({
+        type: 'Observation',
+        id: `${p}-o1`,
+        version: 2,
+        patient: p,
+        index: observation(p, '8310-5', 19_800),
+      });
+      current.set(`${p}-o1`, { patient: p, code: '8310-5', deleted: false });
+      write({
+        type: 'Observation',
+        id: `${p}-o2`,
+        version: 2,
+        patient: p,
+        index: observation(p, '8310-5', 19_801),
+      });
+      write({
+        type: 'Observation',
+        id: `${p}-o2`,
+        version: 3,
+        patient: p,
+        index: observation(p, '8867-4', 19_802),
+      });
+      write({ type: 'Observation', id: `${p}-o3`, version: 2, patient: p, index: null });
+      current.set(`${p}-o3`, { patient: p, code: '9279-1', deleted: true });
+      write({ type: 'Observation', id: `${p}-o4`, version: 2, patient: p, index: null });
+      write({
+        type: 'Observation',
+        id: `${p}-o4`,
+        version: 3,
+        patient: p,
+        index: observation(p, '2708-6', 19_803),
+      });
+      current.set(`${p}-o4`, { patient: p, code: '2708-6', deleted: false });
+    }
+    write({
+      type: 'Organization',
+      id: 'org1',
+      version: 1,
+      patient: null,
+      index: { tokens: [{ param: 'identifier', token: enc('urn:org|1') }], dates: [] },
+    });
+    // Erasing 'pc' as version 6 did: key destroyed, index rows deleted through the owner indexes.
+    db.exec(`
+      INSERT INTO fhir_keys (key_id, wrapped_key, created_at, erased_at) VALUES ('patient:pc', NULL, 0, 1);
+      DELETE FROM fhir_search_tokens WHERE id IN (SELECT id FROM fhir_resources WHERE key_id = 'patient:pc');
+      DELETE FROM fhir_search_dates WHERE id IN (SELECT id FROM fhir_resources WHERE key_id = 'patient:pc');
+    `);
+    return { db, current };
+  }
+
+  it('fills index_keys from the search tables, leaves those tables as they were and drops the owner indexes', () => {
+    const { db, current } = v6Database();
+    const tokensBefore = tokenRows(db);
+    const datesBefore = dateRows(db);
+    expect(tokensBefore).toHaveLength(3 * (2 + 5 * 6) + 1); // pc erased; o3 deleted
+
+    migrate(db);
+
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(tokenRows(db)).toEqual(tokensBefore);
+    expect(dateRows(db)).toEqual(datesBefore);
+    const indexes = db
+      .prepare(
+        `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE 'fhir_search_%' ORDER BY name`,
+      )
+      .pluck()
+      .all();
+    expect(indexes).toEqual([]); // both search tables are their own (primary-key) index
+    expect(db.prepare('SELECT COUNT(*) FROM fhir_resources WHERE index_keys IS NULL').pluck().get()).toBe(0);
+
+    // Every resource's index_keys lists exactly its rows in the two tables.
+    const resources = db
+      .prepare('SELECT resource_type, id, deleted, key_id, index_keys FROM fhir_resources')
+      .all() as {
+      resource_type: string;
+      id: string;
+      deleted: number;
+      key_id: string;
+      index_keys: Buffer;
+    }[];
+    expect(resources).toHaveLength(4 * 7 + 1);
+    for (const r of resources) {
+      const keys = decodeIndexKeys(r.index_keys);
+      const rowsOf = <T extends { resource_type: string; id: string }>(rows: T[]) =>
+        rows.filter((t) => t.resource_type === r.resource_type && t.id === r.id);
+      expect(
+        keys.tokens.map((t) => ({
+          param: t.param,
+          token: Buffer.from(t.token).toString('hex').toUpperCase(),
+        })),
+      ).toEqual(
+        rowsOf(tokensBefore as { resource_type: string; id: string; param: string; token: string }[]).map(
+          (t) => ({ param: t.param, token: t.token }),
+        ),
+      );
+      expect(keys.dates).toEqual(
+        rowsOf(
+          datesBefore as { resource_type: string; id: string; param: string; low: number; high: number }[],
+        ).map(({ param, low, high }) => ({ param, low, high })),
+      );
+      if (r.deleted || r.key_id === 'patient:pc') expect(r.index_keys).toEqual(EMPTY_INDEX_KEYS);
+    }
+
+    // Searches find exactly the current, undeleted, unerased resources.
+    const store = new SqliteFhirStore(db);
+    const expected = (predicate: (o: { patient: string; code: string }) => boolean) =>
+      [...current.entries()]
+        .filter(([, o]) => !o.deleted && o.patient !== 'pc' && predicate(o))
+        .map(([id]) => id)
+        .sort();
+    for (const code of ['8867-4', '9279-1', '8310-5', '2708-6']) {
+      expect(search(store, 'Observation', 'code', enc(`http://loinc.org|${code}`))).toEqual(
+        expected((o) => o.code === code),
+      );
+    }
+    for (const p of ['pa', 'pb', 'pc', 'pd']) {
+      expect(search(store, 'Observation', 'subject', enc(`Patient/${p}`))).toEqual(
+        expected((o) => o.patient === p),
+      );
+      expect(search(store, 'Patient', 'identifier', enc(`urn:mrn|${p}`))).toEqual(p === 'pc' ? [] : [p]);
+    }
+    expect(search(store, 'Organization', 'identifier', enc('urn:org|1'))).toEqual(['org1']);
+    // Date searches, alone and with a token: o0 and o5 kept their first day (19_700 and 19_705).
+    const day = (d: number, prefix: 'eq' | 'ge' | 'lt') => ({
+      param: 'date',
+      prefix,
+      low: d * 86_400_000,
+      high: (d + 1) * 86_400_000 - 1,
+    });
+    expect(search(store, 'Observation', '', null, [day(19_700, 'eq')])).toEqual(['pa-o0', 'pb-o0', 'pd-o0']);
+    // Days 19_800 and later: the updated o1, o2 and the re-created o4.
+    expect(search(store, 'Observation', '', null, [day(19_800, 'ge')])).toEqual(
+      expected(() => true).filter((id) => /-o[124]$/.test(id)),
+    );
+    expect(
+      search(store, 'Observation', 'subject', enc('Patient/pb'), [day(19_705, 'lt'), day(19_700, 'ge')]),
+    ).toEqual(['pb-o0']);
+    const birth = (year: number) => ({
+      param: 'birthdate',
+      prefix: 'eq' as const,
+      low: Date.UTC(year, 0, 1),
+      high: Date.UTC(year + 1, 0, 1) - 1,
+    });
+    expect(search(store, 'Patient', '', null, [birth(1951)])).toEqual(['pb']);
+    expect(search(store, 'Patient', '', null, [birth(1952)])).toEqual([]); // pc, erased
+    db.close();
+  });
+
+  it('after migrating, updates and deletes replace index rows exactly and erasure removes them all', () => {
+    const { db } = v6Database();
+    migrate(db);
+    db.exec(`INSERT INTO batches (sequence, state, opened_at) VALUES (2, 'open', 0)`);
+    const store = new SqliteFhirStore(db);
+    let recordId = db.prepare('SELECT MAX(id) FROM records').pluck().get() as number;
+    const write = (
+      type: string,
+      id: string,
+      version: number,
+      patientId: string | null,
+      index: Entries | null,
+    ) => {
+      recordId++;
+      db.prepare(
+        `INSERT INTO records (id, kind, content_hash, leaf_hash, batch_sequence, leaf_index, received_at)
+         VALUES (?, 'fhir', x'00', x'00', 2, ?, 0)`,
+      ).run(recordId, recordId);
+      store.writeVersions([
+        {
+          patientId,
+          index,
+          version: {
+            resourceType: type,
+            id,
+            version,
+            lastUpdated: recordId,
+            deleted: index === null,
+            keyId: patientId ? `patient:${patientId}` : 'organization',
+            payload: null,
+            contentHash: new Uint8Array(1),
+            recordId,
+          },
+        },
+      ]);
+    };
+    const rowsOf = (id: string) => ({
+      tokens: (tokenRows(db) as { id: string; param: string; token: string }[])
+        .filter((t) => t.id === id)
+        .map((t) => `${t.param}=${Buffer.from(t.token, 'hex').toString('latin1')}`),
+      dates: (dateRows(db) as { id: string; param: string; low: number; high: number }[])
+        .filter((d) => d.id === id)
+        .map((d) => `${d.param}=${d.low}..${d.high}`),
+    });
+    const asRows = (e: Entries) => ({
+      tokens: e.tokens.map((t) => `${t.param}=${Buffer.from(t.token).toString('latin1')}`).sort(),
+      dates: e.dates.map((d) => `${d.param}=${d.low}..${d.high}`).sort(),
+    });
+
+    // An update of a migrated resource: the old code and day are gone, the new ones are there.
+    write('Observation', 'pa-o0', 2, 'pa', observation('pa', '8480-6', 20_000));
+    expect(rowsOf('pa-o0')).toEqual(asRows(observation('pa', '8480-6', 20_000)));
+    expect(search(store, 'Observation', 'code', enc('8867-4'))).not.toContain('pa-o0');
+    // A delete of a migrated resource (one updated under version 6): no rows left.
+    write('Observation', 'pb-o2', 4, 'pb', null);
+    expect(rowsOf('pb-o2')).toEqual({ tokens: [], dates: [] });
+    // Recreating a deleted one, then updating it again.
+    write('Observation', 'pb-o3', 3, 'pb', observation('pb', '8302-2', 20_001));
+    write('Observation', 'pb-o3', 4, 'pb', observation('pb', '8462-4', 20_001));
+    expect(rowsOf('pb-o3')).toEqual(asRows(observation('pb', '8462-4', 20_001)));
+    // A row without index_keys (not written by this code) still loses its old rows on update.
+    db.prepare(`UPDATE fhir_resources SET index_keys = NULL WHERE id = 'pd-o5'`).run();
+    write('Observation', 'pd-o5', 2, 'pd', observation('pd', '8302-2', 20_002));
+    expect(rowsOf('pd-o5')).toEqual(asRows(observation('pd', '8302-2', 20_002)));
+
+    // Erasing 'pa': every index row of every one of its resources goes, and their index_keys are emptied.
+    const paIds = db
+      .prepare(`SELECT id FROM fhir_resources WHERE patient_id = 'pa'`)
+      .pluck()
+      .all() as string[];
+    db.prepare(
+      `INSERT INTO fhir_keys (key_id, wrapped_key, created_at) VALUES ('patient:pa', x'00', 0)`,
+    ).run();
+    const tokensBefore = tokenRows(db).length;
+    expect(store.eraseKey('patient:pa', 5)).toBe(7);
+    for (const id of paIds) expect(rowsOf(id)).toEqual({ tokens: [], dates: [] });
+    expect(tokenRows(db).length).toBeLessThan(tokensBefore);
+    expect(
+      db
+        .prepare(`SELECT COUNT(*) FROM fhir_resources WHERE patient_id = 'pa' AND index_keys <> ?`)
+        .pluck()
+        .get(EMPTY_INDEX_KEYS),
+    ).toBe(0);
+    expect(
+      db
+        .prepare(`SELECT COUNT(*) FROM fhir_search_tokens WHERE token = ?`)
+        .pluck()
+        .get(Buffer.from('Patient/pa')),
+    ).toBe(0);
+    // The other patients' rows are untouched.
+    expect(rowsOf('pd-o0')).toEqual(asRows(observation('pd', '8867-4', 19_700)));
     db.close();
   });
 });

@@ -1,10 +1,14 @@
 import type Database from 'better-sqlite3';
+import { encodeIndexKeys } from './indexKeysCodec.js';
+
+/** A migration: SQL, or a function for steps SQL cannot do alone (e.g. a backfill computed in JS). */
+type Migration = string | ((db: Database.Database) => void);
 
 /**
  * Schema versions, applied in order inside one transaction each; `PRAGMA user_version` records the last one.
  * Append new migrations; never edit an applied one.
  */
-const MIGRATIONS: string[] = [
+const MIGRATIONS: Migration[] = [
   `
   CREATE TABLE batches (
     sequence      INTEGER PRIMARY KEY,
@@ -203,7 +207,46 @@ const MIGRATIONS: string[] = [
   CREATE UNIQUE INDEX audit_events_by_id ON audit_events (id);
   CREATE INDEX audit_events_by_patient ON audit_events (patient_token, at);
   `,
+  // 7: one B-tree insert per search index entry instead of two. Each current resource keeps its own index entries
+  // in `index_keys` (see indexKeysCodec.ts), so replacing or erasing them deletes exactly those rows by primary key
+  // and the owner indexes, written on every create only for that, go.
+  migrateIndexKeys,
 ];
+
+/**
+ * Migration 7: adds `fhir_resources.index_keys`, fills it for every resource from its current rows in the two search
+ * tables (found through the owner indexes, still there), then drops those indexes. Resources are visited in pages
+ * in primary-key order, so memory stays bounded however large the store is.
+ */
+function migrateIndexKeys(db: Database.Database): void {
+  db.exec(`ALTER TABLE fhir_resources ADD COLUMN index_keys BLOB`);
+  const page = db.prepare(
+    `SELECT resource_type, id FROM fhir_resources WHERE (resource_type, id) > (?, ?) ORDER BY resource_type, id LIMIT 1000`,
+  );
+  const tokensOf = db.prepare(
+    `SELECT param, token FROM fhir_search_tokens INDEXED BY fhir_search_tokens_owner WHERE resource_type = ? AND id = ?`,
+  );
+  const datesOf = db.prepare(
+    `SELECT param, low, high FROM fhir_search_dates INDEXED BY fhir_search_dates_owner WHERE resource_type = ? AND id = ?`,
+  );
+  const store = db.prepare(`UPDATE fhir_resources SET index_keys = ? WHERE resource_type = ? AND id = ?`);
+  let after = { resource_type: '', id: '' };
+  for (;;) {
+    const rows = page.all(after.resource_type, after.id) as { resource_type: string; id: string }[];
+    for (const r of rows) {
+      const tokens = tokensOf.all(r.resource_type, r.id) as { param: string; token: Buffer }[];
+      const dates = datesOf.all(r.resource_type, r.id) as { param: string; low: number; high: number }[];
+      store.run(encodeIndexKeys({ tokens, dates }), r.resource_type, r.id);
+    }
+    const last = rows[rows.length - 1];
+    if (last === undefined) break;
+    after = last;
+  }
+  db.exec(`
+    DROP INDEX fhir_search_tokens_owner;
+    DROP INDEX fhir_search_dates_owner;
+  `);
+}
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -217,8 +260,10 @@ export function migrate(db: Database.Database, target: number = MIGRATIONS.lengt
     );
   }
   for (let version = current; version < Math.min(target, MIGRATIONS.length); version++) {
+    const migration = MIGRATIONS[version] as Migration;
     db.transaction(() => {
-      db.exec(MIGRATIONS[version] as string);
+      if (typeof migration === 'string') db.exec(migration);
+      else migration(db);
       db.pragma(`user_version = ${version + 1}`);
     })();
   }

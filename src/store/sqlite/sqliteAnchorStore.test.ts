@@ -112,11 +112,11 @@ describe('migrations', () => {
       expect(first.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(first.pragma('foreign_keys', { simple: true })).toBe(1);
       expect(first.pragma('synchronous', { simple: true })).toBe(2); // FULL
-      first.pragma('user_version = 7');
+      first.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
       first.close();
-      expect(() => openDatabase(file)).toThrow('(version 7) is newer');
+      expect(() => openDatabase(file)).toThrow(`(version ${SCHEMA_VERSION + 1}) is newer`);
       const readonly = openDatabase(file, { readonly: true });
-      expect(readonly.pragma('user_version', { simple: true })).toBe(7);
+      expect(readonly.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION + 1);
       readonly.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -2,10 +2,12 @@ import type {
   CurrentResource,
   DataKeyRow,
   FhirStore,
+  IndexEntries,
   StoredVersion,
   VersionWrite,
 } from '../../records/ports.js';
 import { dateConditionClauses, type DateComparison, type SearchQuery } from '../../records/search/index.js';
+import { decodeIndexKeys, EMPTY_INDEX_KEYS, encodeIndexKeys } from './indexKeysCodec.js';
 import type { SqliteDatabase } from './openDatabase.js';
 
 interface VersionRow {
@@ -29,6 +31,17 @@ interface ResourceRow {
   patient_id: string | null;
   key_id: string;
 }
+
+/** The columns of `fhir_resources` a `CurrentResource` is made of (not `index_keys`, which only writes need). */
+const RESOURCE_COLUMNS = 'resource_type, id, version, last_updated, deleted, patient_id, key_id';
+const RESOURCE_COLUMNS_R = RESOURCE_COLUMNS.replace(/(\w+)/g, 'r.$1');
+
+/**
+ * The repository names a patient's data key `patient:<id>` and stores that id as `patient_id` beside it (see
+ * `patientKeyId` in fhirRepository.ts), so erasing such a key finds its resources through
+ * `fhir_resources_by_patient`.
+ */
+const PATIENT_KEY_PREFIX = 'patient:';
 
 const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -70,10 +83,12 @@ export class SqliteFhirStore implements FhirStore {
   constructor(db: SqliteDatabase) {
     this.db = db;
     this.stmt = {
-      current: db.prepare(`SELECT * FROM fhir_resources WHERE resource_type = ? AND id = ?`),
+      current: db.prepare(
+        `SELECT ${RESOURCE_COLUMNS} FROM fhir_resources WHERE resource_type = ? AND id = ?`,
+      ),
       // One statement (one read transaction) for the read path: the current row and its version's payload.
       currentWithVersion: db.prepare(
-        `SELECT r.*, v.last_updated AS v_last_updated, v.deleted AS v_deleted, v.key_id AS v_key_id, v.payload,
+        `SELECT ${RESOURCE_COLUMNS_R}, v.last_updated AS v_last_updated, v.deleted AS v_deleted, v.key_id AS v_key_id, v.payload,
                 v.content_hash, v.record_id
          FROM fhir_resources r
          JOIN fhir_versions v ON v.resource_type = r.resource_type AND v.id = r.id AND v.version = r.version
@@ -99,15 +114,29 @@ export class SqliteFhirStore implements FhirStore {
         `INSERT INTO fhir_versions (resource_type, id, version, last_updated, deleted, key_id, payload, content_hash, record_id)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      // The index entries the current row holds (to replace them), and its version (to skip an older one).
+      currentIndexKeys: db.prepare(
+        `SELECT version, index_keys FROM fhir_resources WHERE resource_type = ? AND id = ?`,
+      ),
       upsertCurrent: db.prepare(
-        `INSERT INTO fhir_resources (resource_type, id, version, last_updated, deleted, patient_id, key_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO fhir_resources (resource_type, id, version, last_updated, deleted, patient_id, key_id, index_keys)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (resource_type, id) DO UPDATE SET version = excluded.version, last_updated = excluded.last_updated,
-           deleted = excluded.deleted, patient_id = excluded.patient_id, key_id = excluded.key_id
+           deleted = excluded.deleted, patient_id = excluded.patient_id, key_id = excluded.key_id,
+           index_keys = excluded.index_keys
          WHERE excluded.version > fhir_resources.version`,
       ),
-      deleteTokens: db.prepare(`DELETE FROM fhir_search_tokens WHERE resource_type = ? AND id = ?`),
-      deleteDates: db.prepare(`DELETE FROM fhir_search_dates WHERE resource_type = ? AND id = ?`),
+      // One index row each, by its full primary key.
+      deleteToken: db.prepare(
+        `DELETE FROM fhir_search_tokens WHERE resource_type = ? AND param = ? AND token = ? AND id = ?`,
+      ),
+      deleteDate: db.prepare(
+        `DELETE FROM fhir_search_dates WHERE resource_type = ? AND param = ? AND low = ? AND high = ? AND id = ?`,
+      ),
+      // Only for a row whose index_keys is NULL (see deleteIndexRows): no index leads to (type, id) any more, so
+      // these scan every index row of the resource type.
+      deleteTokensScan: db.prepare(`DELETE FROM fhir_search_tokens WHERE resource_type = ? AND id = ?`),
+      deleteDatesScan: db.prepare(`DELETE FROM fhir_search_dates WHERE resource_type = ? AND id = ?`),
       // OR IGNORE: a resource may carry the same token or date twice (e.g. a repeated coding); one row serves.
       insertToken: db.prepare(
         `INSERT OR IGNORE INTO fhir_search_tokens (resource_type, id, param, token) VALUES (?, ?, ?, ?)`,
@@ -118,7 +147,16 @@ export class SqliteFhirStore implements FhirStore {
       eraseKey: db.prepare(
         `UPDATE fhir_keys SET wrapped_key = NULL, erased_at = ? WHERE key_id = ? AND erased_at IS NULL`,
       ),
-      resourcesOfKey: db.prepare(`SELECT resource_type, id FROM fhir_resources WHERE key_id = ?`),
+      // Erasure. A patient's resources through fhir_resources_by_patient (the key_id test keeps it exact); that index
+      // exists for this. Any other key (none is erased today) by a scan of the table.
+      resourcesOfPatientKey: db.prepare(
+        `SELECT resource_type, id, index_keys FROM fhir_resources INDEXED BY fhir_resources_by_patient
+         WHERE patient_id = ? AND key_id = ?`,
+      ),
+      resourcesOfKey: db.prepare(`SELECT resource_type, id, index_keys FROM fhir_resources WHERE key_id = ?`),
+      clearIndexKeys: db.prepare(
+        `UPDATE fhir_resources SET index_keys = ? WHERE resource_type = ? AND id = ? AND index_keys IS NOT ?`,
+      ),
       allVersions: db.prepare(`SELECT * FROM fhir_versions ORDER BY record_id`),
     };
   }
@@ -199,17 +237,21 @@ export class SqliteFhirStore implements FhirStore {
     for (const condition of query.lastUpdated) {
       where.push(comparisonsSql(dateConditionClauses(condition), () => 'r.last_updated', params));
     }
+    // Each index condition is the set of ids its rows give: one primary-key range read per condition, which SQLite
+    // keeps as a list (with a Bloom filter) and may drive the query from. Not a correlated EXISTS per candidate
+    // resource: the search tables have no (type, id) index since migration 7, and the date table's primary key
+    // cannot seek by id, so such an EXISTS would read every row of the parameter for each resource.
     for (const condition of query.tokenConditions) {
       where.push(
-        `EXISTS (SELECT 1 FROM fhir_search_tokens t WHERE t.resource_type = r.resource_type AND t.id = r.id AND t.param = ? AND t.token IN (${condition.anyOf.map(() => '?').join(', ') || 'NULL'}))`,
+        `r.id IN (SELECT t.id FROM fhir_search_tokens t WHERE t.resource_type = ? AND t.param = ? AND t.token IN (${condition.anyOf.map(() => '?').join(', ') || 'NULL'}))`,
       );
-      params.push(condition.param, ...condition.anyOf.map(buf));
+      params.push(query.resourceType, condition.param, ...condition.anyOf.map(buf));
     }
     for (const condition of query.dateConditions) {
-      params.push(condition.param);
+      params.push(query.resourceType, condition.param);
       const match = comparisonsSql(dateConditionClauses(condition), (column) => `d.${column}`, params);
       where.push(
-        `EXISTS (SELECT 1 FROM fhir_search_dates d WHERE d.resource_type = r.resource_type AND d.id = r.id AND d.param = ? AND ${match})`,
+        `r.id IN (SELECT d.id FROM fhir_search_dates d WHERE d.resource_type = ? AND d.param = ? AND ${match})`,
       );
     }
     const whereSql = where.join(' AND ');
@@ -219,7 +261,7 @@ export class SqliteFhirStore implements FhirStore {
       .get(...params) as number;
     const rows = this.db
       .prepare(
-        `SELECT r.* FROM fhir_resources r WHERE ${whereSql} ORDER BY ${SORTS[query.sort]} LIMIT ? OFFSET ?`,
+        `SELECT ${RESOURCE_COLUMNS_R} FROM fhir_resources r WHERE ${whereSql} ORDER BY ${SORTS[query.sort]} LIMIT ? OFFSET ?`,
       )
       .all(...params, query.count, query.offset) as ResourceRow[];
     return { resources: rows.map(toCurrent), total };
@@ -256,6 +298,14 @@ export class SqliteFhirStore implements FhirStore {
         buf(v.contentHash),
         v.recordId,
       );
+      // A first version has no index rows to replace, so a create is one upsert and its index inserts. A later
+      // version reads the current row first: SQLite's RETURNING shows only the new row, and the old index_keys is
+      // what says which rows to delete. (The row is the one the upsert then writes, so the read is a cached page.)
+      let old: { version: number; index_keys: Buffer | null } | undefined;
+      if (v.version > 1) {
+        old = s.currentIndexKeys.get(v.resourceType, v.id) as typeof old;
+        if (old && old.version >= v.version) continue; // an older version after a newer one: the index stays
+      }
       const changed = s.upsertCurrent.run(
         v.resourceType,
         v.id,
@@ -264,26 +314,75 @@ export class SqliteFhirStore implements FhirStore {
         v.deleted ? 1 : 0,
         patientId,
         v.keyId,
+        index ? encodeIndexKeys(index) : EMPTY_INDEX_KEYS,
       );
-      if (changed.changes === 0) continue; // an older version written after a newer one: the index stays as is
-      if (v.version > 1) {
-        // A first version has no index rows to replace.
-        s.deleteTokens.run(v.resourceType, v.id);
-        s.deleteDates.run(v.resourceType, v.id);
-      }
-      if (!index) continue;
-      for (const t of index.tokens) s.insertToken.run(v.resourceType, v.id, t.param, buf(t.token));
-      for (const d of index.dates) s.insertDate.run(v.resourceType, v.id, d.param, d.low, d.high);
+      if (changed.changes === 0) continue; // (a first version after a later one)
+      this.replaceIndexRows(v.resourceType, v.id, old ? old.index_keys : EMPTY_INDEX_KEYS, index);
     }
+  }
+
+  /**
+   * Replaces the index rows of one resource, `before` (its stored index_keys) by `after`. Rows in both stay as they
+   * are (an update mostly keeps its code and patient); the others are deleted or inserted by primary key.
+   */
+  private replaceIndexRows(
+    resourceType: string,
+    id: string,
+    before: Buffer | null,
+    after: IndexEntries | null,
+  ): void {
+    const s = this.stmt;
+    let old: IndexEntries | null = null;
+    if (before === null) this.deleteIndexRows(resourceType, id, null);
+    else if (!before.equals(EMPTY_INDEX_KEYS)) old = decodeIndexKeys(before);
+    if (old === null) {
+      if (after === null) return;
+      for (const t of after.tokens) s.insertToken.run(resourceType, id, t.param, buf(t.token));
+      for (const d of after.dates) s.insertDate.run(resourceType, id, d.param, d.low, d.high);
+      return;
+    }
+    const oldTokens = new Map<string, IndexEntries['tokens'][number]>();
+    for (const t of old.tokens) oldTokens.set(tokenKey(t.param, t.token), t);
+    const oldDates = new Map<string, IndexEntries['dates'][number]>();
+    for (const d of old.dates) oldDates.set(dateKey(d.param, d.low, d.high), d);
+    const newTokens = (after?.tokens ?? []).filter((t) => !oldTokens.delete(tokenKey(t.param, t.token)));
+    const newDates = (after?.dates ?? []).filter((d) => !oldDates.delete(dateKey(d.param, d.low, d.high)));
+    for (const t of oldTokens.values()) s.deleteToken.run(resourceType, t.param, buf(t.token), id);
+    for (const d of oldDates.values()) s.deleteDate.run(resourceType, d.param, d.low, d.high, id);
+    // OR IGNORE: a resource may carry the same token or date twice (e.g. a repeated coding); one row serves.
+    for (const t of newTokens) s.insertToken.run(resourceType, id, t.param, buf(t.token));
+    for (const d of newDates) s.insertDate.run(resourceType, id, d.param, d.low, d.high);
+  }
+
+  /**
+   * Deletes the index rows `indexKeys` lists, by primary key. A NULL index_keys cannot come from this code (every
+   * write sets it and migration 7 filled it for every older row), but if a row were written otherwise, deleting
+   * whatever rows the resource has is still correct, only slow: with the owner indexes gone it scans the type's rows.
+   */
+  private deleteIndexRows(resourceType: string, id: string, indexKeys: Buffer | null): void {
+    const s = this.stmt;
+    if (indexKeys === null) {
+      s.deleteTokensScan.run(resourceType, id);
+      s.deleteDatesScan.run(resourceType, id);
+      return;
+    }
+    const old = decodeIndexKeys(indexKeys);
+    for (const t of old.tokens) s.deleteToken.run(resourceType, t.param, buf(t.token), id);
+    for (const d of old.dates) s.deleteDate.run(resourceType, d.param, d.low, d.high, id);
   }
 
   eraseKey(keyId: string, at: number): number {
     return this.db.transaction(() => {
       this.stmt.eraseKey.run(at, keyId);
-      const resources = this.stmt.resourcesOfKey.all(keyId) as { resource_type: string; id: string }[];
+      const resources = (
+        keyId.startsWith(PATIENT_KEY_PREFIX)
+          ? this.stmt.resourcesOfPatientKey.all(keyId.slice(PATIENT_KEY_PREFIX.length), keyId)
+          : this.stmt.resourcesOfKey.all(keyId)
+      ) as { resource_type: string; id: string; index_keys: Buffer | null }[];
       for (const r of resources) {
-        this.stmt.deleteTokens.run(r.resource_type, r.id);
-        this.stmt.deleteDates.run(r.resource_type, r.id);
+        this.deleteIndexRows(r.resource_type, r.id, r.index_keys);
+        // The entries are gone from the index, so from index_keys too (they are the same clear codes and tokens).
+        this.stmt.clearIndexKeys.run(EMPTY_INDEX_KEYS, r.resource_type, r.id, EMPTY_INDEX_KEYS);
       }
       return resources.length;
     })();
@@ -293,6 +392,12 @@ export class SqliteFhirStore implements FhirStore {
     for (const row of this.stmt.allVersions.iterate() as Iterable<VersionRow>) yield toVersion(row);
   }
 }
+
+/** Identity of an index entry within one resource: the parameter length-prefixed, a token as latin1 (byte = char). */
+const tokenKey = (param: string, token: Uint8Array): string =>
+  `${param.length}:${param}${buf(token).toString('latin1')}`;
+const dateKey = (param: string, low: number, high: number): string =>
+  `${param.length}:${param}${low}/${high}`;
 
 /** An OR of ANDs of comparisons as SQL, binding the values in order. */
 function comparisonsSql(
