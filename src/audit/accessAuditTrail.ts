@@ -116,6 +116,7 @@ export class AccessAuditTrail implements AccessAudit {
         ...(details.reason !== undefined ? { reason: details.reason } : {}),
         ...(details.consentId !== undefined ? { consentId: details.consentId } : {}),
         ...(details.resultCount !== undefined ? { resultCount: details.resultCount } : {}),
+        ...(details.counterpart !== undefined ? { counterpart: details.counterpart } : {}),
       };
     } catch (error) {
       this.lost(1, error);

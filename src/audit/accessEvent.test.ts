@@ -58,6 +58,34 @@ describe('toFhirAuditEvent', () => {
         },
       },
     ],
+    [
+      'a disclosure to another organisation',
+      {
+        ...base,
+        action: 'disclose',
+        entity: 'Patient/alice/$everything',
+        resultCount: 6,
+        counterpart: DOCTOR,
+        agent: {
+          tokenName: `dr.b (organisation ${DOCTOR})`,
+          role: 'member-organization',
+          subject: null,
+          chainAddress: null,
+        },
+      },
+    ],
+    [
+      'a receipt from another organisation, refused',
+      {
+        ...base,
+        action: 'receive',
+        entity: 'Patient/alice/$fetch-external',
+        outcome: 'denied',
+        reason: 'NO_CONSENT',
+        resultCount: 0,
+        counterpart: DOCTOR,
+      },
+    ],
   ];
 
   it.each(variants)('is a valid FHIR R4 AuditEvent: %s', (_name, event) => {
@@ -99,6 +127,31 @@ describe('toFhirAuditEvent', () => {
       detail: [{ type: 'consent', valueString: 'Consent/chain-7' }],
     });
     expect(r.entity?.[1]).toMatchObject({ what: { reference: 'Patient/alice' }, role: { code: '1' } });
+  });
+
+  it('records an exchange as an export (holder) or import (receiver) naming the other organisation', () => {
+    const disclosed = toFhirAuditEvent(
+      { ...base, action: 'disclose', entity: 'Patient/alice/$everything', counterpart: DOCTOR },
+      'x',
+    );
+    expect(disclosed.type).toMatchObject({ code: '110106', display: 'Export' });
+    expect(disclosed.subtype).toEqual([
+      { system: 'http://hl7.org/fhir/restful-interaction', code: 'operation', display: 'operation' },
+    ]);
+    expect(disclosed.action).toBe('R');
+    expect(disclosed.agent[2]).toMatchObject({
+      requestor: true,
+      who: { identifier: { value: DOCTOR } },
+      type: { coding: [{ code: 'IRCP' }] },
+    });
+    const received = toFhirAuditEvent(
+      { ...base, action: 'receive', entity: 'Patient/alice/$fetch-external', counterpart: DOCTOR },
+      'y',
+    );
+    expect(received.type).toMatchObject({ code: '110107', display: 'Import' });
+    expect(received.action).toBe('C');
+    expect(received.agent[2]).toMatchObject({ requestor: false, type: { coding: [{ code: 'INF' }] } });
+    expect(toFhirAuditEvent(base, 'z').agent).toHaveLength(2);
   });
 
   it('says denied (outcome 4) with the reason, and marks break-glass', () => {

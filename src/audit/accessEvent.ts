@@ -1,7 +1,10 @@
 import type { AuditEvent, AuditEventEntity, Coding } from '@medplum/fhirtypes';
 
-/** What was done: the FHIR interaction of a read. */
-export type AccessAction = 'read' | 'vread' | 'search' | 'history';
+/**
+ * What was done: the FHIR interaction of a read, or a cross-gateway exchange: `disclose` (this gateway sent a
+ * patient's records to another member organisation) and `receive` (this gateway fetched them from one).
+ */
+export type AccessAction = 'read' | 'vread' | 'search' | 'history' | 'disclose' | 'receive';
 /** How the access ended: served, refused, or served without consent in a declared emergency. */
 export type AccessOutcome = 'allowed' | 'denied' | 'break-glass';
 
@@ -38,6 +41,8 @@ export interface AccessEvent {
   consentId?: string | undefined;
   /** For searches and histories: how many of the patient's resources were returned (or withheld, if denied). */
   resultCount?: number | undefined;
+  /** For exchanges: the other organisation's chain address (the recipient of a disclosure, the source of a receipt). */
+  counterpart?: string | undefined;
 }
 
 export const CHAIN_ADDRESS_SYSTEM = 'urn:careledger:chain-address';
@@ -74,7 +79,17 @@ function interactionOf(event: AccessEvent): Coding {
       return /^[A-Za-z]+\/_history$/.test(event.entity)
         ? { system: RESTFUL_INTERACTION, code: 'history-type', display: 'history type' }
         : { system: RESTFUL_INTERACTION, code: 'history-instance', display: 'history instance' };
+    case 'disclose':
+    case 'receive':
+      return { system: RESTFUL_INTERACTION, code: 'operation', display: 'operation' };
   }
+}
+
+/** DICOM audit event types: a read is "Patient Record"; an exchange is an export (holder) or import (receiver). */
+function eventTypeOf(action: AccessAction): Coding {
+  if (action === 'disclose') return { system: DCM, code: '110106', display: 'Export' };
+  if (action === 'receive') return { system: DCM, code: '110107', display: 'Import' };
+  return { system: DCM, code: '110110', display: 'Patient Record' };
 }
 
 const PARAM_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/;
@@ -162,9 +177,9 @@ export function toFhirAuditEvent(event: AccessEvent, id: string): AuditEvent {
   return {
     resourceType: 'AuditEvent',
     id,
-    type: { system: DCM, code: '110110', display: 'Patient Record' },
+    type: eventTypeOf(event.action),
     subtype: [interactionOf(event)],
-    action: 'R',
+    action: event.action === 'receive' ? 'C' : 'R',
     recorded: new Date(event.at).toISOString(),
     outcome: event.outcome === 'denied' ? '4' : '0',
     outcomeDesc: outcomeDescription(event),
@@ -189,6 +204,21 @@ export function toFhirAuditEvent(event: AccessEvent, id: string): AuditEvent {
         who: { identifier: organization },
         requestor: false,
       },
+      ...(event.counterpart
+        ? [
+            {
+              type: {
+                coding: [
+                  event.action === 'receive'
+                    ? { system: PARTICIPATION_TYPE, code: 'INF', display: 'informant' }
+                    : { system: PARTICIPATION_TYPE, code: 'IRCP', display: 'information recipient' },
+                ],
+              },
+              who: { identifier: { system: CHAIN_ADDRESS_SYSTEM, value: event.counterpart } },
+              requestor: event.action === 'disclose',
+            },
+          ]
+        : []),
     ],
     source: {
       observer: { identifier: organization },

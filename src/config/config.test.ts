@@ -10,6 +10,7 @@ const OTHER_KEY = '5eed'.repeat(16);
 const ADDRESS_A = '0x' + '1a'.repeat(20);
 const ADDRESS_B = '0x' + '2b'.repeat(20);
 const ADDRESS_C = '0x' + '3C'.repeat(20);
+const ADDRESS_D = '0x' + '4d'.repeat(20);
 
 function problemsOf(env: Record<string, string | undefined>): { message: string; problems: string[] } {
   const error = captureError(() => loadConfig(env));
@@ -34,7 +35,12 @@ describe('loadConfig: defaults', () => {
         chainKey: undefined,
         masterKey: undefined,
       },
-      contracts: { organizationRegistry: undefined, anchorRegistry: undefined, consentRegistry: undefined },
+      contracts: {
+        organizationRegistry: undefined,
+        anchorRegistry: undefined,
+        consentRegistry: undefined,
+        recordLocator: undefined,
+      },
       anchoring: {
         batchSize: 4_096,
         batchAgeMs: 2_000,
@@ -50,6 +56,7 @@ describe('loadConfig: defaults', () => {
       auth: { bootstrapToken: undefined },
       database: { synchronous: 'FULL' },
       consent: { enforce: true },
+      exchange: { timeoutMs: 10_000, retries: 1 },
       logLevel: 'info',
     };
     expect(loadConfig({})).toEqual(expected);
@@ -78,6 +85,7 @@ describe('loadConfig: defaults', () => {
       CARELEDGER_ORG_REGISTRY: ADDRESS_A,
       CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B,
       CARELEDGER_CONSENT_REGISTRY: ADDRESS_C,
+      CARELEDGER_RECORD_LOCATOR: ADDRESS_D,
       ANCHOR_BATCH_SIZE: '1',
       ANCHOR_BATCH_AGE_MS: '10',
       ANCHOR_RECEIPT_TIMEOUT_MS: '100',
@@ -106,6 +114,7 @@ describe('loadConfig: defaults', () => {
       organizationRegistry: ADDRESS_A,
       anchorRegistry: ADDRESS_B,
       consentRegistry: ADDRESS_C,
+      recordLocator: ADDRESS_D,
     });
     expect(config.anchoring).toEqual({
       batchSize: 1,
@@ -204,6 +213,7 @@ describe('loadConfig: invalid values', () => {
         CARELEDGER_ORG_REGISTRY: '0x1234',
         CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B,
         CARELEDGER_CONSENT_REGISTRY: ADDRESS_C,
+        CARELEDGER_RECORD_LOCATOR: ADDRESS_D,
       },
       variable: 'CARELEDGER_ORG_REGISTRY',
     },
@@ -213,6 +223,7 @@ describe('loadConfig: invalid values', () => {
         CARELEDGER_ORG_REGISTRY: ADDRESS_A,
         CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B.slice(2),
         CARELEDGER_CONSENT_REGISTRY: ADDRESS_C,
+        CARELEDGER_RECORD_LOCATOR: ADDRESS_D,
       },
       variable: 'CARELEDGER_ANCHOR_REGISTRY',
     },
@@ -222,8 +233,19 @@ describe('loadConfig: invalid values', () => {
         CARELEDGER_ORG_REGISTRY: ADDRESS_A,
         CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B,
         CARELEDGER_CONSENT_REGISTRY: ADDRESS_C.slice(0, -2),
+        CARELEDGER_RECORD_LOCATOR: ADDRESS_D,
       },
       variable: 'CARELEDGER_CONSENT_REGISTRY',
+    },
+    {
+      name: 'CARELEDGER_RECORD_LOCATOR with a non-hex digit',
+      env: {
+        CARELEDGER_ORG_REGISTRY: ADDRESS_A,
+        CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B,
+        CARELEDGER_CONSENT_REGISTRY: ADDRESS_C,
+        CARELEDGER_RECORD_LOCATOR: ADDRESS_D.slice(0, -1) + 'g',
+      },
+      variable: 'CARELEDGER_RECORD_LOCATOR',
     },
     { name: 'LOG_LEVEL=verbose', env: { LOG_LEVEL: 'verbose' }, variable: 'LOG_LEVEL' },
     { name: 'LOG_LEVEL=INFO (case matters)', env: { LOG_LEVEL: 'INFO' }, variable: 'LOG_LEVEL' },
@@ -245,27 +267,37 @@ describe('loadConfig: invalid values', () => {
     ]);
   });
 
-  it('refuses some but not all of the three contract addresses, naming the missing ones', () => {
+  it('refuses some but not all of the four contract addresses, naming the missing ones', () => {
     const together =
-      'CARELEDGER_ORG_REGISTRY, CARELEDGER_ANCHOR_REGISTRY and CARELEDGER_CONSENT_REGISTRY go together: set ' +
-      "all three (the consortium's registries; the founding node logs them and GET /health lists them) or none; ";
+      'CARELEDGER_ORG_REGISTRY, CARELEDGER_ANCHOR_REGISTRY, CARELEDGER_CONSENT_REGISTRY and ' +
+      "CARELEDGER_RECORD_LOCATOR go together: set all four (the consortium's contracts; the founding node logs " +
+      'them and GET /health lists them) or none; ';
     const cases: [Record<string, string>, string][] = [
       [
         { CARELEDGER_ORG_REGISTRY: ADDRESS_A },
-        'CARELEDGER_ANCHOR_REGISTRY and CARELEDGER_CONSENT_REGISTRY are',
+        'CARELEDGER_ANCHOR_REGISTRY, CARELEDGER_CONSENT_REGISTRY and CARELEDGER_RECORD_LOCATOR are',
       ],
       [
-        { CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B },
+        { CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B, CARELEDGER_RECORD_LOCATOR: ADDRESS_D },
         'CARELEDGER_ORG_REGISTRY and CARELEDGER_CONSENT_REGISTRY are',
       ],
       [
-        { CARELEDGER_CONSENT_REGISTRY: ADDRESS_C },
-        'CARELEDGER_ORG_REGISTRY and CARELEDGER_ANCHOR_REGISTRY are',
+        { CARELEDGER_RECORD_LOCATOR: ADDRESS_D },
+        'CARELEDGER_ORG_REGISTRY, CARELEDGER_ANCHOR_REGISTRY and CARELEDGER_CONSENT_REGISTRY are',
       ],
-      // A node configured before the ConsentRegistry existed must be told the third address.
+      // A node configured before the ConsentRegistry existed must be told the last two addresses...
       [
         { CARELEDGER_ORG_REGISTRY: ADDRESS_A, CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B },
-        'CARELEDGER_CONSENT_REGISTRY is',
+        'CARELEDGER_CONSENT_REGISTRY and CARELEDGER_RECORD_LOCATOR are',
+      ],
+      // ...and one configured before the RecordLocator existed, the locator's.
+      [
+        {
+          CARELEDGER_ORG_REGISTRY: ADDRESS_A,
+          CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B,
+          CARELEDGER_CONSENT_REGISTRY: ADDRESS_C,
+        },
+        'CARELEDGER_RECORD_LOCATOR is',
       ],
     ];
     for (const [env, missing] of cases) {
@@ -291,7 +323,7 @@ describe('loadConfig: invalid values', () => {
       'CARELEDGER_MASTER_KEY',
       'CARELEDGER_ORG_REGISTRY',
       'ANCHOR_BATCH_SIZE',
-      'CARELEDGER_ORG_REGISTRY,', // ...CARELEDGER_ANCHOR_REGISTRY and CARELEDGER_CONSENT_REGISTRY go together
+      'CARELEDGER_ORG_REGISTRY,', // ...and the other three contract addresses go together
     ]);
     for (const problem of problems) expect(message).toContain(problem);
   });

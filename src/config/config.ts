@@ -28,6 +28,7 @@ export interface Config {
     organizationRegistry: Hex | undefined;
     anchorRegistry: Hex | undefined;
     consentRegistry: Hex | undefined;
+    recordLocator: Hex | undefined;
   };
   anchoring: {
     /** A batch is sealed once it holds this many records… */
@@ -47,6 +48,8 @@ export interface Config {
   database: { synchronous: 'FULL' | 'NORMAL' };
   /** Consent enforcement on staff reads of patients' data (on unless switched off for a single-organisation lab). */
   consent: { enforce: boolean };
+  /** Asking other gateways: per-attempt deadline and retries (a dead gateway costs at most (1 + retries) × timeout). */
+  exchange: { timeoutMs: number; retries: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -145,6 +148,7 @@ export function loadConfig(env: Env = process.env): Config {
       organizationRegistry: address('CARELEDGER_ORG_REGISTRY'),
       anchorRegistry: address('CARELEDGER_ANCHOR_REGISTRY'),
       consentRegistry: address('CARELEDGER_CONSENT_REGISTRY'),
+      recordLocator: address('CARELEDGER_RECORD_LOCATOR'),
     },
     anchoring: {
       batchSize: int('ANCHOR_BATCH_SIZE', 4_096, 1, 1_000_000),
@@ -165,6 +169,10 @@ export function loadConfig(env: Env = process.env): Config {
     auth: { bootstrapToken: env.CARELEDGER_API_TOKEN || undefined },
     database: { synchronous: synchronous === 'NORMAL' ? 'NORMAL' : 'FULL' },
     consent: { enforce: enforcement !== 'off' },
+    exchange: {
+      timeoutMs: int('EXCHANGE_TIMEOUT_MS', 10_000, 100, 600_000),
+      retries: int('EXCHANGE_RETRIES', 1, 0, 10),
+    },
     logLevel,
   };
   // Compare what was set, not what parsed: an invalid address is already reported above.
@@ -172,13 +180,16 @@ export function loadConfig(env: Env = process.env): Config {
     'CARELEDGER_ORG_REGISTRY',
     'CARELEDGER_ANCHOR_REGISTRY',
     'CARELEDGER_CONSENT_REGISTRY',
+    'CARELEDGER_RECORD_LOCATOR',
   ];
   const unset = contractVariables.filter((name) => !env[name]);
   if (unset.length > 0 && unset.length < contractVariables.length) {
+    const missing =
+      unset.length === 1 ? unset.join('') : `${unset.slice(0, -1).join(', ')} and ${unset.at(-1)}`;
     problems.push(
-      `CARELEDGER_ORG_REGISTRY, CARELEDGER_ANCHOR_REGISTRY and CARELEDGER_CONSENT_REGISTRY go together: set all ` +
-        `three (the consortium's registries; the founding node logs them and GET /health lists them) or none; ` +
-        `${unset.join(' and ')} ${unset.length === 1 ? 'is' : 'are'} missing`,
+      `CARELEDGER_ORG_REGISTRY, CARELEDGER_ANCHOR_REGISTRY, CARELEDGER_CONSENT_REGISTRY and ` +
+        `CARELEDGER_RECORD_LOCATOR go together: set all four (the consortium's contracts; the founding node ` +
+        `logs them and GET /health lists them) or none; ${missing} ${unset.length === 1 ? 'is' : 'are'} missing`,
     );
   }
   const bootstrap = env.CARELEDGER_API_TOKEN;

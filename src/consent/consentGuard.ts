@@ -47,19 +47,60 @@ export class ConsentGuard {
   }
 
   async decide(intent: ReadIntent, patientId: string, resource: FhirResourceLike): Promise<AccessDecision> {
-    const { organization } = this.options;
-    const [standing, linked] = await Promise.all([
-      this.options.standing(),
-      Promise.resolve(this.options.patientAddress(patientId)),
-    ]);
+    const standing = await this.options.standing();
+    return this.decideAs(
+      { organization: this.options.organization, ...standing },
+      intent,
+      patientId,
+      resource,
+    );
+  }
+
+  /**
+   * The decisions for another member organisation reading through this gateway (a cross-gateway exchange), one
+   * request's worth: the patient's consents are read from the chain afresh, not from the cache, so a revocation
+   * mined just before the request is honoured even if this gateway's event watcher has not seen it yet (exchanges
+   * are few and each asks about many resources: one chain read each is cheap). The organisation's standing comes
+   * from the caller, which read it from the OrganizationRegistry. An emergency declared by another organisation is
+   * not honoured here.
+   */
+  async organizationAccess(
+    caller: { organization: Hex; active: boolean; roles: number },
+    intent: ReadIntent,
+    patientId: string,
+  ): Promise<(resource: FhirResourceLike) => AccessDecision> {
+    const linked = this.options.patientAddress(patientId);
+    const consents = linked ? await this.options.consents.consentsOf(linked) : [];
+    const withoutEmergency = { ...intent, breakGlass: undefined };
+    return (resource) => this.decideWith(caller, withoutEmergency, patientId, linked, consents, resource);
+  }
+
+  private async decideAs(
+    caller: { organization: Hex; active: boolean; roles: number },
+    intent: ReadIntent,
+    patientId: string,
+    resource: FhirResourceLike,
+  ): Promise<AccessDecision> {
+    const linked = this.options.patientAddress(patientId);
     const consents = linked ? await this.consentsOf(linked) : [];
+    return this.decideWith(caller, intent, patientId, linked, consents, resource);
+  }
+
+  private decideWith(
+    caller: { organization: Hex; active: boolean; roles: number },
+    intent: ReadIntent,
+    patientId: string,
+    linked: Hex | undefined,
+    consents: readonly ConsentRecord[],
+    resource: FhirResourceLike,
+  ): AccessDecision {
     const decision = decideAccess(
       {
         patient: linked ?? ZERO_ADDRESS,
         caller: {
-          organization,
-          organizationActive: standing.active,
-          organizationRoles: standing.roles,
+          organization: caller.organization,
+          organizationActive: caller.active,
+          organizationRoles: caller.roles,
           practitioner: intent.practitioner,
         },
         purpose: intent.purpose,

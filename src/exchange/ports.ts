@@ -64,6 +64,8 @@ export interface ExchangeStore {
   countReceipts(patientId: string): number;
   getReceipt(id: string): ReceiptRow | undefined;
   getReceiptByRecord(recordId: number): ReceiptRow | undefined;
+  /** Whether this version from `source` is kept already (a receipt re-seals only what is new). */
+  hasCopy(source: Hex, resourceType: string, id: string, version: number): boolean;
   /** A patient's received copies (current and older versions), in the order received. */
   copies(patientId: string): ReceivedCopyRow[];
 }

@@ -13,8 +13,11 @@ import type { FhirRouter } from '../records/fhirRouter.js';
 import type { PatientLinkService } from '../patients/patientLinkService.js';
 import type { ConsentService } from '../consent/consentService.js';
 import { adminRoutes } from './routes/admin.js';
-import { auditEventRoutes, type AuditTrailReader } from './routes/auditEvents.js';
+import { auditEventRoutes, type AuditTrailReader, type PatientViewReader } from './routes/auditEvents.js';
 import { consentRoutes } from './routes/consent.js';
+import { exchangeRoutes } from './routes/exchange.js';
+import type { ExchangeGateway } from '../exchange/exchangeGateway.js';
+import type { ExternalRecords } from '../exchange/externalRecords.js';
 import { patientLinkRoutes } from './routes/patientLinks.js';
 import { patientSignInRoutes } from './routes/patientSignIn.js';
 import type { PatientSignIn } from '../auth/patientSignIn.js';
@@ -43,6 +46,15 @@ export interface GatewayDependencies {
   consent: ConsentService;
   /** The access audit trail, served as FHIR AuditEvents (absent: no /fhir/AuditEvent routes). */
   audit?: AuditTrailReader | undefined;
+  /** Cross-organisation exchange (absent: no /exchange routes and no $fetch-external). */
+  exchange?:
+    | {
+        gateway: ExchangeGateway;
+        external: ExternalRecords;
+        receipts: PatientViewReader;
+        onErased(patientId: string): void;
+      }
+    | undefined;
 }
 
 declare module 'fastify' {
@@ -132,7 +144,9 @@ export async function buildApp(
   await app.register(consentRoutes, { consents: deps.consent });
   // Likewise /fhir/AuditEvent: the access audit trail, written by the server alone.
   if (deps.audit) await app.register(auditEventRoutes, { audit: deps.audit });
-  await app.register(adminRoutes, { repository: deps.fhir.repository });
+  // Before the FHIR router's /fhir/* catch-all: /fhir/Patient/:id/$fetch-external is more specific.
+  if (deps.exchange) await app.register(exchangeRoutes, deps.exchange);
+  await app.register(adminRoutes, { repository: deps.fhir.repository, onErased: deps.exchange?.onErased });
   await app.register(patientLinkRoutes, { patients: deps.patients });
   await app.register(patientSignInRoutes, { signIn: deps.patientSignIn });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

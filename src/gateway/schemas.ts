@@ -125,6 +125,7 @@ export const HealthSchema = Type.Object(
       organizationRegistry: Type.String(),
       anchorRegistry: Type.String(),
       consentRegistry: Type.String(),
+      recordLocator: Type.String(),
     }),
     anchoring: Type.Object({
       openBatchRecords: Type.Integer(),

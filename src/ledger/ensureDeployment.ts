@@ -9,6 +9,8 @@ import {
   consentRegistryBytecode,
   organizationRegistryAbi,
   organizationRegistryBytecode,
+  recordLocatorAbi,
+  recordLocatorBytecode,
 } from './generated/contracts.js';
 
 export interface Deployment {
@@ -17,6 +19,8 @@ export interface Deployment {
   anchorRegistry: Hex;
   /** Patients' consents, delegates and break-glass log, bound to `organizationRegistry`. */
   consentRegistry: Hex;
+  /** Which organisations hold records for a patient, bound to `organizationRegistry`. */
+  recordLocator: Hex;
   deployer: Hex;
   deployedAtBlock: number;
 }
@@ -47,7 +51,18 @@ export interface ConfiguredContracts {
   organizationRegistry: Hex;
   anchorRegistry: Hex;
   consentRegistry: Hex;
+  recordLocator: Hex;
 }
+
+/** The contracts added after the first release, bound to the OrganizationRegistry; older deployments lack them. */
+const LATER_CONTRACTS = [
+  { key: 'consentRegistry', name: 'ConsentRegistry', deploy: deployConsentRegistry },
+  { key: 'recordLocator', name: 'RecordLocator', deploy: deployRecordLocator },
+] as const;
+
+/** The contracts of a deployment, by their `Deployment` key. */
+export type DeployedContract =
+  'organizationRegistry' | 'anchorRegistry' | 'consentRegistry' | 'recordLocator';
 
 const metaKey = (chainId: number) => `deployment:${chainId}`;
 
@@ -56,8 +71,9 @@ const metaKey = (chainId: number) => `deployment:${chainId}`;
  * node deployed before (if the chain still has them), else newly deployed ones with this organisation as the
  * consortium admin and first member. A node that is admin also (re)admits itself, so a chain restarted from an
  * older state without the admission recovers on its own. A remembered deployment from before the
- * ConsentRegistry existed (or whose ConsentRegistry is gone while the other two remain) gets a ConsentRegistry
- * bound to its OrganizationRegistry, which is remembered with it.
+ * ConsentRegistry or the RecordLocator existed (or whose ConsentRegistry or RecordLocator is gone while the
+ * OrganizationRegistry and AnchorRegistry remain) gets the missing one deployed, bound to its
+ * OrganizationRegistry, and remembered with it.
  */
 export async function ensureDeployment(
   params: EnsureDeploymentParameters,
@@ -67,7 +83,7 @@ export async function ensureDeployment(
   const self = clients.account.address;
 
   if (params.configured) {
-    const { organizationRegistry, anchorRegistry, consentRegistry } = params.configured;
+    const { organizationRegistry, anchorRegistry, consentRegistry, recordLocator } = params.configured;
     for (const [name, address] of Object.entries(params.configured)) {
       if (!(await hasCode(clients, address))) {
         throw new ConfigurationError(
@@ -98,12 +114,24 @@ export async function ensureDeployment(
         `The ConsentRegistry at ${consentRegistry} belongs to OrganizationRegistry ${consentLinked}, not to the configured ${organizationRegistry}.`,
       );
     }
+    const locatorLinked = await clients.publicClient.readContract({
+      address: recordLocator,
+      abi: recordLocatorAbi,
+      functionName: 'organizationRegistry',
+    });
+    if (locatorLinked.toLowerCase() !== organizationRegistry.toLowerCase()) {
+      throw new ConfigurationError(
+        'CHAIN.CONTRACTS_MISMATCH',
+        `The RecordLocator at ${recordLocator} belongs to OrganizationRegistry ${locatorLinked}, not to the configured ${organizationRegistry}.`,
+      );
+    }
     await ensureMembership(clients, organizationRegistry, params.organization, logger);
     return {
       chainId,
       organizationRegistry,
       anchorRegistry,
       consentRegistry,
+      recordLocator,
       deployer: self,
       deployedAtBlock: 0,
       deployedNow: false,
@@ -112,35 +140,36 @@ export async function ensureDeployment(
 
   const remembered = memory.getMeta(metaKey(chainId));
   if (remembered) {
-    // Deployments remembered before the ConsentRegistry existed have no `consentRegistry`.
-    const deployment = JSON.parse(remembered) as Omit<Deployment, 'consentRegistry'> & {
-      consentRegistry?: Hex;
-    };
+    // Deployments remembered before the ConsentRegistry or the RecordLocator existed lack that address.
+    const deployment = JSON.parse(remembered) as Omit<Deployment, 'consentRegistry' | 'recordLocator'> &
+      Partial<Pick<Deployment, 'consentRegistry' | 'recordLocator'>>;
     if (
       (await hasCode(clients, deployment.organizationRegistry)) &&
       (await hasCode(clients, deployment.anchorRegistry))
     ) {
       await ensureMembership(clients, deployment.organizationRegistry, params.organization, logger);
-      if (deployment.consentRegistry && (await hasCode(clients, deployment.consentRegistry))) {
-        return { ...deployment, consentRegistry: deployment.consentRegistry, deployedNow: false };
+      const completed = { ...deployment };
+      let changed = false;
+      for (const { key, name, deploy } of LATER_CONTRACTS) {
+        const previous = deployment[key];
+        if (previous && (await hasCode(clients, previous))) continue;
+        completed[key] = await deploy(clients, deployment.organizationRegistry);
+        changed = true;
+        logger.info(
+          {
+            chainId,
+            organizationRegistry: deployment.organizationRegistry,
+            [key]: completed[key],
+            ...(previous ? { missing: previous } : {}),
+          },
+          previous
+            ? `the ${name} this node deployed is gone from the chain; deployed it again`
+            : `deployed the ${name} for the existing registries`,
+        );
       }
-      const completed: Deployment = {
-        ...deployment,
-        consentRegistry: await deployConsentRegistry(clients, deployment.organizationRegistry),
-      };
-      memory.setMeta(metaKey(chainId), JSON.stringify(completed));
-      logger.info(
-        {
-          chainId,
-          organizationRegistry: completed.organizationRegistry,
-          consentRegistry: completed.consentRegistry,
-          ...(deployment.consentRegistry ? { missing: deployment.consentRegistry } : {}),
-        },
-        deployment.consentRegistry
-          ? 'the ConsentRegistry this node deployed is gone from the chain; deployed it again'
-          : 'deployed the ConsentRegistry for the existing registries',
-      );
-      return { ...completed, deployedNow: false };
+      const full = completed as Deployment;
+      if (changed) memory.setMeta(metaKey(chainId), JSON.stringify(full));
+      return { ...full, deployedNow: false };
     }
     logger.warn(
       { chainId },
@@ -156,6 +185,7 @@ export async function ensureDeployment(
       organizationRegistry: deployment.organizationRegistry,
       anchorRegistry: deployment.anchorRegistry,
       consentRegistry: deployment.consentRegistry,
+      recordLocator: deployment.recordLocator,
     },
     'deployed the CareLedger registries',
   );
@@ -163,8 +193,8 @@ export async function ensureDeployment(
 }
 
 /**
- * Deploys OrganizationRegistry (this account as admin), admits this organisation, deploys AnchorRegistry and
- * ConsentRegistry bound to the OrganizationRegistry.
+ * Deploys OrganizationRegistry (this account as admin), admits this organisation, deploys AnchorRegistry,
+ * ConsentRegistry and RecordLocator bound to the OrganizationRegistry.
  */
 export async function deployRegistries(
   clients: ChainClients,
@@ -190,11 +220,13 @@ export async function deployRegistries(
   if (anchorReceipt.status !== 'success' || !anchorReceipt.contractAddress)
     throw new Error('AnchorRegistry deployment failed');
   const consentRegistry = await deployConsentRegistry(clients, organizationRegistry);
+  const recordLocator = await deployRecordLocator(clients, organizationRegistry);
   return {
     chainId: clients.chain.id,
     organizationRegistry,
     anchorRegistry: anchorReceipt.contractAddress,
     consentRegistry,
+    recordLocator,
     deployer: account.address,
     deployedAtBlock: Number(orgReceipt.blockNumber),
   };
@@ -213,15 +245,28 @@ export async function deployConsentRegistry(clients: ChainClients, organizationR
   return receipt.contractAddress;
 }
 
+/** Deploys a RecordLocator whose announcers are the active members of `organizationRegistry`. */
+export async function deployRecordLocator(clients: ChainClients, organizationRegistry: Hex): Promise<Hex> {
+  const hash = await clients.walletClient.deployContract({
+    abi: recordLocatorAbi,
+    bytecode: recordLocatorBytecode,
+    args: [organizationRegistry],
+  });
+  const receipt = await clients.publicClient.waitForTransactionReceipt({ hash });
+  if (receipt.status !== 'success' || !receipt.contractAddress)
+    throw new Error('RecordLocator deployment failed');
+  return receipt.contractAddress;
+}
+
 /**
  * The registries of `deployment` that have no code on the chain (an embedded chain restarted from an older
  * state); empty if all are there.
  */
 export async function missingContracts(
   clients: ChainClients,
-  deployment: Pick<Deployment, 'organizationRegistry' | 'anchorRegistry' | 'consentRegistry'>,
-): Promise<('organizationRegistry' | 'anchorRegistry' | 'consentRegistry')[]> {
-  const names = ['organizationRegistry', 'anchorRegistry', 'consentRegistry'] as const;
+  deployment: Pick<Deployment, DeployedContract>,
+): Promise<DeployedContract[]> {
+  const names = ['organizationRegistry', 'anchorRegistry', 'consentRegistry', 'recordLocator'] as const;
   const present = await Promise.all(names.map((name) => hasCode(clients, deployment[name])));
   return names.filter((_, i) => !present[i]);
 }
@@ -304,4 +349,51 @@ async function ensureMembership(
 async function hasCode(clients: ChainClients, address: Hex): Promise<boolean> {
   const code = await clients.publicClient.getCode({ address });
   return code !== undefined && code !== '0x';
+}
+
+/**
+ * Makes the registry's gateway URL and encryption key for this organisation the ones it really serves with (a moved
+ * gateway, a rotated master key, or a node started on port 0 whose URL is known only once it listens), so other
+ * members' exchanges reach it. Sends nothing when they already match or the organisation is not active (a
+ * suspended member cannot update, and the admin's admission sets them anyway). Resolves with what it did.
+ */
+export async function ensureEndpoint(
+  clients: ChainClients,
+  registry: Hex,
+  endpoint: { gatewayUrl: string; encryptionPublicKey: Uint8Array },
+  logger: Logger,
+): Promise<'updated' | 'unchanged' | 'inactive'> {
+  const self = clients.account.address;
+  const active = await clients.publicClient.readContract({
+    address: registry,
+    abi: organizationRegistryAbi,
+    functionName: 'isActive',
+    args: [self],
+  });
+  if (!active) return 'inactive';
+  const current = (await clients.publicClient.readContract({
+    address: registry,
+    abi: organizationRegistryAbi,
+    functionName: 'getOrganization',
+    args: [self],
+  })) as { gatewayUrl: string; encryptionPublicKey: Hex };
+  const key = toHex(endpoint.encryptionPublicKey);
+  if (current.gatewayUrl === endpoint.gatewayUrl && current.encryptionPublicKey.toLowerCase() === key) {
+    return 'unchanged';
+  }
+  const hash = await clients.walletClient.writeContract({
+    address: registry,
+    abi: organizationRegistryAbi,
+    functionName: 'updateEndpoint',
+    args: [endpoint.gatewayUrl, key],
+  });
+  const receipt = await clients.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 100 });
+  if (receipt.status !== 'success') {
+    throw new Error(`updating this organisation's gateway URL and key reverted (transaction ${hash})`);
+  }
+  logger.info(
+    { organization: self, gatewayUrl: endpoint.gatewayUrl, was: current.gatewayUrl },
+    "updated this organisation's gateway URL and encryption key in the OrganizationRegistry",
+  );
+  return 'updated';
 }

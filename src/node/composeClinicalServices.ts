@@ -39,6 +39,8 @@ export interface ClinicalServicesParameters {
   organizationRegistry: Address;
   /** Where each part registers how to stop it (they run in reverse order). */
   cleanups: (() => Promise<void> | void)[];
+  /** Told of every patient link made or confirmed (exchange announces the patient on the record locator). */
+  onPatientLinked?: (address: Address) => void;
 }
 
 /**
@@ -80,6 +82,7 @@ export async function composeClinicalServices(p: ClinicalServicesParameters) {
     gateway: { organization, chainId },
     assertPatientHeld: (patientId) => void fhirRepository.read('Patient', patientId),
     whenDurable: () => anchoring.whenDurable(),
+    onLinked: (link) => p.onPatientLinked?.(link.address),
   });
   const enforcement = await startConsentEnforcement({
     clients,

@@ -26,6 +26,10 @@ export interface ConsentEnforcement {
   ledger: ConsentLedger;
   /** The FHIR router's consent check. */
   access: ConsentReadAccess;
+  /** The decisions themselves (cross-gateway exchange asks them for other organisations). */
+  guard: ConsentGuard;
+  /** Any member's standing from the OrganizationRegistry (cached briefly: a suspension is seen within ~1 s). */
+  standingOf(organization: Address): Promise<{ active: boolean; roles: number }>;
   /** The last block whose consent events the cache has applied. */
   lastProcessedBlock(): number;
   /** Points the organisation reader at a redeployed registry. */
@@ -77,6 +81,8 @@ export async function startConsentEnforcement(p: ConsentEnforcementParameters): 
   return {
     ledger,
     access: new ConsentReadAccess(guard),
+    guard,
+    standingOf: (organization) => standing.standing(organization),
     lastProcessedBlock: () => watcher.lastProcessedBlock,
     useOrganizationRegistry: (address) => standing.useRegistry(address),
     stop: () => watcher.stop(),

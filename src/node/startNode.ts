@@ -17,6 +17,7 @@ import { EmbeddedAnvil } from '../ledger/anvil/embeddedAnvil.js';
 import { createChainClients, fetchChainId, type ChainClients } from '../ledger/chainClients.js';
 import {
   ensureDeployment,
+  ensureEndpoint,
   missingContracts,
   type Deployment,
   type OrganizationProfile,
@@ -24,7 +25,9 @@ import {
 import { rolesToMask } from '../ledger/organizationRoles.js';
 import { ViemAnchorChain } from '../ledger/viemAnchorChain.js';
 import { ViemConsentRegistry } from '../ledger/viemConsentRegistry.js';
+import { ViemRecordLocator } from '../ledger/viemRecordLocator.js';
 import type { ConsentLedger } from '../consent/ports.js';
+import type { RecordLocator } from '../exchange/ports.js';
 import type { AccessAuditTrail } from '../audit/accessAuditTrail.js';
 import type { ConsentEnforcement } from './consentEnforcement.js';
 import { openDatabase } from '../store/sqlite/openDatabase.js';
@@ -32,6 +35,7 @@ import { durableAtCommit, WalFsync } from '../store/sqlite/walFsync.js';
 import { SqliteAnchorStore } from '../store/sqlite/sqliteAnchorStore.js';
 import { SqliteTokenStore } from '../store/sqlite/sqliteTokenStore.js';
 import { composeClinicalServices } from './composeClinicalServices.js';
+import { composeExchange } from './composeExchange.js';
 import { acquireNodeLock } from './nodeLock.js';
 
 export interface RunningNode {
@@ -49,6 +53,11 @@ export interface RunningNode {
   audit: AccessAuditTrail;
   /** The consent ledger this node relays through, and how far its consent cache has followed the chain. */
   consent: { ledger: ConsentLedger; lastProcessedBlock(): number };
+  /**
+   * The on-chain record locator as this organisation, for record exchange: announces and releases its own
+   * entries, reads a patient's holders, and follows a redeployment of the embedded chain's contracts.
+   */
+  recordLocator: RecordLocator;
   logger: PinoLogger;
   stop(): Promise<void>;
 }
@@ -135,10 +144,10 @@ export async function startNode(
       gatewayUrl: config.organization.gatewayUrl,
       encryptionPublicKey: organizationEncryptionPublicKey(keys.masterKey),
     };
-    const { organizationRegistry, anchorRegistry, consentRegistry } = config.contracts;
+    const { organizationRegistry, anchorRegistry, consentRegistry, recordLocator } = config.contracts;
     const configured =
-      organizationRegistry && anchorRegistry && consentRegistry
-        ? { organizationRegistry, anchorRegistry, consentRegistry }
+      organizationRegistry && anchorRegistry && consentRegistry && recordLocator
+        ? { organizationRegistry, anchorRegistry, consentRegistry, recordLocator }
         : undefined;
     let deployment: Deployment = await ensureDeployment({
       clients,
@@ -150,12 +159,17 @@ export async function startNode(
     const chain = new ViemAnchorChain(clients, deployment.anchorRegistry);
     // Set once consent enforcement starts (below); a redeploy before that has nothing to repoint.
     let enforcementRef: ConsentEnforcement | null = null;
+    // Set once exchange is composed (below); links made before that are announced by its start-up reconciliation.
+    let exchangeRef: { onLinked(address: Hex): void } | null = null;
     const consentLedger = new ViemConsentRegistry(clients, deployment.consentRegistry, {
       receiptTimeoutMs: config.anchoring.receiptTimeoutMs,
     });
+    const locator = new ViemRecordLocator(clients, deployment.recordLocator, {
+      receiptTimeoutMs: config.anchoring.receiptTimeoutMs,
+    });
     // Only a node that runs its own chain may redeploy: on a shared chain missing contracts are an operator error.
-    // The submitter (AnchorRegistry gone) and an anvil restart (ConsentRegistry alone gone) may both ask: one at a
-    // time, so the second finds the first's deployment instead of deploying again.
+    // The submitter (AnchorRegistry gone) and an anvil restart (ConsentRegistry or RecordLocator alone gone) may
+    // both ask: one at a time, so the second finds the first's deployment instead of deploying again.
     let redeploying: Promise<void> = Promise.resolve();
     const redeploy = (onlyIfAnchorRegistryPresent: boolean): Promise<void> => {
       const run = redeploying.then(async () => {
@@ -168,6 +182,7 @@ export async function startNode(
         deployment = await ensureDeployment({ clients, memory: store, organization: profile, logger });
         chain.useContract(deployment.anchorRegistry);
         consentLedger.useContract(deployment.consentRegistry);
+        locator.useContract(deployment.recordLocator);
         enforcementRef?.useOrganizationRegistry(deployment.organizationRegistry);
       });
       redeploying = run.catch(() => undefined);
@@ -187,11 +202,11 @@ export async function startNode(
     onAnvilRestarted = () => {
       void fundOnAnvil(clients, rpcUrl).catch(() => undefined);
       anchoring.requestChainCheck();
-      // A state dumped before the ConsentRegistry was deployed can lack it while the other two remain.
+      // A state dumped before the ConsentRegistry or RecordLocator was deployed can lack it while the others remain.
       void redeploy(true).catch((error: unknown) =>
         logger.warn(
           { err: String(error) },
-          'could not check or redeploy the ConsentRegistry; will retry on the next restart',
+          'could not check or redeploy the ConsentRegistry and RecordLocator; will retry on the next restart',
         ),
       );
     };
@@ -212,8 +227,27 @@ export async function startNode(
         chainId,
         organizationRegistry: deployment.organizationRegistry,
         cleanups,
+        onPatientLinked: (address) => exchangeRef?.onLinked(address),
       });
     enforcementRef = enforcement;
+    const exchange = composeExchange({
+      logger,
+      db,
+      clients,
+      rpcUrl,
+      keys,
+      organization,
+      registries: () => deployment,
+      locator,
+      anchoring,
+      fhirRepository,
+      patients,
+      enforcement,
+      audit,
+      exchange: config.exchange,
+      cleanups,
+    });
+    exchangeRef = exchange;
 
     const health = async (): Promise<HealthBody> => {
       const status = anchoring.status();
@@ -241,6 +275,7 @@ export async function startNode(
           organizationRegistry: deployment.organizationRegistry,
           anchorRegistry: deployment.anchorRegistry,
           consentRegistry: deployment.consentRegistry,
+          recordLocator: deployment.recordLocator,
         },
         anchoring: {
           openBatchRecords: status.openBatchRecords,
@@ -279,6 +314,7 @@ export async function startNode(
         patientSignIn,
         consent,
         audit,
+        exchange,
       },
       {
         loggerInstance: logger.child({ component: 'http' }),
@@ -293,6 +329,23 @@ export async function startNode(
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.http.port;
     const url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`;
+    // Other members reach this gateway at the URL in the registry: keep it (and the encryption key) current. A node
+    // on port 0 with no CARELEDGER_GATEWAY_URL knows its URL only now.
+    const advertised =
+      config.http.port === 0 && config.organization.gatewayUrl === `http://${config.http.host}:0`
+        ? url
+        : config.organization.gatewayUrl;
+    await ensureEndpoint(
+      clients,
+      deployment.organizationRegistry,
+      { gatewayUrl: advertised, encryptionPublicKey: profile.encryptionPublicKey },
+      logger,
+    ).catch((error: unknown) =>
+      logger.warn(
+        { err: error instanceof Error ? error.message.split('\n')[0] : String(error) },
+        "could not check this organisation's gateway URL in the registry; other members may not reach it",
+      ),
+    );
     logger.info(
       {
         url,
@@ -301,6 +354,7 @@ export async function startNode(
         organization,
         anchorRegistry: deployment.anchorRegistry,
         consentRegistry: deployment.consentRegistry,
+        recordLocator: deployment.recordLocator,
       },
       'CareLedger node started',
     );
@@ -318,6 +372,7 @@ export async function startNode(
       fhir: fhirRepository,
       audit,
       consent: { ledger: enforcement.ledger, lastProcessedBlock: () => enforcement.lastProcessedBlock() },
+      recordLocator: locator,
       logger,
       async stop() {
         if (stopped) return;

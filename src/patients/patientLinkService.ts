@@ -10,6 +10,8 @@ export interface PatientLinkServiceOptions {
   assertPatientHeld: (patientId: string) => void;
   /** Resolves once what was written is on stable storage. */
   whenDurable: () => Promise<void>;
+  /** Told of every link made or confirmed (e.g. to announce the patient on the record locator). */
+  onLinked?: (link: PatientLink) => void;
   now?: () => number;
 }
 
@@ -35,7 +37,10 @@ export class PatientLinkService {
     this.options.assertPatientHeld(patientId);
     const existing = store.byPatient(patientId);
     if (existing) {
-      if (existing.address === statement.address) return { link: existing, created: false };
+      if (existing.address === statement.address) {
+        this.options.onLinked?.(existing);
+        return { link: existing, created: false };
+      }
       throw new ConflictError(
         'PATIENT.ALREADY_LINKED',
         `Patient/${patientId} is already linked to ${existing.address}; a Patient has one key at this gateway.`,
@@ -57,6 +62,7 @@ export class PatientLinkService {
     };
     store.insert(link);
     await this.options.whenDurable();
+    this.options.onLinked?.(link);
     return { link, created: true };
   }
 
@@ -74,6 +80,11 @@ export class PatientLinkService {
   /** The chain address linked to a Patient here, if any. */
   addressOf(patientId: string): Address | undefined {
     return this.options.store.byPatient(patientId)?.address;
+  }
+
+  /** Every linked chain address. */
+  addresses(): Address[] {
+    return this.options.store.addresses();
   }
 
   /** The Patient a chain address is linked to here, if any. */

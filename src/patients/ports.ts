@@ -14,4 +14,6 @@ export interface PatientLinkStore {
   byPatient(patientId: string): PatientLink | undefined;
   byAddress(address: Address): PatientLink | undefined;
   insert(link: PatientLink): void;
+  /** Every linked chain address, in link order (for re-announcing them on the record locator). */
+  addresses(): Address[];
 }

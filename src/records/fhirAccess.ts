@@ -41,7 +41,8 @@ export interface PatientDataAccess {
 
 /** What the router reports of one access to one patient's data (see `AccessAudit`). */
 export interface AccessDetails {
-  action: 'read' | 'vread' | 'search' | 'history';
+  /** `disclose`/`receive`: a cross-gateway exchange (see `AccessAction`). */
+  action: 'read' | 'vread' | 'search' | 'history' | 'disclose' | 'receive';
   /**
    * What was accessed: `Type/id/_history/v` for a read, `Type/id/_history` or `Type/_history` for a history,
    * `Type?param&param` for a search (parameter names only, never their values).
@@ -55,6 +56,8 @@ export interface AccessDetails {
   consentId?: string | undefined;
   /** For searches and histories: how many of the patient's resources were returned (or withheld, if denied). */
   resultCount?: number | undefined;
+  /** For exchanges: the other organisation's chain address. */
+  counterpart?: string | undefined;
 }
 
 /**

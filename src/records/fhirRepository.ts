@@ -15,10 +15,22 @@ import {
 import { fhirErrors } from './fhirErrors.js';
 import type { CurrentResource, FhirStore, RecordAnchoring, StoredVersion, VersionWrite } from './ports.js';
 import { extractIndexEntries, parseSearchQuery, type SearchQuery } from './search/index.js';
-import { FHIR_ID_RE, isSupportedResourceType } from './supportedTypes.js';
+import { FHIR_ID_RE, isSupportedResourceType, SUPPORTED_RESOURCE_TYPES } from './supportedTypes.js';
+import { PATIENT_REFERENCE_PATH } from './search/searchParameters.js';
+import { patientReferenceToken } from './search/tokenScheme.js';
 import type { CheckedResource, ResourceValidator } from './validation/resourceValidator.js';
 import { invalidResource } from './validateFhirResource.js';
 import { tombstoneOf } from './versionContentResolver.js';
+
+/** One current resource of a patient as stored, with the anchoring record of its version. */
+export interface PatientRecordEntry {
+  resourceType: string;
+  id: string;
+  version: number;
+  /** Canonical JSON, exactly the anchored bytes. */
+  json: string;
+  recordId: number;
+}
 
 /** One write of a (possibly multi-resource, atomic) write request. */
 export type WriteOperation =
@@ -243,18 +255,90 @@ export class FhirRepository {
   }
 
   /** Current resources matching a query, with their JSON. */
-  search(query: SearchQuery): { matches: { current: CurrentResource; json: string }[]; total: number } {
+  search(query: SearchQuery): {
+    matches: { current: CurrentResource; json: string; recordId: number }[];
+    total: number;
+  } {
     this.assertType(query.resourceType);
     const { resources, total } = this.store.search(query);
     return {
       total,
-      matches: resources.map((current) => ({
-        current,
-        json: this.decrypt(
-          this.store.getVersion(current.resourceType, current.id, current.version) as StoredVersion,
-        ),
-      })),
+      matches: resources.map((current) => {
+        const stored = this.store.getVersion(
+          current.resourceType,
+          current.id,
+          current.version,
+        ) as StoredVersion;
+        return { current, json: this.decrypt(stored), recordId: stored.recordId };
+      }),
     };
+  }
+
+  /**
+   * Every current resource of a patient, as stored: the Patient and everything in their compartment (what a
+   * cross-gateway `$everything` answers with, before the consent check). Erased patients have none.
+   */
+  patientRecord(patientId: string): PatientRecordEntry[] {
+    if (!FHIR_ID_RE.test(patientId)) throw fhirErrors.badRequest(`"${patientId}" is not a valid FHIR id.`);
+    const out: PatientRecordEntry[] = [];
+    const page = 500;
+    for (const resourceType of SUPPORTED_RESOURCE_TYPES) {
+      const narrowing: Partial<SearchQuery> | null =
+        resourceType === 'Patient'
+          ? { ids: [patientId] }
+          : PATIENT_REFERENCE_PATH[resourceType] === null
+            ? null
+            : { tokenConditions: [{ param: 'patient', anyOf: [patientReferenceToken(patientId)] }] };
+      if (narrowing === null) continue;
+      for (let offset = 0; ; offset += page) {
+        const query: SearchQuery = {
+          resourceType,
+          lastUpdated: [],
+          tokenConditions: [],
+          dateConditions: [],
+          count: page,
+          offset,
+          sort: '_id',
+          ignored: [],
+          ...narrowing,
+        };
+        const { matches } = this.search(query);
+        for (const m of matches) {
+          out.push({
+            resourceType,
+            id: m.current.id,
+            version: m.current.version,
+            json: m.json,
+            recordId: m.recordId,
+          });
+        }
+        if (matches.length < page) break;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Seals bytes under a patient's data key, for data kept beside the patient's records (copies received from other
+   * gateways), so that erasing the patient shreds it too. The patient must have data here.
+   */
+  sealForPatient(patientId: string, aad: string, bytes: Uint8Array): { keyId: string; payload: Uint8Array } {
+    const keyId = patientKeyId(patientId);
+    const row = this.store.getKey(keyId);
+    if (!row) throw fhirErrors.notFound(`Patient/${patientId} (no data held)`);
+    this.assertNotErased(keyId, `Patient/${patientId}`);
+    return { keyId, payload: encryptPayload(this.dataKey(keyId), bytes, new TextEncoder().encode(aad)) };
+  }
+
+  /** Opens what `sealForPatient` sealed; 410 once the patient was erased. */
+  openForPatient(keyId: string, aad: string, payload: Uint8Array): Uint8Array {
+    this.assertNotErased(keyId, keyId.replace(/^patient:/, 'Patient/'));
+    return decryptPayload(this.dataKey(keyId), payload, new TextEncoder().encode(aad));
+  }
+
+  /** The anchoring proof of the version anchored by `recordId` (see `patientRecord`). */
+  proofOfRecord(recordId: number): unknown {
+    return this.anchoring.getProof(recordId);
   }
 
   /** The anchoring proof of one version; its `record` is the version's canonical JSON. */

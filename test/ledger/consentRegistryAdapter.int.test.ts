@@ -372,12 +372,12 @@ describe('deployment', () => {
   });
 
   it('uses configured addresses after checking that the ConsentRegistry belongs to the OrganizationRegistry', async () => {
-    const { organizationRegistry, anchorRegistry, consentRegistry } = deployment;
+    const { organizationRegistry, anchorRegistry, consentRegistry, recordLocator } = deployment;
     const joined = await ensureDeployment({
       clients,
       memory: memoryOf(),
       organization: profile,
-      configured: { organizationRegistry, anchorRegistry, consentRegistry },
+      configured: { organizationRegistry, anchorRegistry, consentRegistry, recordLocator },
       logger: silentLogger,
     });
     expect(joined.consentRegistry).toBe(consentRegistry);
@@ -388,7 +388,7 @@ describe('deployment', () => {
         clients,
         memory: memoryOf(),
         organization: profile,
-        configured: { organizationRegistry, anchorRegistry, consentRegistry: foreign },
+        configured: { organizationRegistry, anchorRegistry, consentRegistry: foreign, recordLocator },
         logger: silentLogger,
       }),
     );
@@ -401,7 +401,7 @@ describe('deployment', () => {
         clients,
         memory: memoryOf(),
         organization: profile,
-        configured: { organizationRegistry, anchorRegistry, consentRegistry: nothing },
+        configured: { organizationRegistry, anchorRegistry, consentRegistry: nothing, recordLocator },
         logger: silentLogger,
       }),
     );

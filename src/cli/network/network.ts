@@ -325,6 +325,15 @@ export async function networkUp(options: NetworkUpOptions): Promise<NetworkFile>
     const contracts = founderHealth.contracts as NonNullable<NetworkFile['contracts']>;
     network.contracts = contracts;
     save();
+    const recordLocator = contracts.recordLocator;
+    if (!recordLocator) {
+      // Members need all four addresses; a founder that lists no RecordLocator runs an older build.
+      throw new UnavailableError(
+        'NETWORK.CONTRACTS_INCOMPLETE',
+        `Gateway ${founder.name} lists no RecordLocator on ${founder.url}/health, so the other gateways cannot be ` +
+          `configured; rebuild CareLedger ("npm run build") and run "network up" again.`,
+      );
+    }
 
     // Members are admitted before they start, with the address and encryption key of their generated keys.
     const admin = createChainClients(rpcUrl, CHAIN_ID, chainKeys.get(founder.name) as Hex);
@@ -347,6 +356,7 @@ export async function networkUp(options: NetworkUpOptions): Promise<NetworkFile>
             CARELEDGER_ORG_REGISTRY: contracts.organizationRegistry,
             CARELEDGER_ANCHOR_REGISTRY: contracts.anchorRegistry,
             CARELEDGER_CONSENT_REGISTRY: contracts.consentRegistry,
+            CARELEDGER_RECORD_LOCATOR: recordLocator,
           }),
           readyTimeoutMs,
         ),

@@ -44,7 +44,13 @@ export interface NetworkFile {
   dir: string;
   basePort: number;
   anvil: NetworkAnvil;
-  contracts: { organizationRegistry: Hex; anchorRegistry: Hex; consentRegistry: Hex } | null;
+  /** The founder's contracts, as its /health lists them; `recordLocator` is absent in files of older versions. */
+  contracts: {
+    organizationRegistry: Hex;
+    anchorRegistry: Hex;
+    consentRegistry: Hex;
+    recordLocator?: Hex;
+  } | null;
   organizations: NetworkOrganization[];
   updatedAt: string;
 }

@@ -4,10 +4,11 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { FhirRepository } from '../../records/fhirRepository.js';
 
 /** Administrative operations (admin tokens only). */
-export const adminRoutes: FastifyPluginAsync<{ repository: FhirRepository }> = async (
-  plain,
-  { repository },
-) => {
+export const adminRoutes: FastifyPluginAsync<{
+  repository: FhirRepository;
+  /** Told of each erasure once it is durable (e.g. to withdraw the patient from the record locator). */
+  onErased?: ((patientId: string) => void) | undefined;
+}> = async (plain, { repository, onErased }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   app.post(
     '/admin/patients/:id/erase',
@@ -25,6 +26,7 @@ export const adminRoutes: FastifyPluginAsync<{ repository: FhirRepository }> = a
     },
     async (request) => {
       const { resources } = await repository.erasePatient(request.params.id);
+      onErased?.(request.params.id);
       return { patient: `Patient/${request.params.id}`, erasedResources: resources };
     },
   );

@@ -1,5 +1,5 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../../auth/apiTokens.js';
 import { formatSmartScope, scopesAllow } from '../../auth/smartScopes.js';
 import { CareLedgerError } from '../../core/errors.js';
@@ -20,6 +20,26 @@ export interface AuditTrailReader {
   proof(id: string): unknown;
 }
 
+/** A server-written, anchored record about patients, served read-only as one FHIR resource type. */
+export interface PatientViewReader {
+  search(
+    patientId: string,
+    page: { count: number; offset: number },
+  ): Promise<{ total: number; resources: { id?: string | undefined }[] }>;
+  read(id: string): Promise<{ json: string; patientId: string | null } | undefined>;
+  proof(id: string): unknown;
+}
+
+/** How one read-only view describes itself in its errors. */
+export interface PatientViewText {
+  /** What the records are, for "Reading … needs" (e.g. "the access audit trail"). */
+  what: string;
+  /** Why they cannot be written (the 405's message). */
+  readOnly: string;
+  /** What read interactions exist (the message for anything else under `/fhir/<Type>/`). */
+  supported: string;
+}
+
 const forbidden = (message: string) => new FhirError('FHIR.FORBIDDEN', 403, 'forbidden', message);
 
 /**
@@ -27,11 +47,11 @@ const forbidden = (message: string) => new FhirError('FHIR.FORBIDDEN', 403, 'for
  * patient; staff need the `admin` role (the gateway's auditors). Returns the Patient a token is confined to, null
  * for an auditor.
  */
-function auditReadAccess(principal: Principal | null): string | null {
-  if (!principal) throw forbidden('Reading the access audit trail needs a bearer token.');
-  if (!scopesAllow(principal.scopes, 'AuditEvent', 'read')) {
+function viewReadAccess(principal: Principal | null, type: string, what: string): string | null {
+  if (!principal) throw forbidden(`Reading ${what} needs a bearer token.`);
+  if (!scopesAllow(principal.scopes, type, 'read')) {
     throw forbidden(
-      `This token's scopes (${principal.scopes.map(formatSmartScope).join(' ') || 'none'}) do not allow reading AuditEvent.`,
+      `This token's scopes (${principal.scopes.map(formatSmartScope).join(' ') || 'none'}) do not allow reading ${type}.`,
     );
   }
   if (principal.role === 'patient') {
@@ -41,15 +61,15 @@ function auditReadAccess(principal: Principal | null): string | null {
   }
   if (principal.role !== 'admin') {
     throw forbidden(
-      `Reading the access audit trail needs an admin (auditor) token, or the patient's own token from patient ` +
+      `Reading ${what} needs an admin (auditor) token, or the patient's own token from patient ` +
         `sign-in; this token's role is "${principal.role}".`,
     );
   }
   return null;
 }
 
-const otherPatient = (patientId: string) =>
-  forbidden(`This token reads only the access audit trail of Patient/${patientId}.`);
+const otherPatient = (patientId: string, what: string) =>
+  forbidden(`This token reads only ${what} of Patient/${patientId}.`);
 
 function whole(
   value: string | string[] | undefined,
@@ -69,9 +89,16 @@ function whole(
   return n;
 }
 
-function pageLinks(base: string, patientId: string, count: number, offset: number, total: number) {
+function pageLinks(
+  base: string,
+  type: string,
+  patientId: string,
+  count: number,
+  offset: number,
+  total: number,
+) {
   const url = (at: number) =>
-    `${base}/AuditEvent?patient=${encodeURIComponent(patientId)}&_count=${count}${at > 0 ? `&_offset=${at}` : ''}`;
+    `${base}/${type}?patient=${encodeURIComponent(patientId)}&_count=${count}${at > 0 ? `&_offset=${at}` : ''}`;
   const links = [{ relation: 'self', url: url(offset) }];
   if (offset + count < total) links.push({ relation: 'next', url: url(offset + count) });
   if (offset > 0) links.push({ relation: 'previous', url: url(Math.max(0, offset - count)) });
@@ -87,46 +114,77 @@ const SEARCH_PARAMS = new Set(['patient', '_count', '_offset', '_format', '_pret
  * their key's sign-in; staff need an admin (auditor) token. The server alone writes AuditEvents: every write is 405.
  * Like `/fhir/Consent`, these static routes win over the FHIR router's `/fhir/*` catch-all.
  */
-export const auditEventRoutes: FastifyPluginAsync<{ audit: AuditTrailReader }> = async (app, { audit }) => {
-  const send = (reply: FastifyReply, body: string | object, type = FHIR_JSON) =>
+export const auditEventRoutes: FastifyPluginAsync<{ audit: AuditTrailReader }> = async (app, { audit }) =>
+  patientViewRoutes(
+    app,
+    'AuditEvent',
+    {
+      search: async (patientId, page) => {
+        const { total, events } = await audit.search(patientId, page);
+        return { total, resources: events };
+      },
+      read: (id) => audit.read(id),
+      proof: (id) => audit.proof(id),
+    },
+    {
+      what: 'the access audit trail',
+      readOnly:
+        'AuditEvents are written by this server, one for every access to patient data, and anchored on chain; they ' +
+        'cannot be created, changed or deleted. Read them with GET /fhir/AuditEvent?patient=<id> or ' +
+        'GET /fhir/AuditEvent/<id>.',
+      supported:
+        'AuditEvents support read (GET /fhir/AuditEvent/<id>), $proof and search by patient; not history or vread.',
+    },
+  );
+
+/**
+ * Routes of one read-only, server-written view: `GET /fhir/<Type>?patient=<id>` (searchset, newest first, paged),
+ * `GET /fhir/<Type>/<id>` (byte for byte as hashed), `GET /fhir/<Type>/<id>/$proof`; every write is 405. A patient
+ * reads their own with their sign-in token; staff need an admin (auditor) token.
+ */
+export async function patientViewRoutes(
+  app: FastifyInstance,
+  type: string,
+  reader: PatientViewReader,
+  text: PatientViewText,
+): Promise<void> {
+  const send = (reply: FastifyReply, body: string | object, contentType = FHIR_JSON) =>
     reply
       .status(200)
-      .type(type)
+      .type(contentType)
       .send(typeof body === 'string' ? body : JSON.stringify(body));
   const route = { config: { access: 'read' as const }, schema: { hide: true } };
+  const access = (request: FastifyRequest) => viewReadAccess(request.principal, type, text.what);
 
-  app.get('/fhir/AuditEvent', route, async (request, reply) => {
-    const confinedTo = auditReadAccess(request.principal);
+  app.get(`/fhir/${type}`, route, async (request, reply) => {
+    const confinedTo = access(request);
     const query = request.query as Record<string, string | string[] | undefined>;
     const lenient = /handling=lenient/.test(String(request.headers.prefer ?? ''));
     for (const name of Object.keys(query)) {
       if (!SEARCH_PARAMS.has(name) && !lenient) {
         throw fhirErrors.badRequest(
-          `AuditEvent supports only the search parameter patient (GET /fhir/AuditEvent?patient=<id>, with _count ` +
+          `${type} supports only the search parameter patient (GET /fhir/${type}?patient=<id>, with _count ` +
             `and _offset), not "${name}"; send Prefer: handling=lenient to have unknown parameters ignored.`,
           name,
         );
       }
     }
     const base = fhirBase(request);
-    const patientId = patientParam(query.patient, base, 'AuditEvent') ?? confinedTo;
+    const patientId = patientParam(query.patient, base, type) ?? confinedTo;
     if (patientId === null) {
-      throw fhirErrors.badRequest(
-        "Search AuditEvent by patient: GET /fhir/AuditEvent?patient=<id> lists who accessed that Patient's data.",
-        'patient',
-      );
+      throw fhirErrors.badRequest(`Search ${type} by patient: GET /fhir/${type}?patient=<id>.`, 'patient');
     }
-    if (confinedTo !== null && patientId !== confinedTo) throw otherPatient(confinedTo);
+    if (confinedTo !== null && patientId !== confinedTo) throw otherPatient(confinedTo, text.what);
     const count = whole(query._count, '_count', DEFAULT_COUNT, 0, MAX_COUNT);
     const offset = whole(query._offset, '_offset', 0, 0, Number.MAX_SAFE_INTEGER);
-    const { total, events } = await audit.search(patientId, { count, offset });
+    const { total, resources } = await reader.search(patientId, { count, offset });
     return send(reply, {
       resourceType: 'Bundle',
       type: 'searchset',
       total,
-      link: pageLinks(base, patientId, count, offset, total),
-      entry: events.map((resource) => ({
-        fullUrl: `${base}/AuditEvent/${resource.id}`,
+      link: pageLinks(base, type, patientId, count, offset, total),
+      entry: resources.map((resource) => ({
+        fullUrl: `${base}/${type}/${resource.id}`,
         resource,
         search: { mode: 'match' },
       })),
@@ -134,53 +192,41 @@ export const auditEventRoutes: FastifyPluginAsync<{ audit: AuditTrailReader }> =
   });
 
   const entry = async (request: FastifyRequest) => {
-    const confinedTo = auditReadAccess(request.principal);
+    const confinedTo = access(request);
     const { id } = request.params as { id: string };
-    const found = FHIR_ID_RE.test(id) ? await audit.read(id) : undefined;
-    if (!found) throw fhirErrors.notFound(`AuditEvent/${id}`);
-    if (confinedTo !== null && found.patientId !== confinedTo) throw otherPatient(confinedTo);
+    const found = FHIR_ID_RE.test(id) ? await reader.read(id) : undefined;
+    if (!found) throw fhirErrors.notFound(`${type}/${id}`);
+    if (confinedTo !== null && found.patientId !== confinedTo) throw otherPatient(confinedTo, text.what);
     return { id, json: found.json };
   };
-  app.get('/fhir/AuditEvent/:id', route, async (request, reply) => send(reply, (await entry(request)).json));
-  app.get('/fhir/AuditEvent/:id/$proof', route, async (request, reply) => {
+  app.get(`/fhir/${type}/:id`, route, async (request, reply) => send(reply, (await entry(request)).json));
+  app.get(`/fhir/${type}/:id/$proof`, route, async (request, reply) => {
     const { id } = await entry(request);
-    return send(reply, audit.proof(id) as object, 'application/json; charset=utf-8');
+    return send(reply, reader.proof(id) as object, 'application/json; charset=utf-8');
   });
 
-  // Bodies of refused requests are not read, whatever their type.
-  app.addContentTypeParser(
-    ['application/fhir+json', 'application/json+fhir', 'application/x-www-form-urlencoded'],
-    { parseAs: 'string' },
-    (_request, _body, done) => done(null, undefined),
-  );
+  // Bodies of refused requests are not read, whatever their type. (Registered once per Fastify context.)
+  if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) {
+    app.addContentTypeParser(
+      ['application/fhir+json', 'application/json+fhir', 'application/x-www-form-urlencoded'],
+      { parseAs: 'string' },
+      (_request, _body, done) => done(null, undefined),
+    );
+  }
   const refuse = (message: string) => async () => {
     throw new CareLedgerError('FHIR.UNSUPPORTED_INTERACTION', message, {
       status: 405,
       issueType: 'not-supported',
     });
   };
-  const readOnly =
-    'AuditEvents are written by this server, one for every access to patient data, and anchored on chain; they ' +
-    'cannot be created, changed or deleted. Read them with GET /fhir/AuditEvent?patient=<id> or ' +
-    'GET /fhir/AuditEvent/<id>.';
-  app.post(
-    '/fhir/AuditEvent/_search',
-    route,
-    refuse('Search AuditEvent with GET /fhir/AuditEvent?patient=<id>.'),
-  );
-  app.get(
-    '/fhir/AuditEvent/*',
-    route,
-    refuse(
-      'AuditEvents support read (GET /fhir/AuditEvent/<id>), $proof and search by patient; not history or vread.',
-    ),
-  );
-  for (const url of ['/fhir/AuditEvent', '/fhir/AuditEvent/*']) {
+  app.post(`/fhir/${type}/_search`, route, refuse(`Search ${type} with GET /fhir/${type}?patient=<id>.`));
+  app.get(`/fhir/${type}/*`, route, refuse(text.supported));
+  for (const url of [`/fhir/${type}`, `/fhir/${type}/*`]) {
     app.route({
       method: ['POST', 'PUT', 'PATCH', 'DELETE'],
       url,
       ...route,
-      handler: refuse(readOnly),
+      handler: refuse(text.readOnly),
     });
   }
-};
+}

@@ -65,7 +65,7 @@ export const fhirRoutes: FastifyPluginAsync<{ router: FhirRouter; maxBodyBytes: 
 };
 
 /** The FHIR router's view of the authenticated caller (metadata, the one public route, gets no scopes). */
-function callerOf(request: FastifyRequest): FhirCaller {
+export function callerOf(request: FastifyRequest): FhirCaller {
   const principal = request.principal;
   if (!principal) return { scopes: [], patientId: null };
   const subject = principal.subject;

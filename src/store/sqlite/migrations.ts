@@ -211,6 +211,36 @@ const MIGRATIONS: Migration[] = [
   // in `index_keys` (see indexKeysCodec.ts), so replacing or erasing them deletes exactly those rows by primary key
   // and the owner indexes, written on every create only for that, go.
   migrateIndexKeys,
+  // 8: what this gateway received from other organisations' gateways: one Provenance per receipt (anchored by
+  // its record, sealed under the patient's data key) and the received versions byte for byte (sealed likewise,
+  // so erasing the patient shreds them). The local patient id is in clear, as in fhir_resources.
+  `
+  CREATE TABLE exchange_receipts (
+    record_id    INTEGER PRIMARY KEY REFERENCES records (id),
+    id           TEXT    NOT NULL UNIQUE,
+    received_at  INTEGER NOT NULL,
+    patient_id   TEXT    NOT NULL,
+    source       TEXT    NOT NULL,
+    key_id       TEXT    NOT NULL,
+    payload      BLOB    NOT NULL
+  );
+  CREATE INDEX exchange_receipts_by_patient ON exchange_receipts (patient_id, received_at);
+  CREATE TABLE exchange_copies (
+    source         TEXT    NOT NULL,
+    resource_type  TEXT    NOT NULL,
+    id             TEXT    NOT NULL,
+    version        INTEGER NOT NULL,
+    patient_id     TEXT    NOT NULL,
+    receipt_id     TEXT    NOT NULL,
+    received_at    INTEGER NOT NULL,
+    content_hash   BLOB    NOT NULL,
+    proof          TEXT    NOT NULL,
+    key_id         TEXT    NOT NULL,
+    payload        BLOB    NOT NULL,
+    PRIMARY KEY (source, resource_type, id, version)
+  ) WITHOUT ROWID;
+  CREATE INDEX exchange_copies_by_patient ON exchange_copies (patient_id);
+  `,
 ];
 
 /**

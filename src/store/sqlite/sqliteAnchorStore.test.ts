@@ -79,6 +79,8 @@ describe('migrations', () => {
       'audit_events',
       'batch_events',
       'batches',
+      'exchange_copies',
+      'exchange_receipts',
       'fhir_keys',
       'fhir_resources',
       'fhir_search_dates',

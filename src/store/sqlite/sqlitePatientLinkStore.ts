@@ -26,6 +26,7 @@ export class SqlitePatientLinkStore implements PatientLinkStore {
     this.stmt = {
       byPatient: db.prepare(`SELECT * FROM patient_links WHERE patient_id = ?`),
       byAddress: db.prepare(`SELECT * FROM patient_links WHERE address = ?`),
+      addresses: db.prepare(`SELECT address FROM patient_links ORDER BY linked_at, address`).pluck(),
       insert: db.prepare(
         `INSERT INTO patient_links (patient_id, address, linked_at, statement, signature) VALUES (?, ?, ?, ?, ?)`,
       ),
@@ -40,6 +41,10 @@ export class SqlitePatientLinkStore implements PatientLinkStore {
   byAddress(address: Address): PatientLink | undefined {
     const row = this.stmt.byAddress.get(address) as LinkRow | undefined;
     return row ? toLink(row) : undefined;
+  }
+
+  addresses(): Address[] {
+    return this.stmt.addresses.all() as Address[];
   }
 
   insert(link: PatientLink): void {
