@@ -7,7 +7,9 @@
  * 4. proof verifications per second on one core, against raw SHA-256 throughput;
  * 8. consent decisions per second on the cache-hit path and their p99 (against the node's time per FHIR read);
  * 5–7. FHIR on a fresh node: Observation creates per second (single POSTs and transaction Bundles) and reads per
- *    second, against the spine's acknowledgement rate from (1), and where one create's CPU goes.
+ *    second, against the spine's acknowledgement rate from (1), and where one create's CPU goes;
+ * 9. a cross-gateway fetch of a 200-resource patient record between two nodes on one chain (latency, resources/s,
+ *    every proof verified), against the same resources read from the holder's own store.
  *
  * Targets are reported as PASS/MISS, never asserted: the exit code is non-zero only when a section failed to run.
  * Figures are also written to `.bench/results.json`.
@@ -20,6 +22,12 @@ import { Cleanup } from './cleanup.js';
 import { runEndToEnd, type EndToEndResult } from './endToEnd.js';
 import { runConsentDecisionBench, type ConsentDecisionBenchResult } from './consentDecisions.js';
 import { runConsentReads, type ConsentReadsResult } from './consentReads.js';
+import {
+  exchangeFetchDetail,
+  exchangeFetchRows,
+  runExchangeFetch,
+  type ExchangeFetchResult,
+} from './exchangeFetch.js';
 import { runFhir, type FhirResult } from './fhir.js';
 import { makeRecordSet, totalBytes } from './records.js';
 import { fmt, fmtRatio, renderTable, status, type Row } from './report.js';
@@ -137,6 +145,19 @@ async function main(cleanup: Cleanup): Promise<number> {
   } catch (error) {
     cleanup.throwIfAborted();
     errors.push(`consent read section failed: ${message(error)}`);
+    console.error(error);
+  }
+
+  cleanup.throwIfAborted();
+
+  // 9: a cross-gateway fetch between two nodes on one chain, against the same read from the holder's store.
+  let exchange: ExchangeFetchResult | null = null;
+  try {
+    exchange = await runExchangeFetch(settings, cleanup, log);
+    errors.push(...exchange.problems);
+  } catch (error) {
+    cleanup.throwIfAborted();
+    errors.push(`exchange fetch section failed: ${message(error)}`);
     console.error(error);
   }
 
@@ -315,6 +336,9 @@ async function main(cleanup: Cleanup): Promise<number> {
     },
   );
 
+  // Exchange rows: a cross-gateway fetch against the same resources read from the holder's own store.
+  rows.push(...exchangeFetchRows(exchange));
+
   const cpuList = cpus();
   const details: string[] = [];
   if (e2e) {
@@ -419,6 +443,8 @@ async function main(cleanup: Cleanup): Promise<number> {
     );
   }
 
+  if (exchange) details.push(exchangeFetchDetail(exchange));
+
   console.log('');
   console.log(
     `CareLedger bench — ${fmt(records.count)} records of ${settings.minBytes}–${settings.maxBytes} B ` +
@@ -474,6 +500,7 @@ async function main(cleanup: Cleanup): Promise<number> {
     },
     consentDecisions: consent,
     consentReads,
+    exchangeFetch: exchange,
     verification: verify && {
       ...verify,
       merkleRatioToSha256: ratio(verify.merklePerSecond, sha),

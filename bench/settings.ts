@@ -38,6 +38,8 @@ export interface BenchSettings {
    * by half as long of whole writes.
    */
   fhirBreakdownMs: number;
+  /** Exchange section: timed cross-gateway `$fetch-external` calls (each followed by the same read from the local store). */
+  exchangeFetches: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -72,6 +74,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     fhirBundlesInFlight: int(env, 'BENCH_FHIR_BUNDLES_IN_FLIGHT', 4, 1, 256),
     fhirReads: int(env, 'BENCH_FHIR_READS', 40_000, 1, 10_000_000),
     fhirBreakdownMs: int(env, 'BENCH_FHIR_BREAKDOWN_MS', 800, 100, 60_000),
+    exchangeFetches: int(env, 'BENCH_EXCHANGE_FETCHES', 20, 1, 10_000),
   };
 }
 

@@ -244,7 +244,7 @@ async function terminate(child: ChildProcess, graceMs: number): Promise<void> {
   clearTimeout(timer);
 }
 
-async function freeLoopbackPort(): Promise<number> {
+export async function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.on('error', reject);
