@@ -7,12 +7,12 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { PURPOSES_OF_USE, scopeHash, signGrant } from '../src/consent/consentTypedData.js';
-import { linkStatementText } from '../src/patients/patientLink.js';
+import { signedLinkRequest } from '../src/patients/patientLink.js';
 import { startBenchNode } from './benchNode.js';
 import type { Cleanup } from './cleanup.js';
 import type { FhirLoadMessage, FhirReadJob, PhaseResult } from './fhirLoadTypes.js';
 import { makeObservation, makePatient, prng, transactionBundle } from './fhirResources.js';
+import { grantTreat } from './patientConsent.js';
 import { BENCH_TOKEN, type BenchSettings } from './settings.js';
 import { startTsWorker } from './tsWorker.js';
 
@@ -62,38 +62,20 @@ export async function runConsentReads(
       `Patient ${id}`,
     );
     const account = privateKeyToAccount(generatePrivateKey());
-    const issuedAt = new Date();
-    const signature = await account.signMessage({
-      message: linkStatementText({
-        patientId: id,
-        address: account.address,
-        organization: node.organization,
-        chainId,
-        issuedAt,
-      }),
+    const request = await signedLinkRequest(account, {
+      patientId: id,
+      organization: node.organization,
+      chainId,
     });
     await expectOk(
       await api(`/admin/patients/${id}/link`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ address: account.address, issuedAt: issuedAt.toISOString(), signature }),
+        body: JSON.stringify(request),
       }),
       `link ${id}`,
     );
-    const now = BigInt(Math.floor(Date.now() / 1000));
-    const terms = {
-      patient: account.address,
-      grantee: node.organization as Hex,
-      scopes: [scopeHash('type:Observation')],
-      purposes: PURPOSES_OF_USE.TREAT,
-      validFrom: now - 60n,
-      validUntil: now + 86_400n,
-      dataFrom: 0n,
-      dataUntil: 0n,
-    };
-    const deadline = now + 600n;
-    const grant = await signGrant(account, domain, terms, 0n, deadline);
-    await ledger.relayGrant(terms, account.address, deadline, grant);
+    await grantTreat(ledger, account, node.organization as Hex, ['type:Observation'], { domain, nonce: 0n });
   }
   log(`consent reads: ${OBSERVATIONS.toLocaleString('en-US')} Observations in transaction Bundles…`);
   const paths: string[] = [];

@@ -10,20 +10,20 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Bundle, OperationOutcome, Provenance } from '@medplum/fhirtypes';
-import { createTestClient, http, parseEther, type Hex } from 'viem';
+import { createTestClient, http, parseEther } from 'viem';
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import { admitOrganization } from '../src/cli/org.js';
-import { PURPOSES_OF_USE, scopeHash, signGrant } from '../src/consent/consentTypedData.js';
 import { organizationEncryptionPublicKey } from '../src/keys/organizationEncryptionKey.js';
 import { freeLoopbackPort } from '../src/ledger/anvil/embeddedAnvil.js';
 import { createChainClients } from '../src/ledger/chainClients.js';
 import { rolesToMask } from '../src/ledger/organizationRoles.js';
 import type { RunningNode } from '../src/node/startNode.js';
-import { linkStatementText } from '../src/patients/patientLink.js';
+import { signedLinkRequest } from '../src/patients/patientLink.js';
 import { startBenchNode } from './benchNode.js';
 import type { Cleanup } from './cleanup.js';
 import { fmt, fmtRatio, type Row } from './report.js';
 import { makeObservation, makePatient, prng, transactionBundle } from './fhirResources.js';
+import { grantTreat } from './patientConsent.js';
 import { BENCH_TOKEN, type BenchSettings } from './settings.js';
 import { percentile, sleep } from './timing.js';
 
@@ -157,7 +157,7 @@ export async function runExchangeFetch(
   // Relayed through A (as consentReads does): B for the exchange, A for its own staff's baseline reads (with
   // enforcement on, A's staff need the patient's consent too).
   for (const grantee of [b.node.organization, a.node.organization]) {
-    await grantTreat(a.node, patient, grantee, ['type:Patient', 'type:Observation']);
+    await grantTreat(a.node.consent.ledger, patient, grantee, ['type:Patient', 'type:Observation']);
   }
   // Everything at A anchored before the next write (else the fetch reports resources as pending), so the record
   // spans a known number of batches: the Patient in one, each Bundle of Observations in the next ones.
@@ -281,46 +281,12 @@ async function linkKey(
   account: PrivateKeyAccount,
   chainId: number,
 ): Promise<Response> {
-  const issuedAt = new Date();
-  const signature = await account.signMessage({
-    message: linkStatementText({
-      patientId,
-      address: account.address,
-      organization: node.organization,
-      chainId,
-      issuedAt,
-    }),
-  });
+  const request = await signedLinkRequest(account, { patientId, organization: node.organization, chainId });
   return fetch(`${node.url}/admin/patients/${patientId}/link`, {
     method: 'POST',
     headers: { authorization: `Bearer ${BENCH_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ address: account.address, issuedAt: issuedAt.toISOString(), signature }),
+    body: JSON.stringify(request),
   });
-}
-
-/** The patient signs a TREAT grant to `grantee` for `scopes`, valid for a day; `via` relays it. */
-async function grantTreat(
-  via: RunningNode,
-  patient: PrivateKeyAccount,
-  grantee: Hex,
-  scopes: string[],
-): Promise<void> {
-  const ledger = via.consent.ledger;
-  const now = BigInt(Math.floor(Date.now() / 1000));
-  const terms = {
-    patient: patient.address,
-    grantee,
-    scopes: scopes.map(scopeHash),
-    purposes: PURPOSES_OF_USE.TREAT,
-    validFrom: now - 60n,
-    validUntil: now + 86_400n,
-    dataFrom: 0n,
-    dataUntil: 0n,
-  };
-  const deadline = now + 600n;
-  const nonce = await ledger.nonceOf(patient.address);
-  const signature = await signGrant(patient, await ledger.domain(), terms, nonce, deadline);
-  await ledger.relayGrant(terms, patient.address, deadline, signature);
 }
 
 /** A `$fetch-external` answer counts when it has every resource, verified, and no error issue. */

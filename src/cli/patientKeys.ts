@@ -2,7 +2,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { isAddress, type Hex } from 'viem';
 import { CareLedgerError, InvalidInputError } from '../core/errors.js';
-import { linkStatementText } from '../patients/patientLink.js';
+import { signedLinkRequest } from '../patients/patientLink.js';
 import { FHIR_ID_RE } from '../records/supportedTypes.js';
 import { gatewayRequest, gatewayTarget, serverMessage, type GatewayOptions } from './import/gatewayClient.js';
 
@@ -96,19 +96,11 @@ export async function patientLinkCommand(patientId: string, options: PatientLink
       say(false, `the gateway's /health does not name its organisation and chain (status ${health.status}).`);
       return 2;
     }
-    const issuedAt = new Date();
-    const signature = await account.signMessage({
-      message: linkStatementText({ patientId, address: account.address, organization, chainId, issuedAt }),
-    });
     const res = await gatewayRequest(
       target,
       'POST',
       `/admin/patients/${encodeURIComponent(patientId)}/link`,
-      {
-        address: account.address,
-        issuedAt: issuedAt.toISOString(),
-        signature,
-      },
+      await signedLinkRequest(account, { patientId, organization, chainId }),
     );
     if (res.status === 200 || res.status === 201) {
       say(

@@ -1,14 +1,13 @@
-import { BaseError, ContractFunctionRevertedError } from 'viem';
 import { AnchorRejectedError } from '../anchoring/errors.js';
+import { revertIn } from './decodeContractError.js';
 
 /**
  * Turns a viem error from `anchor(...)` into an `AnchorRejectedError` when the registry reverted with one of its
  * custom errors; anything else (network, node) is returned unchanged for the caller's retry logic.
  */
 export function decodeAnchorError(error: unknown): unknown {
-  if (!(error instanceof BaseError)) return error;
-  const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError);
-  if (!(reverted instanceof ContractFunctionRevertedError) || !reverted.data) return error;
+  const reverted = revertIn(error);
+  if (!reverted?.data) return error;
   const name = reverted.data.errorName;
   const args = (reverted.data.args ?? []).map((a) => (typeof a === 'bigint' ? Number(a) : a));
   switch (name) {

@@ -1,37 +1,21 @@
+import type { BaseError } from 'viem';
+import { CareLedgerError, ConflictError, InvalidInputError, NotFoundError } from '../core/errors.js';
 import {
-  BaseError,
-  ContractFunctionExecutionError,
-  ContractFunctionRevertedError,
-  ContractFunctionZeroDataError,
-  HttpRequestError,
-  NonceTooLowError,
-  SocketClosedError,
-  TimeoutError,
-  WaitForTransactionReceiptTimeoutError,
-} from 'viem';
-import {
-  CareLedgerError,
-  ConflictError,
-  InvalidInputError,
-  NotFoundError,
-  UnavailableError,
-  type CareLedgerErrorOptions,
-} from '../core/errors.js';
+  ContractForbiddenError,
+  ContractRejectedError,
+  decodeContractError,
+  namedArgs,
+  type ContractErrorTable,
+} from './decodeContractError.js';
 
 /** The account may not do this for this patient, or the organisation may not use the registry (403). */
-export class ConsentForbiddenError extends CareLedgerError {
+export class ConsentForbiddenError extends ContractForbiddenError {
   override readonly name = 'ConsentForbiddenError';
-  constructor(code: string, message: string, options: Omit<CareLedgerErrorOptions, 'status'> = {}) {
-    super(code, message, { issueType: 'forbidden', ...options, status: 403 });
-  }
 }
 
 /** The ConsentRegistry refused in a way this gateway does not know, or a mined transaction reverted (502). */
-export class ConsentRegistryRejectedError extends CareLedgerError {
+export class ConsentRegistryRejectedError extends ContractRejectedError {
   override readonly name = 'ConsentRegistryRejectedError';
-  constructor(code: string, message: string, options: Omit<CareLedgerErrorOptions, 'status'> = {}) {
-    super(code, message, { issueType: 'exception', ...options, status: 502 });
-  }
 }
 
 /** UNIX seconds as an ISO time, or just the number when it is out of the Date range. */
@@ -39,11 +23,6 @@ function when(seconds: unknown): string {
   const value = typeof seconds === 'bigint' ? seconds : BigInt(String(seconds));
   if (value > 8_640_000_000_000n) return `${value} (UNIX seconds)`;
   return `${new Date(Number(value) * 1000).toISOString()} (${value} in UNIX seconds)`;
-}
-
-/** JSON-safe copies of revert arguments (bigints as decimal strings) for `details`. */
-function plain(value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
 }
 
 /**
@@ -79,61 +58,23 @@ function plain(value: unknown): unknown {
  * original error is the `cause`.
  */
 export function decodeConsentError(error: unknown): unknown {
-  if (error instanceof CareLedgerError || !(error instanceof BaseError)) return error;
-  const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError);
-  if (reverted instanceof ContractFunctionRevertedError) {
-    if (reverted.data) return fromRevert(reverted.data.errorName, reverted.data.args ?? [], error);
-    return new ConsentRegistryRejectedError(
-      'CONSENT.REJECTED',
-      `The ConsentRegistry refused the call: ${reverted.reason ?? reverted.shortMessage}.`,
-      { cause: error },
-    );
-  }
-  if (error.walk((e) => e instanceof ContractFunctionZeroDataError)) {
-    const call = error.walk((e) => e instanceof ContractFunctionExecutionError);
-    const address = call instanceof ContractFunctionExecutionError ? call.contractAddress : undefined;
-    return new UnavailableError(
-      'CONSENT.REGISTRY_MISSING',
-      `No ConsentRegistry answers at ${address ?? 'the configured address'} on this chain; check ` +
-        `CARELEDGER_CONSENT_REGISTRY and CHAIN_RPC_URL (an embedded chain redeploys it on its own).`,
-      { details: { address }, cause: error },
-    );
-  }
-  if (error.walk((e) => e instanceof NonceTooLowError)) {
-    return new UnavailableError(
-      'CHAIN.NONCE_CLASH',
-      `Other transactions of this organisation kept taking the nonce of this one (${error.shortMessage}); ` +
-        `nothing was recorded: retry.`,
-      { cause: error },
-    );
-  }
-  if (error.walk((e) => e instanceof WaitForTransactionReceiptTimeoutError)) {
-    return new UnavailableError(
-      'CHAIN.RECEIPT_TIMEOUT',
-      `The transaction was sent but not mined in time (${error.shortMessage}); it may still be mined: check ` +
-        `the consent before sending it again.`,
-      { cause: error },
-    );
-  }
-  if (
-    error.walk(
-      (e) => e instanceof HttpRequestError || e instanceof TimeoutError || e instanceof SocketClosedError,
-    )
-  ) {
-    return new UnavailableError(
-      'CHAIN.UNAVAILABLE',
-      `The chain could not be reached (${error.shortMessage}); retry once it is back.`,
-      { cause: error },
-    );
-  }
-  return error;
+  return decodeContractError(error, CONSENT_ERRORS);
 }
 
-function fromRevert(name: string, args: readonly unknown[], cause: unknown): CareLedgerError {
+const CONSENT_ERRORS: ContractErrorTable = {
+  contract: 'ConsentRegistry',
+  area: 'CONSENT',
+  missingCode: 'CONSENT.REGISTRY_MISSING',
+  addressSetting: 'CARELEDGER_CONSENT_REGISTRY',
+  receiptTimeoutAdvice: ': check the consent before sending it again.',
+  Rejected: ConsentRegistryRejectedError,
+  fromRevert,
+};
+
+function fromRevert(name: string, args: readonly unknown[], cause: BaseError): CareLedgerError | undefined {
   const [a, b] = args;
   const s = (value: unknown) => String(value);
-  const details = (names: string[]) =>
-    Object.fromEntries(names.map((key, i) => [key, plain(args[i])])) as Record<string, unknown>;
+  const details = (names: string[]) => namedArgs(args, names);
   switch (name) {
     case 'ConsentRegistryExpiredSignature':
       return new InvalidInputError(
@@ -256,11 +197,6 @@ function fromRevert(name: string, args: readonly unknown[], cause: unknown): Car
         { details: details(['account', 'currentNonce']), cause },
       );
     default:
-      return new ConsentRegistryRejectedError(
-        'CONSENT.REJECTED',
-        `The ConsentRegistry refused the call with ${name}; this gateway does not know that error (is the ` +
-          `contract newer than the gateway?).`,
-        { details: { error: name, args: args.map(plain) }, cause },
-      );
+      return undefined;
   }
 }

@@ -1,42 +1,21 @@
+import { InvalidAddressError, type BaseError } from 'viem';
+import { CareLedgerError, InvalidInputError, NotFoundError } from '../core/errors.js';
 import {
-  BaseError,
-  ContractFunctionExecutionError,
-  ContractFunctionRevertedError,
-  ContractFunctionZeroDataError,
-  HttpRequestError,
-  InvalidAddressError,
-  NonceTooLowError,
-  SocketClosedError,
-  TimeoutError,
-  WaitForTransactionReceiptTimeoutError,
-} from 'viem';
-import {
-  CareLedgerError,
-  InvalidInputError,
-  NotFoundError,
-  UnavailableError,
-  type CareLedgerErrorOptions,
-} from '../core/errors.js';
+  ContractForbiddenError,
+  ContractRejectedError,
+  decodeContractError,
+  namedArgs,
+  type ContractErrorTable,
+} from './decodeContractError.js';
 
 /** This organisation may not announce in the RecordLocator: it is not an active consortium member (403). */
-export class LocatorForbiddenError extends CareLedgerError {
+export class LocatorForbiddenError extends ContractForbiddenError {
   override readonly name = 'LocatorForbiddenError';
-  constructor(code: string, message: string, options: Omit<CareLedgerErrorOptions, 'status'> = {}) {
-    super(code, message, { issueType: 'forbidden', ...options, status: 403 });
-  }
 }
 
 /** The RecordLocator refused in a way this gateway does not know, or a mined transaction reverted (502). */
-export class RecordLocatorRejectedError extends CareLedgerError {
+export class RecordLocatorRejectedError extends ContractRejectedError {
   override readonly name = 'RecordLocatorRejectedError';
-  constructor(code: string, message: string, options: Omit<CareLedgerErrorOptions, 'status'> = {}) {
-    super(code, message, { issueType: 'exception', ...options, status: 502 });
-  }
-}
-
-/** JSON-safe copies of revert arguments (bigints as decimal strings) for `details`. */
-function plain(value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
 }
 
 /**
@@ -58,70 +37,33 @@ function plain(value: unknown): unknown {
  * (already a `CareLedgerError`, not a viem error) is returned unchanged. The original error is the `cause`.
  */
 export function decodeLocatorError(error: unknown): unknown {
-  if (error instanceof CareLedgerError || !(error instanceof BaseError)) return error;
-  const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError);
-  if (reverted instanceof ContractFunctionRevertedError) {
-    if (reverted.data) return fromRevert(reverted.data.errorName, reverted.data.args ?? [], error);
-    return new RecordLocatorRejectedError(
-      'LOCATOR.REJECTED',
-      `The RecordLocator refused the call: ${reverted.reason ?? reverted.shortMessage}.`,
-      { cause: error },
-    );
-  }
-  const invalidAddress = error.walk((e) => e instanceof InvalidAddressError);
-  if (invalidAddress instanceof InvalidAddressError) {
+  return decodeContractError(error, LOCATOR_ERRORS);
+}
+
+const LOCATOR_ERRORS: ContractErrorTable = {
+  contract: 'RecordLocator',
+  area: 'LOCATOR',
+  missingCode: 'LOCATOR.CONTRACT_MISSING',
+  addressSetting: 'CARELEDGER_RECORD_LOCATOR',
+  receiptTimeoutAdvice: '. Announcing and releasing are idempotent: simply try again.',
+  Rejected: RecordLocatorRejectedError,
+  fromRevert,
+  before(error) {
+    const invalidAddress = error.walk((e) => e instanceof InvalidAddressError);
+    if (!(invalidAddress instanceof InvalidAddressError)) return undefined;
     return new InvalidInputError(
       'LOCATOR.INVALID_ADDRESS',
       `${invalidAddress.shortMessage} A patient is known to the RecordLocator by a 0x-prefixed 20-byte ` +
         `chain address.`,
       { cause: error },
     );
-  }
-  if (error.walk((e) => e instanceof ContractFunctionZeroDataError)) {
-    const call = error.walk((e) => e instanceof ContractFunctionExecutionError);
-    const address = call instanceof ContractFunctionExecutionError ? call.contractAddress : undefined;
-    return new UnavailableError(
-      'LOCATOR.CONTRACT_MISSING',
-      `No RecordLocator answers at ${address ?? 'the configured address'} on this chain; check ` +
-        `CARELEDGER_RECORD_LOCATOR and CHAIN_RPC_URL (an embedded chain redeploys it on its own).`,
-      { details: { address }, cause: error },
-    );
-  }
-  if (error.walk((e) => e instanceof NonceTooLowError)) {
-    return new UnavailableError(
-      'CHAIN.NONCE_CLASH',
-      `Other transactions of this organisation kept taking the nonce of this one (${error.shortMessage}); ` +
-        `nothing was recorded: retry.`,
-      { cause: error },
-    );
-  }
-  if (error.walk((e) => e instanceof WaitForTransactionReceiptTimeoutError)) {
-    return new UnavailableError(
-      'CHAIN.RECEIPT_TIMEOUT',
-      `The transaction was sent but not mined in time (${error.shortMessage}); it may still be mined. ` +
-        `Announcing and releasing are idempotent: simply try again.`,
-      { cause: error },
-    );
-  }
-  if (
-    error.walk(
-      (e) => e instanceof HttpRequestError || e instanceof TimeoutError || e instanceof SocketClosedError,
-    )
-  ) {
-    return new UnavailableError(
-      'CHAIN.UNAVAILABLE',
-      `The chain could not be reached (${error.shortMessage}); retry once it is back.`,
-      { cause: error },
-    );
-  }
-  return error;
-}
+  },
+};
 
-function fromRevert(name: string, args: readonly unknown[], cause: unknown): CareLedgerError {
+function fromRevert(name: string, args: readonly unknown[], cause: BaseError): CareLedgerError | undefined {
   const [a, b] = args;
   const s = (value: unknown) => String(value);
-  const details = (names: string[]) =>
-    Object.fromEntries(names.map((key, i) => [key, plain(args[i])])) as Record<string, unknown>;
+  const details = (names: string[]) => namedArgs(args, names);
   switch (name) {
     case 'RecordLocatorZeroAddress':
       return new InvalidInputError(
@@ -144,11 +86,6 @@ function fromRevert(name: string, args: readonly unknown[], cause: unknown): Car
         { details: details(['patient', 'organization']), cause },
       );
     default:
-      return new RecordLocatorRejectedError(
-        'LOCATOR.REJECTED',
-        `The RecordLocator refused the call with ${name}; this gateway does not know that error (is the ` +
-          `contract newer than the gateway?).`,
-        { details: { error: name, args: args.map(plain) }, cause },
-      );
+      return undefined;
   }
 }

@@ -1,19 +1,10 @@
-import { BaseError, ContractFunctionRevertedError } from 'viem';
-import {
-  CareLedgerError,
-  ConflictError,
-  InvalidInputError,
-  NotFoundError,
-  type CareLedgerErrorOptions,
-} from '../core/errors.js';
+import { CareLedgerError, ConflictError, InvalidInputError, NotFoundError } from '../core/errors.js';
+import { ContractForbiddenError, plain, revertIn } from './decodeContractError.js';
 import { maskToRoles } from './organizationRoles.js';
 
 /** The caller lacks the consortium admin role on the OrganizationRegistry (403). */
-export class OrganizationForbiddenError extends CareLedgerError {
+export class OrganizationForbiddenError extends ContractForbiddenError {
   override readonly name = 'OrganizationForbiddenError';
-  constructor(code: string, message: string, options: Omit<CareLedgerErrorOptions, 'status'> = {}) {
-    super(code, message, { issueType: 'forbidden', ...options, status: 403 });
-  }
 }
 
 /** True when `error` is a CareLedgerError this module made from a registry revert. */
@@ -39,11 +30,10 @@ export function isOrganizationRegistryRefusal(error: unknown): error is CareLedg
  * Anything that is not a revert (network, node) is returned unchanged.
  */
 export function decodeOrganizationError(error: unknown): unknown {
-  if (!(error instanceof BaseError)) return error;
-  const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError);
-  if (!(reverted instanceof ContractFunctionRevertedError)) return error;
+  const reverted = revertIn(error);
+  if (!reverted) return error;
   const name = reverted.data?.errorName;
-  const args = (reverted.data?.args ?? []).map((a) => (typeof a === 'bigint' ? a.toString() : a));
+  const args = (reverted.data?.args ?? []).map(plain);
   const account = String(args[0]);
   const options = { cause: error, details: { error: name, args } };
   switch (name) {

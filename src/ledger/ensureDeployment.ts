@@ -1,3 +1,4 @@
+import type { Abi, TransactionReceipt } from 'viem';
 import { ConfigurationError } from '../core/errors.js';
 import { toHex, type Hex } from '../core/hex.js';
 import type { Logger } from '../core/logger.js';
@@ -92,38 +93,23 @@ export async function ensureDeployment(
         );
       }
     }
-    const linked = await clients.publicClient.readContract({
-      address: anchorRegistry,
-      abi: anchorRegistryAbi,
-      functionName: 'organizationRegistry',
-    });
-    if (linked.toLowerCase() !== organizationRegistry.toLowerCase()) {
-      throw new ConfigurationError(
-        'CHAIN.CONTRACTS_MISMATCH',
-        `The AnchorRegistry at ${anchorRegistry} belongs to OrganizationRegistry ${linked}, not to the configured ${organizationRegistry}.`,
-      );
-    }
-    const consentLinked = await clients.publicClient.readContract({
-      address: consentRegistry,
-      abi: consentRegistryAbi,
-      functionName: 'organizationRegistry',
-    });
-    if (consentLinked.toLowerCase() !== organizationRegistry.toLowerCase()) {
-      throw new ConfigurationError(
-        'CHAIN.CONTRACTS_MISMATCH',
-        `The ConsentRegistry at ${consentRegistry} belongs to OrganizationRegistry ${consentLinked}, not to the configured ${organizationRegistry}.`,
-      );
-    }
-    const locatorLinked = await clients.publicClient.readContract({
-      address: recordLocator,
-      abi: recordLocatorAbi,
-      functionName: 'organizationRegistry',
-    });
-    if (locatorLinked.toLowerCase() !== organizationRegistry.toLowerCase()) {
-      throw new ConfigurationError(
-        'CHAIN.CONTRACTS_MISMATCH',
-        `The RecordLocator at ${recordLocator} belongs to OrganizationRegistry ${locatorLinked}, not to the configured ${organizationRegistry}.`,
-      );
+    const bound = [
+      { name: 'AnchorRegistry', address: anchorRegistry, abi: anchorRegistryAbi },
+      { name: 'ConsentRegistry', address: consentRegistry, abi: consentRegistryAbi },
+      { name: 'RecordLocator', address: recordLocator, abi: recordLocatorAbi },
+    ] as const;
+    for (const { name, address, abi } of bound) {
+      const linked = await clients.publicClient.readContract({
+        address,
+        abi,
+        functionName: 'organizationRegistry',
+      });
+      if (linked.toLowerCase() !== organizationRegistry.toLowerCase()) {
+        throw new ConfigurationError(
+          'CHAIN.CONTRACTS_MISMATCH',
+          `The ${name} at ${address} belongs to OrganizationRegistry ${linked}, not to the configured ${organizationRegistry}.`,
+        );
+      }
     }
     await ensureMembership(clients, organizationRegistry, params.organization, logger);
     return {
@@ -200,62 +186,60 @@ export async function deployRegistries(
   clients: ChainClients,
   organization: OrganizationProfile,
 ): Promise<Deployment> {
-  const { walletClient, publicClient, account } = clients;
-  const orgTx = await walletClient.deployContract({
-    abi: organizationRegistryAbi,
-    bytecode: organizationRegistryBytecode,
-    args: [account.address],
-  });
-  const orgReceipt = await publicClient.waitForTransactionReceipt({ hash: orgTx });
-  if (orgReceipt.status !== 'success' || !orgReceipt.contractAddress)
-    throw new Error('OrganizationRegistry deployment failed');
-  const organizationRegistry = orgReceipt.contractAddress;
+  const { account } = clients;
+  const org = await deploy(
+    clients,
+    'OrganizationRegistry',
+    organizationRegistryAbi,
+    organizationRegistryBytecode,
+    [account.address],
+  );
+  const organizationRegistry = org.contractAddress;
   await admitSelf(clients, organizationRegistry, organization);
-  const anchorTx = await walletClient.deployContract({
-    abi: anchorRegistryAbi,
-    bytecode: anchorRegistryBytecode,
-    args: [organizationRegistry],
-  });
-  const anchorReceipt = await publicClient.waitForTransactionReceipt({ hash: anchorTx });
-  if (anchorReceipt.status !== 'success' || !anchorReceipt.contractAddress)
-    throw new Error('AnchorRegistry deployment failed');
+  const anchor = await deploy(clients, 'AnchorRegistry', anchorRegistryAbi, anchorRegistryBytecode, [
+    organizationRegistry,
+  ]);
   const consentRegistry = await deployConsentRegistry(clients, organizationRegistry);
   const recordLocator = await deployRecordLocator(clients, organizationRegistry);
   return {
     chainId: clients.chain.id,
     organizationRegistry,
-    anchorRegistry: anchorReceipt.contractAddress,
+    anchorRegistry: anchor.contractAddress,
     consentRegistry,
     recordLocator,
     deployer: account.address,
-    deployedAtBlock: Number(orgReceipt.blockNumber),
+    deployedAtBlock: Number(org.blockNumber),
   };
 }
 
 /** Deploys a ConsentRegistry whose relayers are the active members of `organizationRegistry`. */
 export async function deployConsentRegistry(clients: ChainClients, organizationRegistry: Hex): Promise<Hex> {
-  const hash = await clients.walletClient.deployContract({
-    abi: consentRegistryAbi,
-    bytecode: consentRegistryBytecode,
-    args: [organizationRegistry],
-  });
-  const receipt = await clients.publicClient.waitForTransactionReceipt({ hash });
-  if (receipt.status !== 'success' || !receipt.contractAddress)
-    throw new Error('ConsentRegistry deployment failed');
+  const receipt = await deploy(clients, 'ConsentRegistry', consentRegistryAbi, consentRegistryBytecode, [
+    organizationRegistry,
+  ]);
   return receipt.contractAddress;
 }
 
 /** Deploys a RecordLocator whose announcers are the active members of `organizationRegistry`. */
 export async function deployRecordLocator(clients: ChainClients, organizationRegistry: Hex): Promise<Hex> {
-  const hash = await clients.walletClient.deployContract({
-    abi: recordLocatorAbi,
-    bytecode: recordLocatorBytecode,
-    args: [organizationRegistry],
-  });
-  const receipt = await clients.publicClient.waitForTransactionReceipt({ hash });
-  if (receipt.status !== 'success' || !receipt.contractAddress)
-    throw new Error('RecordLocator deployment failed');
+  const receipt = await deploy(clients, 'RecordLocator', recordLocatorAbi, recordLocatorBytecode, [
+    organizationRegistry,
+  ]);
   return receipt.contractAddress;
+}
+
+/** Deploys contract `name` with its one constructor argument and waits for it; throws if it did not deploy. */
+async function deploy(
+  clients: ChainClients,
+  name: string,
+  abi: Abi,
+  bytecode: Hex,
+  args: readonly [Hex],
+): Promise<TransactionReceipt & { contractAddress: Hex }> {
+  const hash = await clients.walletClient.deployContract({ abi, bytecode, args });
+  const receipt = await clients.publicClient.waitForTransactionReceipt({ hash });
+  if (receipt.status !== 'success' || !receipt.contractAddress) throw new Error(`${name} deployment failed`);
+  return { ...receipt, contractAddress: receipt.contractAddress };
 }
 
 /**
@@ -300,12 +284,7 @@ async function ensureMembership(
   logger: Logger,
 ): Promise<void> {
   const self = clients.account.address;
-  const active = await clients.publicClient.readContract({
-    address: registry,
-    abi: organizationRegistryAbi,
-    functionName: 'isActive',
-    args: [self],
-  });
+  const active = await isActive(clients, registry, self);
   if (active) return;
   const adminRole = await clients.publicClient.readContract({
     address: registry,
@@ -346,6 +325,16 @@ async function ensureMembership(
   );
 }
 
+/** Whether `organization` is an active member of the OrganizationRegistry at `registry`. */
+function isActive(clients: ChainClients, registry: Hex, organization: Hex): Promise<boolean> {
+  return clients.publicClient.readContract({
+    address: registry,
+    abi: organizationRegistryAbi,
+    functionName: 'isActive',
+    args: [organization],
+  });
+}
+
 async function hasCode(clients: ChainClients, address: Hex): Promise<boolean> {
   const code = await clients.publicClient.getCode({ address });
   return code !== undefined && code !== '0x';
@@ -364,12 +353,7 @@ export async function ensureEndpoint(
   logger: Logger,
 ): Promise<'updated' | 'unchanged' | 'inactive'> {
   const self = clients.account.address;
-  const active = await clients.publicClient.readContract({
-    address: registry,
-    abi: organizationRegistryAbi,
-    functionName: 'isActive',
-    args: [self],
-  });
+  const active = await isActive(clients, registry, self);
   if (!active) return 'inactive';
   const current = (await clients.publicClient.readContract({
     address: registry,

@@ -1,4 +1,4 @@
-import { BaseError, NonceTooLowError, parseEventLogs, zeroAddress, type TransactionReceipt } from 'viem';
+import { parseEventLogs, zeroAddress, type TransactionReceipt } from 'viem';
 import {
   CONSENT_DOMAIN_NAME,
   CONSENT_DOMAIN_VERSION,
@@ -18,11 +18,12 @@ import type {
   ConsentTransaction,
   WatchConsentEventsOptions,
 } from '../consent/ports.js';
-import { CareLedgerError, ConfigurationError, ConflictError, UnavailableError } from '../core/errors.js';
+import { ConfigurationError, ConflictError, UnavailableError } from '../core/errors.js';
 import type { Hex } from '../core/hex.js';
 import type { ChainClients } from './chainClients.js';
 import { ConsentRegistryRejectedError, decodeConsentError } from './decodeConsentError.js';
 import { consentRegistryAbi } from './generated/contracts.js';
+import { logsOf, SerialSender } from './serialSender.js';
 
 type ConsentAbiItem = (typeof consentRegistryAbi)[number];
 type ConsentAbiEvent = Extract<ConsentAbiItem, { type: 'event' }>;
@@ -32,8 +33,6 @@ const CONSENT_EVENTS = consentRegistryAbi.filter((item): item is ConsentAbiEvent
 
 /** How many consents `consentsOf` reads at once. */
 const READ_CONCURRENCY = 16;
-/** A write that lost its nonce to another transaction of the same account is tried this many times. */
-const SEND_ATTEMPTS = 5;
 
 export interface ViemConsentRegistryOptions {
   /** How long a relay waits for its receipt before answering 503 (the transaction may still be mined). */
@@ -77,23 +76,6 @@ function toRecord(id: bigint, c: ConsentStruct): ConsentRecord {
   };
 }
 
-/** True if a send failed because another transaction of the same account took its nonce. */
-function isNonceClash(error: unknown): boolean {
-  if (!(error instanceof BaseError)) return false;
-  const texts: string[] = [];
-  const clash = error.walk((e) => {
-    if (e instanceof NonceTooLowError) return true;
-    texts.push(e instanceof BaseError ? `${e.details} ${e.shortMessage}` : String(e));
-    return false;
-  });
-  return (
-    clash !== null ||
-    /nonce too low|nonce has already been used|replacement transaction underpriced|already known/i.test(
-      texts.join(' '),
-    )
-  );
-}
-
 /**
  * The `ConsentRegistry` over viem: relays what patients and delegates signed (as this organisation, which must be
  * an active consortium member), records break-glass access, reads consents and follows the registry's events.
@@ -104,17 +86,16 @@ function isNonceClash(error: unknown): boolean {
  */
 export class ViemConsentRegistry implements ConsentLedger {
   private readonly clients: ChainClients;
-  private readonly receiptTimeoutMs: number;
   private readonly pageSize: bigint;
   private address: Hex;
   private cachedDomain: ConsentDomain | undefined;
   /** Sends of this adapter, one after the other, so they never race each other for a nonce. */
-  private sending: Promise<unknown> = Promise.resolve();
+  private readonly sender: SerialSender;
 
   constructor(clients: ChainClients, consentRegistry: Hex, options: ViemConsentRegistryOptions = {}) {
     this.clients = clients;
     this.address = consentRegistry;
-    this.receiptTimeoutMs = options.receiptTimeoutMs ?? 30_000;
+    this.sender = new SerialSender(clients, options.receiptTimeoutMs ?? 30_000);
     this.pageSize = BigInt(Math.max(1, options.pageSize ?? 100));
   }
 
@@ -455,8 +436,7 @@ export class ViemConsentRegistry implements ConsentLedger {
 
   /**
    * Simulates the call (a refusal is decoded and nothing is sent), sends it after this adapter's earlier sends,
-   * and waits for the receipt. A reverted receipt (the state changed between simulation and mining) is
-   * simulated again to report the reason.
+   * and waits for the receipt (see {@link SerialSender.send}).
    */
   private async send(
     what: string,
@@ -464,70 +444,31 @@ export class ViemConsentRegistry implements ConsentLedger {
     simulate: (address: Hex) => Promise<{ request: unknown }>,
   ): Promise<TransactionReceipt> {
     const address = this.address;
-    const client = this.clients.publicClient;
-    try {
-      const hash = await this.serialized(async () => {
-        for (let attempt = 1; ; attempt++) {
-          const { request } = await simulate(address);
-          try {
-            return await this.clients.walletClient.writeContract(
-              request as Parameters<typeof this.clients.walletClient.writeContract>[0],
-            );
-          } catch (error) {
-            if (attempt >= SEND_ATTEMPTS || !isNonceClash(error)) throw error;
-          }
-        }
-      });
-      const receipt = await client.waitForTransactionReceipt({
-        hash,
-        timeout: this.receiptTimeoutMs,
-        pollingInterval: 100,
-      });
-      if (receipt.status === 'success') {
-        // Every successful call emits an event. None means there was no contract to run (calls to an address
-        // without code succeed and do nothing): the registry is gone (chain state lost) or misconfigured.
-        if (
-          parseEventLogs({ abi: consentRegistryAbi, logs: logsOf(receipt), eventName: expectedEvent }).length
-        ) {
-          return receipt;
-        }
-        throw new UnavailableError(
-          'CONSENT.REGISTRY_MISSING',
-          `The ${what} transaction ${hash} was mined but the ConsentRegistry at ${address} emitted no ` +
-            `${expectedEvent} event: no ConsentRegistry runs at that address on this chain, so nothing was ` +
-            `recorded; check CARELEDGER_CONSENT_REGISTRY and CHAIN_RPC_URL (an embedded chain redeploys it on ` +
-            `its own).`,
-          { details: { address, transactionHash: hash } },
-        );
-      }
-      try {
-        await simulate(address);
-      } catch (error) {
-        const decoded = decodeConsentError(error);
-        if (decoded instanceof CareLedgerError) throw decoded;
-      }
-      throw new ConsentRegistryRejectedError(
-        'CONSENT.TRANSACTION_REVERTED',
-        `The ${what} transaction ${hash} reverted in block ${receipt.blockNumber}; check the consent's state ` +
-          `and try again.`,
-        { details: { transactionHash: hash, blockNumber: Number(receipt.blockNumber) } },
-      );
-    } catch (error) {
-      throw decodeConsentError(error);
+    const receipt = await this.sender.send({
+      simulate: () => simulate(address),
+      decode: decodeConsentError,
+      reverted: ({ transactionHash, blockNumber }) =>
+        new ConsentRegistryRejectedError(
+          'CONSENT.TRANSACTION_REVERTED',
+          `The ${what} transaction ${transactionHash} reverted in block ${blockNumber}; check the consent's ` +
+            `state and try again.`,
+          { details: { transactionHash, blockNumber: Number(blockNumber) } },
+        ),
+    });
+    // Every successful call emits an event. None means there was no contract to run (calls to an address
+    // without code succeed and do nothing): the registry is gone (chain state lost) or misconfigured.
+    if (parseEventLogs({ abi: consentRegistryAbi, logs: logsOf(receipt), eventName: expectedEvent }).length) {
+      return receipt;
     }
+    throw new UnavailableError(
+      'CONSENT.REGISTRY_MISSING',
+      `The ${what} transaction ${receipt.transactionHash} was mined but the ConsentRegistry at ${address} ` +
+        `emitted no ${expectedEvent} event: no ConsentRegistry runs at that address on this chain, so nothing ` +
+        `was recorded; check CARELEDGER_CONSENT_REGISTRY and CHAIN_RPC_URL (an embedded chain redeploys it on ` +
+        `its own).`,
+      { details: { address, transactionHash: receipt.transactionHash } },
+    );
   }
-
-  private serialized<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.sending.then(fn, fn);
-    this.sending = result.catch(() => undefined);
-    return result;
-  }
-}
-
-/** The logs `receipt` holds from the contract it called. */
-function logsOf(receipt: TransactionReceipt): TransactionReceipt['logs'] {
-  const to = receipt.to?.toLowerCase();
-  return receipt.logs.filter((log) => log.address.toLowerCase() === to);
 }
 
 function mined(receipt: TransactionReceipt): ConsentTransaction {

@@ -1,13 +1,11 @@
-import { BaseError, NonceTooLowError, parseEventLogs, type TransactionReceipt } from 'viem';
+import { parseEventLogs, type TransactionReceipt } from 'viem';
 import { CareLedgerError, UnavailableError } from '../core/errors.js';
 import type { Hex } from '../core/hex.js';
 import type { RecordLocator } from '../exchange/ports.js';
 import type { ChainClients } from './chainClients.js';
 import { decodeLocatorError, RecordLocatorRejectedError } from './decodeLocatorError.js';
 import { recordLocatorAbi } from './generated/contracts.js';
-
-/** A write that lost its nonce to another transaction of the same account is tried this many times. */
-const SEND_ATTEMPTS = 5;
+import { logsOf, SerialSender } from './serialSender.js';
 
 export interface ViemRecordLocatorOptions {
   /** How long `announce` and `release` wait for their receipt before answering 503 (it may still be mined). */
@@ -15,23 +13,6 @@ export interface ViemRecordLocatorOptions {
 }
 
 type LocatorEvent = 'RecordsAnnounced' | 'RecordsReleased';
-
-/** True if a send failed because another transaction of the same account took its nonce. */
-function isNonceClash(error: unknown): boolean {
-  if (!(error instanceof BaseError)) return false;
-  const texts: string[] = [];
-  const clash = error.walk((e) => {
-    if (e instanceof NonceTooLowError) return true;
-    texts.push(e instanceof BaseError ? `${e.details} ${e.shortMessage}` : String(e));
-    return false;
-  });
-  return (
-    clash !== null ||
-    /nonce too low|nonce has already been used|replacement transaction underpriced|already known/i.test(
-      texts.join(' '),
-    )
-  );
-}
 
 /**
  * The `RecordLocator` over viem: announces and releases this organisation's entries (it must be an active
@@ -47,17 +28,16 @@ function isNonceClash(error: unknown): boolean {
  */
 export class ViemRecordLocator implements RecordLocator {
   private readonly clients: ChainClients;
-  private readonly receiptTimeoutMs: number;
   private address: Hex;
   /** Sends of this adapter, one after the other, so they never race each other for a nonce. */
-  private sending: Promise<unknown> = Promise.resolve();
+  private readonly sender: SerialSender;
   /** The last call queued per patient (lower-case address); removed once it is done and nothing follows. */
   private readonly perPatient = new Map<string, Promise<unknown>>();
 
   constructor(clients: ChainClients, recordLocator: Hex, options: ViemRecordLocatorOptions = {}) {
     this.clients = clients;
     this.address = recordLocator;
-    this.receiptTimeoutMs = options.receiptTimeoutMs ?? 30_000;
+    this.sender = new SerialSender(clients, options.receiptTimeoutMs ?? 30_000);
   }
 
   contractAddress(): Hex {
@@ -76,15 +56,7 @@ export class ViemRecordLocator implements RecordLocator {
   announce(patient: Hex): Promise<void> {
     return this.forPatient(patient, async () => {
       if (await this.holds(patient)) return;
-      const receipt = await this.send('announcement', 'RecordsAnnounced', patient, (address) =>
-        this.clients.publicClient.simulateContract({
-          address,
-          abi: recordLocatorAbi,
-          functionName: 'announce',
-          args: [patient],
-          account: this.clients.account,
-        }),
-      );
+      const receipt = await this.send('announcement', 'announce', 'RecordsAnnounced', patient);
       if (receipt) return;
       // Mined without an event: the contract's no-op for an entry that exists (another sender with this key
       // announced first) — or there is no contract at the address, which the read below reports as missing.
@@ -101,15 +73,7 @@ export class ViemRecordLocator implements RecordLocator {
     return this.forPatient(patient, async () => {
       if (!(await this.holds(patient))) return;
       try {
-        const receipt = await this.send('release', 'RecordsReleased', patient, (address) =>
-          this.clients.publicClient.simulateContract({
-            address,
-            abi: recordLocatorAbi,
-            functionName: 'release',
-            args: [patient],
-            account: this.clients.account,
-          }),
-        );
+        const receipt = await this.send('release', 'release', 'RecordsReleased', patient);
         if (receipt) return;
         throw missingLocator('release', this.address); // `release` always emits or reverts
       } catch (error) {
@@ -154,64 +118,38 @@ export class ViemRecordLocator implements RecordLocator {
   }
 
   /**
-   * Simulates the call (a refusal is decoded and nothing is sent), sends it after this adapter's earlier sends,
-   * and waits for the receipt. Returns the receipt if it carries `expectedEvent`, `null` if it was mined
-   * without it (the caller decides what that means). A reverted receipt (the state changed between simulation
-   * and mining) is simulated again to report the reason.
+   * Simulates `functionName(patient)` (a refusal is decoded and nothing is sent), sends it after this adapter's
+   * earlier sends, and waits for the receipt (see {@link SerialSender.send}). Returns the receipt if it carries
+   * `expectedEvent`, `null` if it was mined without it (the caller decides what that means).
    */
   private async send(
     what: string,
+    functionName: 'announce' | 'release',
     expectedEvent: LocatorEvent,
     patient: Hex,
-    simulate: (address: Hex) => Promise<{ request: unknown }>,
   ): Promise<TransactionReceipt | null> {
     const address = this.address;
-    try {
-      const hash = await this.serialized(async () => {
-        for (let attempt = 1; ; attempt++) {
-          const { request } = await simulate(address);
-          try {
-            return await this.clients.walletClient.writeContract(
-              request as Parameters<typeof this.clients.walletClient.writeContract>[0],
-            );
-          } catch (error) {
-            if (attempt >= SEND_ATTEMPTS || !isNonceClash(error)) throw error;
-          }
-        }
-      });
-      const receipt = await this.clients.publicClient.waitForTransactionReceipt({
-        hash,
-        timeout: this.receiptTimeoutMs,
-        pollingInterval: 100,
-      });
-      if (receipt.status === 'success') {
-        const to = receipt.to?.toLowerCase();
-        const logs = receipt.logs.filter((log) => log.address.toLowerCase() === to);
-        return parseEventLogs({ abi: recordLocatorAbi, logs, eventName: expectedEvent }).length
-          ? receipt
-          : null;
-      }
-      try {
-        await simulate(address);
-      } catch (error) {
-        const decoded = decodeLocatorError(error);
-        if (decoded instanceof CareLedgerError) throw decoded;
-      }
-      throw new RecordLocatorRejectedError(
-        'LOCATOR.TRANSACTION_REVERTED',
-        `The ${what} transaction ${hash} for patient ${patient} reverted in block ${receipt.blockNumber}; ` +
-          `try again.`,
-        { details: { transactionHash: hash, blockNumber: Number(receipt.blockNumber), patient } },
-      );
-    } catch (error) {
-      throw decodeLocatorError(error);
-    }
-  }
-
-  private serialized<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.sending.then(fn, fn);
-    this.sending = result.catch(() => undefined);
-    return result;
+    const receipt = await this.sender.send({
+      simulate: () =>
+        this.clients.publicClient.simulateContract({
+          address,
+          abi: recordLocatorAbi,
+          functionName,
+          args: [patient],
+          account: this.clients.account,
+        }),
+      decode: decodeLocatorError,
+      reverted: ({ transactionHash, blockNumber }) =>
+        new RecordLocatorRejectedError(
+          'LOCATOR.TRANSACTION_REVERTED',
+          `The ${what} transaction ${transactionHash} for patient ${patient} reverted in block ${blockNumber}; ` +
+            `try again.`,
+          { details: { transactionHash, blockNumber: Number(blockNumber), patient } },
+        ),
+    });
+    return parseEventLogs({ abi: recordLocatorAbi, logs: logsOf(receipt), eventName: expectedEvent }).length
+      ? receipt
+      : null;
   }
 
   /** Runs `fn` after every earlier call for `patient` has finished (whatever their outcome). */

@@ -1,7 +1,12 @@
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../core/errors.js';
-import { LINK_STATEMENT_MAX_SKEW_MS, linkStatementText, verifyLinkRequest } from './patientLink.js';
+import {
+  LINK_STATEMENT_MAX_SKEW_MS,
+  linkStatementText,
+  signedLinkRequest,
+  verifyLinkRequest,
+} from './patientLink.js';
 
 const patient = privateKeyToAccount(generatePrivateKey());
 const other = privateKeyToAccount(generatePrivateKey());
@@ -62,6 +67,17 @@ describe('patient link statements', () => {
     await expect(
       verifyLinkRequest('p-1', { ...good, address: patient.address.toLowerCase() }, gateway, NOW + 60_000),
     ).resolves.toMatchObject({ address: patient.address });
+  });
+
+  it('signedLinkRequest makes the request the gateway accepts, the same as signing the statement by hand', async () => {
+    const link = { patientId: 'p-1', ...gateway, issuedAt: new Date(NOW) };
+    const signed = await signedLinkRequest(patient, link);
+    expect(signed).toEqual(await request());
+    await expect(verifyLinkRequest('p-1', signed, gateway, NOW)).resolves.toMatchObject({
+      address: patient.address,
+    });
+    const now = await signedLinkRequest(patient, { patientId: 'p-1', ...gateway });
+    expect(Math.abs(Date.parse(now.issuedAt) - Date.now())).toBeLessThan(60_000);
   });
 
   it('refuses forged, foreign, replayed-late and malformed statements with a reason', async () => {

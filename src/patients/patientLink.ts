@@ -39,6 +39,34 @@ export interface LinkRequest {
   signature: string;
 }
 
+/** The key that signs a link statement: the patient's account (a viem `PrivateKeyAccount`, say). */
+export interface LinkSigner {
+  address: Address;
+  signMessage(args: { message: string }): Promise<Hex>;
+}
+
+/**
+ * The body of the gateway's link API (`POST /admin/patients/{patientId}/link`, what `careledger patient link`
+ * sends): `account` signs the statement linking its address to Patient/`patientId` at `organization` on
+ * `chainId`, issued at `issuedAt` (now unless given).
+ */
+export async function signedLinkRequest(
+  account: LinkSigner,
+  link: { patientId: string; organization: Address; chainId: number; issuedAt?: Date },
+): Promise<{ address: Address; issuedAt: string; signature: Hex }> {
+  const issuedAt = link.issuedAt ?? new Date();
+  const signature = await account.signMessage({
+    message: linkStatementText({
+      patientId: link.patientId,
+      address: account.address,
+      organization: link.organization,
+      chainId: link.chainId,
+      issuedAt,
+    }),
+  });
+  return { address: account.address, issuedAt: issuedAt.toISOString(), signature };
+}
+
 /**
  * Checks a link request for `patientId` at this gateway: the address is well formed, the time is near now, and
  * the signature over the statement recovers to the address. Returns the statement (with the checksummed address).

@@ -10,10 +10,11 @@ import {
   checkRecordAgainstProof,
   parseRecordProof,
 } from '../../src/anchoring/verifyRecordProof.js';
-import { signGrant, scopeHash, type ConsentTerms } from '../../src/consent/consentTypedData.js';
+import { scopeHash } from '../../src/consent/consentTypedData.js';
 import { createAnchorReader } from '../../src/ledger/viemAnchorReader.js';
-import { linkStatementText } from '../../src/patients/patientLink.js';
+import { signedLinkRequest } from '../../src/patients/patientLink.js';
 import { eventually, startTestNode, type TestNode } from '../helpers/inProcessNode.js';
+import { grantConsent } from '../helpers/patientConsent.js';
 
 const FHIR_JSON = { 'content-type': 'application/fhir+json' };
 const JSON_BODY = { 'content-type': 'application/json' };
@@ -46,41 +47,20 @@ describe('every access to a patient’s data is an anchored AuditEvent the patie
     expect(res.status).toBe(201);
   };
   const link = async (patientId: string, account: typeof alice) => {
-    const issuedAt = new Date();
-    const signature = await account.signMessage({
-      message: linkStatementText({
-        patientId,
-        address: account.address,
-        organization: node.organization,
-        chainId,
-        issuedAt,
-      }),
-    });
+    const request = await signedLinkRequest(account, { patientId, organization: node.organization, chainId });
     const res = await node.api(`/admin/patients/${patientId}/link`, {
       method: 'POST',
       headers: JSON_BODY,
-      body: JSON.stringify({ address: account.address, issuedAt: issuedAt.toISOString(), signature }),
+      body: JSON.stringify(request),
     });
     expect(res.status).toBe(201);
   };
-  const grant = async (account: typeof alice, scopes: string[], purposes: number): Promise<bigint> => {
-    const ledger = node.consent.ledger;
-    const now = BigInt(Math.floor(Date.now() / 1000));
-    const terms: ConsentTerms = {
-      patient: account.address,
+  const grant = (account: typeof alice, scopes: string[], purposes: number): Promise<bigint> =>
+    grantConsent(node, account, {
       grantee: node.organization as Hex,
       scopes: scopes.map(scopeHash),
       purposes,
-      validFrom: now - 60n,
-      validUntil: now + 86_400n,
-      dataFrom: 0n,
-      dataUntil: 0n,
-    };
-    const nonce = await ledger.nonceOf(account.address);
-    const deadline = now + 600n;
-    const signature = await signGrant(account, await ledger.domain(), terms, nonce, deadline);
-    return (await ledger.relayGrant(terms, account.address, deadline, signature)).consentId;
-  };
+    });
   const signIn = async (account: typeof alice): Promise<string> => {
     const post = (path: string, body: unknown) =>
       fetch(`${node.url}${path}`, { method: 'POST', headers: JSON_BODY, body: JSON.stringify(body) });

@@ -17,7 +17,7 @@ import {
   type ConsentDomain,
   type ConsentTerms,
 } from '../../src/consent/consentTypedData.js';
-import { linkStatementText } from '../../src/patients/patientLink.js';
+import { signedLinkRequest } from '../../src/patients/patientLink.js';
 import { fhirValidationIssues } from '../../src/records/validateFhirResource.js';
 import { captureCli } from '../cli/cliOutput.js';
 import { startTestNode, type TestNode } from '../helpers/inProcessNode.js';
@@ -107,21 +107,14 @@ describe('consents through the HTTP API and the CLI, on a real node', () => {
       expect(res.status).toBe(201);
     }
     const health = await json(await fetch(`${node.url}/health`));
-    const issuedAt = new Date();
-    const signature = await alice.signMessage({
-      message: linkStatementText({
+    const linked = await post(
+      '/admin/patients/alice/link',
+      await signedLinkRequest(alice, {
         patientId: 'alice',
-        address: alice.address,
         organization: node.organization,
         chainId: health.chain.chainId,
-        issuedAt,
       }),
-    });
-    const linked = await post('/admin/patients/alice/link', {
-      address: alice.address,
-      issuedAt: issuedAt.toISOString(),
-      signature,
-    });
+    );
     expect(linked.status).toBe(201);
     domain = consentDomain(health.chain.chainId, node.deployment().consentRegistry);
   });

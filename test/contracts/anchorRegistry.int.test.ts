@@ -8,21 +8,14 @@ import {
   type SimulateContractParameters,
 } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { anchorRegistryAbi, anchorRegistryBytecode } from '../../src/ledger/generated/contracts.js';
 import {
-  anchorRegistryAbi,
-  anchorRegistryBytecode,
-  organizationRegistryAbi,
-  organizationRegistryBytecode,
-} from '../../src/ledger/generated/contracts.js';
-import { startTestAnvil, type TestAnvil } from '../helpers/testAnvil.js';
-import {
-  admitNewActor,
-  deployed,
   expectRevert,
   mined,
-  newActor,
   randomBytes32,
+  startConsortium,
   testPublicClient,
+  type Consortium,
   type TestActor,
 } from './chain.js';
 
@@ -31,35 +24,15 @@ const abi = anchorRegistryAbi;
 const BATCH_SIZE = 4096;
 const GAS_BUDGET = 200_000n;
 
-let anvil: TestAnvil;
+let consortium: Consortium;
 let client: ReturnType<typeof testPublicClient>;
 let admin: TestActor;
 let outsider: TestActor;
 let organizations: Address;
 let anchors: Address;
 
-const deploy = (hash: Hex | Promise<Hex>): Promise<Address> => deployed(client, hash);
-const admitNew = (name: string): Promise<TestActor> =>
-  admitNewActor(anvil.rpcUrl, client, admin, organizations, name);
-
-async function setSuspended(org: TestActor, suspended: boolean): Promise<void> {
-  await mined(
-    client,
-    suspended
-      ? await admin.wallet.writeContract({
-          address: organizations,
-          abi: organizationRegistryAbi,
-          functionName: 'suspend',
-          args: [org.address, 'key compromise under investigation'],
-        })
-      : await admin.wallet.writeContract({
-          address: organizations,
-          abi: organizationRegistryAbi,
-          functionName: 'reinstate',
-          args: [org.address],
-        }),
-  );
-}
+const admitNew = (name: string): Promise<TestActor> => consortium.admitNew(name);
+const setSuspended = (org: TestActor, suspended: boolean) => consortium.setSuspended(org, suspended);
 
 /** Sends `anchor(root, leafCount, sequence)` from `org` and returns the successful receipt. */
 async function anchorBatch(org: TestActor, root: Hex, leafCount: number, sequence: bigint) {
@@ -85,24 +58,15 @@ function nextSequence(org: Address): Promise<bigint> {
 }
 
 beforeAll(async () => {
-  anvil = await startTestAnvil();
-  client = testPublicClient(anvil.rpcUrl);
-  admin = await newActor(anvil.rpcUrl);
-  outsider = await newActor(anvil.rpcUrl);
-  organizations = await deploy(
-    await admin.wallet.deployContract({
-      abi: organizationRegistryAbi,
-      bytecode: organizationRegistryBytecode,
-      args: [admin.address],
-    }),
-  );
-  anchors = await deploy(
+  consortium = await startConsortium();
+  ({ client, admin, outsider, organizations } = consortium);
+  anchors = await consortium.deploy(
     await admin.wallet.deployContract({ abi, bytecode: anchorRegistryBytecode, args: [organizations] }),
   );
 });
 
 afterAll(async () => {
-  await anvil?.stop();
+  await consortium?.stop();
 });
 
 describe('AnchorRegistry deployment', () => {

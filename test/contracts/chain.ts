@@ -6,21 +6,26 @@ import {
   decodeErrorResult,
   getAddress,
   http,
+  parseEventLogs,
   type Abi,
   type Account,
   type Address,
   type Chain,
   type Hex,
   type PublicClient,
+  type TransactionReceipt,
   type Transport,
   type WalletClient,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { foundry } from 'viem/chains';
 import { expect } from 'vitest';
-import { organizationRegistryAbi } from '../../src/ledger/generated/contracts.js';
+import {
+  organizationRegistryAbi,
+  organizationRegistryBytecode,
+} from '../../src/ledger/generated/contracts.js';
 import { ORGANIZATION_ROLES } from '../../src/ledger/organizationRoles.js';
-import { fundedTestKey } from '../helpers/testAnvil.js';
+import { fundedTestKey, startTestAnvil, type TestAnvil } from '../helpers/testAnvil.js';
 
 /** Anvil's chain id is 31337, which is viem's `foundry` chain; the RPC URL comes from the transport. */
 export const chain = foundry;
@@ -133,4 +138,97 @@ export async function admitNewActor(
     }),
   );
   return org;
+}
+
+/**
+ * A consortium on a fresh anvil for a contract's tests: an `admin` who deployed the OrganizationRegistry at
+ * `organizations` (and so administers it), and an `outsider` it never admitted.
+ */
+export interface Consortium {
+  anvil: TestAnvil;
+  client: PublicClient<Transport, Chain>;
+  admin: TestActor;
+  outsider: TestActor;
+  organizations: Address;
+  /** Waits for a deployment (as {@link deployed}) and returns the new contract's address. */
+  deploy(hash: Hex | Promise<Hex>): Promise<Address>;
+  /** A new funded account admitted by the admin as a PROVIDER named `name`. */
+  admitNew(name: string): Promise<TestActor>;
+  /** Suspends `org` for `reason` (or reinstates it) as the admin. */
+  setSuspended(org: TestActor, suspended: boolean, reason?: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startConsortium(): Promise<Consortium> {
+  const anvil = await startTestAnvil();
+  const client = testPublicClient(anvil.rpcUrl);
+  const admin = await newActor(anvil.rpcUrl);
+  const outsider = await newActor(anvil.rpcUrl);
+  const organizations = await deployed(
+    client,
+    admin.wallet.deployContract({
+      abi: organizationRegistryAbi,
+      bytecode: organizationRegistryBytecode,
+      args: [admin.address],
+    }),
+  );
+  return {
+    anvil,
+    client,
+    admin,
+    outsider,
+    organizations,
+    deploy: (hash) => deployed(client, hash),
+    admitNew: (name) => admitNewActor(anvil.rpcUrl, client, admin, organizations, name),
+    async setSuspended(org, suspended, reason = 'key compromise under investigation') {
+      await mined(
+        client,
+        suspended
+          ? await admin.wallet.writeContract({
+              address: organizations,
+              abi: organizationRegistryAbi,
+              functionName: 'suspend',
+              args: [org.address, reason],
+            })
+          : await admin.wallet.writeContract({
+              address: organizations,
+              abi: organizationRegistryAbi,
+              functionName: 'reinstate',
+              args: [org.address],
+            }),
+      );
+    },
+    stop: () => anvil.stop(),
+  };
+}
+
+/**
+ * Revert and event assertions for one contract's tests that remember which custom errors and events of `abi` the
+ * tests exercised, so a last test can check that none was left out.
+ */
+export function contractCoverage(abi: Abi) {
+  const seenErrors = new Set<string>();
+  const seenEvents = new Set<string>();
+  return {
+    /** {@link expectRevert} with `abi`. */
+    async reverts(action: Promise<unknown>, errorName: string, args: readonly unknown[] = []): Promise<void> {
+      await expectRevert(action, abi, errorName, args);
+      seenErrors.add(errorName);
+    },
+    /** The contract's events in `receipt`, as `[name, args]`. */
+    events(receipt: TransactionReceipt): [string, unknown][] {
+      const parsed = parseEventLogs({ abi, logs: receipt.logs });
+      for (const e of parsed) seenEvents.add(e.eventName);
+      return parsed.map((e) => [e.eventName, e.args]);
+    },
+    /** Asserts every custom error and event of `abi` was exercised, but for those `unreachable` names. */
+    expectAllExercised(unreachable: { errors?: string[]; events?: string[] } = {}): void {
+      const skipErrors = new Set(unreachable.errors);
+      const skipEvents = new Set(unreachable.events);
+      const errors = abi.filter((item) => item.type === 'error').map((item) => item.name);
+      expect(errors.filter((name) => !skipErrors.has(name) && !seenErrors.has(name))).toEqual([]);
+      const eventNames = abi.filter((item) => item.type === 'event').map((item) => item.name);
+      expect(eventNames.filter((name) => !skipEvents.has(name) && !seenEvents.has(name))).toEqual([]);
+    },
+  };
 }

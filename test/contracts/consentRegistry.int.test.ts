@@ -51,13 +51,12 @@ import {
 import { ORGANIZATION_ROLES } from '../../src/ledger/organizationRoles.js';
 import { fundedTestKey, startTestAnvil, type TestAnvil } from '../helpers/testAnvil.js';
 import {
-  admitNewActor,
   chain,
-  deployed,
-  expectRevert,
+  contractCoverage,
   mined,
-  newActor,
+  startConsortium,
   testPublicClient,
+  type Consortium,
   type TestActor,
   type TestWallet,
 } from './chain.js';
@@ -80,6 +79,7 @@ interface Party extends TestActor {
   account: PrivateKeyAccount;
 }
 
+let consortium: Consortium;
 let anvil: TestAnvil;
 let client: ReturnType<typeof testPublicClient>;
 let testClient: ReturnType<typeof createTestClient>;
@@ -92,25 +92,10 @@ let organizations: Address;
 let registry: Address;
 let domain: ConsentDomain;
 
-/** Custom errors seen by {reverts}, checked against the ABI at the end. */
-const seenErrors = new Set<string>();
-/** Events seen by {events}, checked against the ABI at the end. */
-const seenEvents = new Set<string>();
+/** Custom errors and events exercised, checked against the ABI at the end. */
+const { reverts, events, expectAllExercised } = contractCoverage(abi);
 
-async function reverts(action: Promise<unknown>, errorName: string, args: readonly unknown[] = []) {
-  await expectRevert(action, abi, errorName, args);
-  seenErrors.add(errorName);
-}
-
-function events(receipt: TransactionReceipt): [string, unknown][] {
-  const parsed = parseEventLogs({ abi, logs: receipt.logs });
-  for (const e of parsed) seenEvents.add(e.eventName);
-  return parsed.map((e) => [e.eventName, e.args]);
-}
-
-const deploy = (hash: Hex | Promise<Hex>): Promise<Address> => deployed(client, hash);
-const admitNew = (name: string): Promise<TestActor> =>
-  admitNewActor(anvil.rpcUrl, client, admin, organizations, name);
+const admitNew = (name: string): Promise<TestActor> => consortium.admitNew(name);
 
 /** A new key pair. Patients hold no ether: only `funded` parties (for the direct calls) get some. */
 async function newParty(funded = false): Promise<Party> {
@@ -252,38 +237,21 @@ async function relayAppoint(patient: Party, delegate: Address, until = 0n) {
 }
 
 beforeAll(async () => {
-  anvil = await startTestAnvil();
-  client = testPublicClient(anvil.rpcUrl);
+  consortium = await startConsortium();
+  ({ anvil, client, admin, outsider, organizations } = consortium);
   testClient = createTestClient({ mode: 'anvil', chain, transport: http(anvil.rpcUrl) });
-  admin = await newActor(anvil.rpcUrl);
-  outsider = await newActor(anvil.rpcUrl);
-  organizations = await deploy(
-    admin.wallet.deployContract({
-      abi: organizationRegistryAbi,
-      bytecode: organizationRegistryBytecode,
-      args: [admin.address],
-    }),
-  );
   member = await admitNew('St. Example Hospital');
   otherMember = await admitNew('Acme Health Insurance');
   suspended = await admitNew('Suspended Clinic');
-  await mined(
-    client,
-    await admin.wallet.writeContract({
-      address: organizations,
-      abi: organizationRegistryAbi,
-      functionName: 'suspend',
-      args: [suspended.address, 'audit'],
-    }),
-  );
-  registry = await deploy(
+  await consortium.setSuspended(suspended, true, 'audit');
+  registry = await consortium.deploy(
     admin.wallet.deployContract({ abi, bytecode: consentRegistryBytecode, args: [organizations] }),
   );
   domain = consentDomain(chain.id, registry);
 });
 
 afterAll(async () => {
-  await anvil?.stop();
+  await consortium?.stop();
 });
 
 describe('deployment', () => {
@@ -1360,13 +1328,12 @@ describe('gas', () => {
 
 describe('coverage', () => {
   it('exercised every custom error and every event of the contract', () => {
-    const errors = abi.filter((item) => item.type === 'error').map((item) => item.name);
-    // Declared by OpenZeppelin's Nonces for `_useCheckedNonce`, which the registry does not use: a stale or
-    // replayed nonce makes the signature recover to another address instead (ConsentRegistryInvalidSignature).
-    const unreachable = new Set(['InvalidAccountNonce']);
-    expect(errors.filter((name) => !unreachable.has(name) && !seenErrors.has(name))).toEqual([]);
-    const eventNames = abi.filter((item) => item.type === 'event').map((item) => item.name);
-    // ERC-5267's EIP712DomainChanged: the domain never changes.
-    expect(eventNames.filter((name) => name !== 'EIP712DomainChanged' && !seenEvents.has(name))).toEqual([]);
+    expectAllExercised({
+      // Declared by OpenZeppelin's Nonces for `_useCheckedNonce`, which the registry does not use: a stale or
+      // replayed nonce makes the signature recover to another address instead (ConsentRegistryInvalidSignature).
+      errors: ['InvalidAccountNonce'],
+      // ERC-5267's EIP712DomainChanged: the domain never changes.
+      events: ['EIP712DomainChanged'],
+    });
   });
 });

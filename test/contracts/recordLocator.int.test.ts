@@ -1,28 +1,19 @@
 import {
   getAddress,
-  parseEventLogs,
   zeroAddress,
   type Address,
-  type Hex,
   type SimulateContractParameters,
   type TransactionReceipt,
 } from 'viem';
 import { generatePrivateKey, privateKeyToAddress } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordLocatorAbi, recordLocatorBytecode } from '../../src/ledger/generated/contracts.js';
 import {
-  organizationRegistryAbi,
-  organizationRegistryBytecode,
-  recordLocatorAbi,
-  recordLocatorBytecode,
-} from '../../src/ledger/generated/contracts.js';
-import { startTestAnvil, type TestAnvil } from '../helpers/testAnvil.js';
-import {
-  admitNewActor,
-  deployed,
-  expectRevert,
+  contractCoverage,
   mined,
-  newActor,
+  startConsortium,
   testPublicClient,
+  type Consortium,
   type TestActor,
 } from './chain.js';
 
@@ -38,7 +29,7 @@ const LATER_ANNOUNCE_GAS_BUDGET = 87_000n;
 const REPEATED_ANNOUNCE_GAS_BUDGET = 33_000n;
 const RELEASE_GAS_BUDGET = 45_000n;
 
-let anvil: TestAnvil;
+let consortium: Consortium;
 let client: ReturnType<typeof testPublicClient>;
 let admin: TestActor;
 let outsider: TestActor;
@@ -49,48 +40,27 @@ let pharmacy: TestActor;
 let organizations: Address;
 let locator: Address;
 
-/** Custom errors seen by {reverts}, checked against the ABI at the end. */
-const seenErrors = new Set<string>();
-/** Events seen by {events}, checked against the ABI at the end. */
-const seenEvents = new Set<string>();
+/** Custom errors and events exercised, checked against the ABI at the end. */
+const { reverts, events, expectAllExercised } = contractCoverage(abi);
 
-async function reverts(action: Promise<unknown>, errorName: string, args: readonly unknown[] = []) {
-  await expectRevert(action, abi, errorName, args);
-  seenErrors.add(errorName);
+/** Asserts `receipt` holds one locator event: `name` for `patient`'s entry of `org`. */
+function expectEntryEvent(
+  receipt: TransactionReceipt,
+  name: 'RecordsAnnounced' | 'RecordsReleased',
+  patient: Address,
+  org: TestActor,
+) {
+  expect(events(receipt)).toEqual([
+    [name, { patient: getAddress(patient), organization: getAddress(org.address) }],
+  ]);
 }
 
-/** The locator's events in `receipt`, as `[name, args]`. */
-function events(receipt: TransactionReceipt): [string, unknown][] {
-  const parsed = parseEventLogs({ abi, logs: receipt.logs });
-  for (const e of parsed) seenEvents.add(e.eventName);
-  return parsed.map((e) => [e.eventName, e.args]);
-}
-
-const deploy = (hash: Hex | Promise<Hex>): Promise<Address> => deployed(client, hash);
-const admitNew = (name: string): Promise<TestActor> =>
-  admitNewActor(anvil.rpcUrl, client, admin, organizations, name);
+const admitNew = (name: string): Promise<TestActor> => consortium.admitNew(name);
 
 /** A patient's pseudonymous address: a fresh key that never holds ether or sends anything. */
 const newPatient = (): Address => privateKeyToAddress(generatePrivateKey());
 
-async function setSuspended(org: TestActor, suspended: boolean): Promise<void> {
-  await mined(
-    client,
-    suspended
-      ? await admin.wallet.writeContract({
-          address: organizations,
-          abi: organizationRegistryAbi,
-          functionName: 'suspend',
-          args: [org.address, 'key compromise under investigation'],
-        })
-      : await admin.wallet.writeContract({
-          address: organizations,
-          abi: organizationRegistryAbi,
-          functionName: 'reinstate',
-          args: [org.address],
-        }),
-  );
-}
+const setSuspended = (org: TestActor, suspended: boolean) => consortium.setSuspended(org, suspended);
 
 /** Sends `functionName(patient)` from `org` and returns the successful receipt. */
 async function send(org: TestActor, functionName: 'announce' | 'release', patient: Address) {
@@ -137,28 +107,19 @@ async function expectHolders(patient: Address, expected: Address[], others: Addr
 }
 
 beforeAll(async () => {
-  anvil = await startTestAnvil();
-  client = testPublicClient(anvil.rpcUrl);
-  admin = await newActor(anvil.rpcUrl);
-  outsider = await newActor(anvil.rpcUrl);
-  organizations = await deploy(
-    admin.wallet.deployContract({
-      abi: organizationRegistryAbi,
-      bytecode: organizationRegistryBytecode,
-      args: [admin.address],
-    }),
-  );
+  consortium = await startConsortium();
+  ({ client, admin, outsider, organizations } = consortium);
   hospital = await admitNew('St. Example Hospital');
   clinic = await admitNew('Community Clinic');
   lab = await admitNew('City Lab');
   pharmacy = await admitNew('Corner Pharmacy');
-  locator = await deploy(
+  locator = await consortium.deploy(
     admin.wallet.deployContract({ abi, bytecode: recordLocatorBytecode, args: [organizations] }),
   );
 });
 
 afterAll(async () => {
-  await anvil?.stop();
+  await consortium?.stop();
 });
 
 describe('deployment', () => {
@@ -184,9 +145,7 @@ describe('announce', () => {
   it('records the caller once for the patient and emits RecordsAnnounced', async () => {
     const patient = newPatient();
     const receipt = await announce(hospital, patient);
-    expect(events(receipt)).toEqual([
-      ['RecordsAnnounced', { patient: getAddress(patient), organization: getAddress(hospital.address) }],
-    ]);
+    expectEntryEvent(receipt, 'RecordsAnnounced', patient, hospital);
     await expectHolders(patient, [hospital.address], [clinic.address]);
   });
 
@@ -253,9 +212,7 @@ describe('announce', () => {
       await setSuspended(member, false);
     }
     const receipt = await announce(member, fresh);
-    expect(events(receipt)).toEqual([
-      ['RecordsAnnounced', { patient: getAddress(fresh), organization: getAddress(member.address) }],
-    ]);
+    expectEntryEvent(receipt, 'RecordsAnnounced', fresh, member);
     await expectHolders(fresh, [member.address]);
   });
 });
@@ -266,15 +223,11 @@ describe('release', () => {
     await announce(hospital, patient);
     await announce(clinic, patient);
     const receipt = await release(clinic, patient);
-    expect(events(receipt)).toEqual([
-      ['RecordsReleased', { patient: getAddress(patient), organization: getAddress(clinic.address) }],
-    ]);
+    expectEntryEvent(receipt, 'RecordsReleased', patient, clinic);
     await expectHolders(patient, [hospital.address], [clinic.address]);
 
     const back = await announce(clinic, patient);
-    expect(events(back)).toEqual([
-      ['RecordsAnnounced', { patient: getAddress(patient), organization: getAddress(clinic.address) }],
-    ]);
+    expectEntryEvent(back, 'RecordsAnnounced', patient, clinic);
     await expectHolders(patient, [hospital.address, clinic.address]);
   });
 
@@ -311,9 +264,7 @@ describe('release', () => {
     await announce(member, patient);
     await setSuspended(member, true);
     const receipt = await release(member, patient);
-    expect(events(receipt)).toEqual([
-      ['RecordsReleased', { patient: getAddress(patient), organization: getAddress(member.address) }],
-    ]);
+    expectEntryEvent(receipt, 'RecordsReleased', patient, member);
     await expectHolders(patient, [hospital.address], [member.address]);
   });
 
@@ -396,9 +347,6 @@ describe('gas', () => {
 
 describe('coverage', () => {
   it('exercised every custom error and every event of the contract', () => {
-    const errors = abi.filter((item) => item.type === 'error').map((item) => item.name);
-    expect(errors.filter((name) => !seenErrors.has(name))).toEqual([]);
-    const eventNames = abi.filter((item) => item.type === 'event').map((item) => item.name);
-    expect(eventNames.filter((name) => !seenEvents.has(name))).toEqual([]);
+    expectAllExercised();
   });
 });

@@ -9,7 +9,7 @@ import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { networkDown, networkUp } from '../../src/cli/network/network.js';
 import type { NetworkFile, NetworkOrganization } from '../../src/cli/network/networkFile.js';
-import { isAlive, portIsFree } from '../../src/cli/network/processes.js';
+import { isAlive } from '../../src/cli/network/processes.js';
 import { orgReinstateCommand, orgSuspendCommand } from '../../src/cli/org.js';
 import { canonicalJson } from '../../src/core/canonicalJson.js';
 import { signGrant, signRevoke, scopeHash, type ConsentDomain } from '../../src/consent/consentTypedData.js';
@@ -18,8 +18,8 @@ import { organizationRegistryAbi, recordLocatorAbi } from '../../src/ledger/gene
 import { toHex } from '../../src/core/hex.js';
 import { organizationEncryptionPublicKey } from '../../src/keys/organizationEncryptionKey.js';
 import { captureCli } from '../cli/cliOutput.js';
+import { freeBasePort, quiet } from '../helpers/network.js';
 import { linkPatientKey } from '../helpers/patientConsent.js';
-import { freePort } from '../helpers/testAnvil.js';
 
 /**
  * Three gateways (hospital, clinic, insurer) as separate processes on one anvil, started by `network up`: the
@@ -28,30 +28,6 @@ import { freePort } from '../helpers/testAnvil.js';
  */
 
 const FHIR_JSON = 'application/fhir+json';
-
-async function freeBasePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = await freePort();
-    if (base > 65_000) continue;
-    const free = await Promise.all([1, 2, 3].map((k) => portIsFree(base + k)));
-    if (free.every(Boolean)) return base;
-  }
-  throw new Error('no run of four free ports');
-}
-
-async function quiet<T>(run: () => Promise<T>): Promise<T> {
-  let result = { error: new Error('not run') } as { value: T } | { error: unknown };
-  await captureCli(async () => {
-    try {
-      result = { value: await run() };
-    } catch (error) {
-      result = { error };
-    }
-    return 0;
-  });
-  if ('error' in result) throw result.error;
-  return result.value;
-}
 
 async function call(
   org: NetworkOrganization,
@@ -241,6 +217,32 @@ describe('cross-organisation exchange between three gateways', () => {
   const observations: string[] = [];
   const saved: Record<string, string | undefined> = {};
 
+  /** Links the patient's key to Patient/`patientId` at `org` (as `careledger patient link` does). */
+  const linkAt = async (org: NetworkOrganization, patientId: string) => {
+    const status = await linkPatientKey(
+      { url: org.url, organization: org.address },
+      patientId,
+      patient,
+      org.token,
+    );
+    expect(status).toBe(201);
+  };
+
+  /** Polls the RecordLocator until the patient's holders satisfy `done`; resolves with them. */
+  const holdersWhen = (what: string, done: (holders: readonly Hex[]) => boolean) => {
+    const client = createPublicClient({ transport: http(net.anvil.rpcUrl) });
+    const locator = net.contracts?.recordLocator as Hex;
+    return until(what, async () => {
+      const holders = await client.readContract({
+        address: locator,
+        abi: recordLocatorAbi,
+        functionName: 'holdersOf',
+        args: [patient.address],
+      });
+      return done(holders) ? holders : undefined;
+    });
+  };
+
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'careledger-exchange-'));
     dir = join(root, 'net');
@@ -283,34 +285,10 @@ describe('cross-organisation exchange between three gateways', () => {
     });
     for (let i = 0; i < 5; i++) observations.push(await create(hospital, observation(hospitalPatient, i)));
     clinicPatient = await create(clinic, { resourceType: 'Patient', name: [{ family: 'Okafor' }] });
-    expect(
-      await linkPatientKey(
-        { url: hospital.url, organization: hospital.address },
-        hospitalPatient,
-        patient,
-        hospital.token,
-      ),
-    ).toBe(201);
-    expect(
-      await linkPatientKey(
-        { url: clinic.url, organization: clinic.address },
-        clinicPatient,
-        patient,
-        clinic.token,
-      ),
-    ).toBe(201);
+    await linkAt(hospital, hospitalPatient);
+    await linkAt(clinic, clinicPatient);
 
-    const client = createPublicClient({ transport: http(net.anvil.rpcUrl) });
-    const locator = net.contracts?.recordLocator as Hex;
-    const holders = await until('both holders on the locator', async () => {
-      const list = await client.readContract({
-        address: locator,
-        abi: recordLocatorAbi,
-        functionName: 'holdersOf',
-        args: [patient.address],
-      });
-      return list.length === 2 ? list : undefined;
-    });
+    const holders = await holdersWhen('both holders on the locator', (list) => list.length === 2);
     expect(holders.map((h) => h.toLowerCase()).sort()).toEqual(
       [hospital.address, clinic.address].map((a) => a.toLowerCase()).sort(),
     );
@@ -489,24 +467,8 @@ describe('cross-organisation exchange between three gateways', () => {
   it('a stopped gateway is reported clearly and quickly while the others keep serving', async () => {
     // The insurer holds records for the patient too, then stops.
     const insurerPatient = await create(insurer, { resourceType: 'Patient', name: [{ family: 'Okafor' }] });
-    expect(
-      await linkPatientKey(
-        { url: insurer.url, organization: insurer.address },
-        insurerPatient,
-        patient,
-        insurer.token,
-      ),
-    ).toBe(201);
-    const client = createPublicClient({ transport: http(net.anvil.rpcUrl) });
-    await until('three holders', async () => {
-      const list = await client.readContract({
-        address: net.contracts?.recordLocator as Hex,
-        abi: recordLocatorAbi,
-        functionName: 'holdersOf',
-        args: [patient.address],
-      });
-      return list.length === 3 ? true : undefined;
-    });
+    await linkAt(insurer, insurerPatient);
+    await holdersWhen('three holders', (list) => list.length === 3);
     await grant(hospital, patient, clinic.address, ['type:Observation']);
     process.kill(insurer.pid as number, 'SIGKILL');
     await until('the insurer gone', async () => (isAlive(insurer.pid) ? undefined : true));
@@ -528,16 +490,10 @@ describe('cross-organisation exchange between three gateways', () => {
   it("erasing the patient at the hospital withdraws the hospital from the patient's holders", async () => {
     const erase = await call(hospital, 'POST', `/admin/patients/${hospitalPatient}/erase`);
     expect(erase.status, JSON.stringify(erase.json)).toBe(200);
-    const client = createPublicClient({ transport: http(net.anvil.rpcUrl) });
-    const holders = await until('the hospital withdrawn', async () => {
-      const list = await client.readContract({
-        address: net.contracts?.recordLocator as Hex,
-        abi: recordLocatorAbi,
-        functionName: 'holdersOf',
-        args: [patient.address],
-      });
-      return list.some((h) => h.toLowerCase() === hospital.address.toLowerCase()) ? undefined : list;
-    });
+    const holders = await holdersWhen(
+      'the hospital withdrawn',
+      (list) => !list.some((h) => h.toLowerCase() === hospital.address.toLowerCase()),
+    );
     expect(holders.map((h) => h.toLowerCase())).toContain(clinic.address.toLowerCase());
   }, 30_000);
 

@@ -2,7 +2,7 @@ import type { Hex } from 'viem';
 import type { PrivateKeyAccount } from 'viem/accounts';
 import { signGrant, signRevoke, type ConsentTerms } from '../../src/consent/consentTypedData.js';
 import type { ConsentLedger } from '../../src/consent/ports.js';
-import { linkStatementText } from '../../src/patients/patientLink.js';
+import { signedLinkRequest } from '../../src/patients/patientLink.js';
 import { TEST_TOKEN } from './testToken.js';
 
 /** A node as these helpers need it: its URL, organisation, and the ledger it relays consents through. */
@@ -26,19 +26,16 @@ export async function linkPatientKey(
   token = TEST_TOKEN,
 ): Promise<number> {
   const issuedAt = new Date();
-  const signature = await account.signMessage({
-    message: linkStatementText({
-      patientId,
-      address: account.address,
-      organization: node.organization,
-      chainId: await chainIdOf(node.url),
-      issuedAt,
-    }),
+  const request = await signedLinkRequest(account, {
+    patientId,
+    organization: node.organization,
+    chainId: await chainIdOf(node.url),
+    issuedAt,
   });
   const res = await fetch(`${node.url}/admin/patients/${patientId}/link`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ address: account.address, issuedAt: issuedAt.toISOString(), signature }),
+    body: JSON.stringify(request),
   });
   return res.status;
 }

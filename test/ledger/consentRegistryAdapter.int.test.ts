@@ -1,7 +1,4 @@
-import { createServer, type Server } from 'node:http';
 import {
-  ContractFunctionRevertedError,
-  encodeErrorResult,
   getAddress,
   keccak256,
   stringToBytes,
@@ -30,7 +27,6 @@ import {
   NotFoundError,
   UnavailableError,
 } from '../../src/core/errors.js';
-import { silentLogger } from '../../src/core/logger.js';
 import { createChainClients, type ChainClients } from '../../src/ledger/chainClients.js';
 import {
   ConsentForbiddenError,
@@ -39,119 +35,36 @@ import {
 } from '../../src/ledger/decodeConsentError.js';
 import {
   deployConsentRegistry,
-  ensureDeployment,
   missingContracts,
   type Deployment,
-  type DeploymentMemory,
-  type OrganizationProfile,
 } from '../../src/ledger/ensureDeployment.js';
 import { consentRegistryAbi } from '../../src/ledger/generated/contracts.js';
-import { rolesToMask } from '../../src/ledger/organizationRoles.js';
 import { ViemConsentRegistry } from '../../src/ledger/viemConsentRegistry.js';
+import {
+  CHAIN_ID,
+  codeAt,
+  deployWith,
+  expectCareLedgerError,
+  expectEveryCustomErrorDecoded,
+  expectUnknownRevertRejected,
+  memoryOf,
+  organizationRegistryOf,
+  redeployedWithout,
+  rejection,
+  rememberedDeployment,
+  rememberingDeployment,
+  someAddress,
+  startDeployedChain,
+  startFlakyRpc,
+  type DeployedChain,
+} from '../helpers/deployedChain.js';
 import { eventually, rpc, startTestNode } from '../helpers/inProcessNode.js';
-import { freePort, fundedTestKey, startTestAnvil, type TestAnvil } from '../helpers/testAnvil.js';
+import type { TestAnvil } from '../helpers/testAnvil.js';
 
-const CHAIN_ID = 31_337;
 const HOUR = 3_600n;
 const DAY = 86_400n;
 
-const profile: OrganizationProfile = {
-  name: 'St. Example Hospital',
-  roles: rolesToMask(['PROVIDER']),
-  gatewayUrl: 'https://gw.example.org',
-  encryptionPublicKey: new Uint8Array(32).fill(7),
-};
-
-/** The store's meta table, in memory. */
-function memoryOf(entries: Record<string, string> = {}): DeploymentMemory & { meta: Map<string, string> } {
-  const meta = new Map(Object.entries(entries));
-  return { meta, getMeta: (key) => meta.get(key), setMeta: (key, value) => void meta.set(key, value) };
-}
-
-/** A JSON-RPC proxy in front of anvil that can be switched to fail (connections reset) and counts requests. */
-interface FlakyRpc {
-  url: string;
-  failing: boolean;
-  requests: number;
-  close(): Promise<void>;
-}
-
-async function startFlakyRpc(target: string): Promise<FlakyRpc> {
-  const port = await freePort();
-  const state = { failing: false, requests: 0 };
-  const server: Server = createServer((req, res) => {
-    state.requests++;
-    if (state.failing) {
-      req.socket.destroy();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      fetch(target, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: Buffer.concat(chunks),
-      })
-        .then(async (upstream) => {
-          res.writeHead(upstream.status, { 'content-type': 'application/json' });
-          res.end(Buffer.from(await upstream.arrayBuffer()));
-        })
-        .catch(() => req.socket.destroy());
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${port}`,
-    get failing() {
-      return state.failing;
-    },
-    set failing(value: boolean) {
-      state.failing = value;
-    },
-    get requests() {
-      return state.requests;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-/** Awaits `action` and returns what it rejected with (fails if it resolved). */
-async function rejection(action: Promise<unknown>): Promise<CareLedgerError> {
-  let caught: unknown;
-  try {
-    await action;
-  } catch (error) {
-    caught = error;
-  }
-  if (caught === undefined) throw new Error('expected a rejection, but the call succeeded');
-  expect(caught).toBeInstanceOf(CareLedgerError);
-  return caught as CareLedgerError;
-}
-
-/** Asserts `action` rejects with an error of class `type`, HTTP `status`, `code` and a message matching `message`. */
-async function expectConsentError(
-  action: Promise<unknown>,
-  type: abstract new (...args: never[]) => CareLedgerError,
-  status: number,
-  code: string,
-  message?: RegExp,
-): Promise<CareLedgerError> {
-  const error = await rejection(action);
-  expect({ type: error.constructor.name, status: error.status, code: error.code }).toEqual({
-    type: type.name,
-    status,
-    code,
-  });
-  expect(error).toBeInstanceOf(type);
-  if (message) expect(error.message).toMatch(message);
-  return error;
-}
-
+let chain: DeployedChain;
 let anvil: TestAnvil;
 let clients: ChainClients;
 let deployment: Deployment;
@@ -163,7 +76,6 @@ async function now(): Promise<bigint> {
 }
 
 const patientKey = () => privateKeyToAccount(generatePrivateKey());
-const someAddress = () => privateKeyToAccount(generatePrivateKey()).address;
 
 async function termsFor(patient: Hex, overrides: Partial<ConsentTerms> = {}): Promise<ConsentTerms> {
   const t = await now();
@@ -284,69 +196,56 @@ function expectChainOrder(events: ConsentChainEvent[]): void {
 }
 
 beforeAll(async () => {
-  anvil = await startTestAnvil();
-  clients = createChainClients(anvil.rpcUrl, CHAIN_ID, await fundedTestKey(anvil.rpcUrl));
-  deployment = await ensureDeployment({
-    clients,
-    memory: memoryOf(),
-    organization: profile,
-    logger: silentLogger,
-  });
+  chain = await startDeployedChain();
+  ({ anvil, clients, deployment } = chain);
   ledger = new ViemConsentRegistry(clients, deployment.consentRegistry, { pageSize: 2 });
 });
 
 afterAll(async () => {
-  await anvil?.stop();
+  await chain?.stop();
 });
 
 describe('deployment', () => {
-  const readOrganizationRegistry = (address: Hex) =>
-    clients.publicClient.readContract({
-      address,
-      abi: consentRegistryAbi,
-      functionName: 'organizationRegistry',
-    });
-
   it('deploys a ConsentRegistry bound to the OrganizationRegistry and remembers it with the others', async () => {
     const memory = memoryOf();
-    const fresh = await ensureDeployment({ clients, memory, organization: profile, logger: silentLogger });
+    const fresh = await deployWith(clients, memory);
     expect(fresh.deployedNow).toBe(true);
     expect(await missingContracts(clients, fresh)).toEqual([]);
-    expect(await readOrganizationRegistry(fresh.consentRegistry)).toBe(
+    expect(await organizationRegistryOf(clients, fresh.consentRegistry)).toBe(
       getAddress(fresh.organizationRegistry),
     );
-    const remembered = JSON.parse(memory.meta.get(`deployment:${CHAIN_ID}`) ?? '{}') as Deployment;
+    const remembered = rememberedDeployment(memory);
     expect(remembered.consentRegistry).toBe(fresh.consentRegistry);
 
-    const again = await ensureDeployment({ clients, memory, organization: profile, logger: silentLogger });
+    const again = await deployWith(clients, memory);
     expect(again).toEqual({ ...fresh, deployedNow: false });
   });
 
   it('gives a remembered deployment from before the ConsentRegistry one, against its OrganizationRegistry', async () => {
     const { consentRegistry: _none, ...old } = deployment;
-    const memory = memoryOf({ [`deployment:${CHAIN_ID}`]: JSON.stringify(old) });
-    const upgraded = await ensureDeployment({ clients, memory, organization: profile, logger: silentLogger });
+    const memory = rememberingDeployment(old);
+    const upgraded = await deployWith(clients, memory);
     expect(upgraded.deployedNow).toBe(false);
     expect(upgraded.organizationRegistry).toBe(old.organizationRegistry);
     expect(upgraded.anchorRegistry).toBe(old.anchorRegistry);
     expect(upgraded.consentRegistry).not.toBe(deployment.consentRegistry);
-    expect(await readOrganizationRegistry(upgraded.consentRegistry)).toBe(
+    expect(await organizationRegistryOf(clients, upgraded.consentRegistry)).toBe(
       getAddress(old.organizationRegistry),
     );
-    expect(JSON.parse(memory.meta.get(`deployment:${CHAIN_ID}`) ?? '{}')).toEqual({
+    expect(rememberedDeployment(memory)).toEqual({
       ...old,
       consentRegistry: upgraded.consentRegistry,
     });
     // The next start reuses it.
-    const next = await ensureDeployment({ clients, memory, organization: profile, logger: silentLogger });
+    const next = await deployWith(clients, memory);
     expect(next.consentRegistry).toBe(upgraded.consentRegistry);
   });
 
   it('deploys the ConsentRegistry again when the chain lost only it, and everything when it lost the rest', async () => {
     const lostConsent = { ...deployment, consentRegistry: someAddress() };
-    const memory = memoryOf({ [`deployment:${CHAIN_ID}`]: JSON.stringify(lostConsent) });
+    const memory = rememberingDeployment(lostConsent);
     expect(await missingContracts(clients, lostConsent)).toEqual(['consentRegistry']);
-    const repaired = await ensureDeployment({ clients, memory, organization: profile, logger: silentLogger });
+    const repaired = await deployWith(clients, memory);
     expect(repaired.anchorRegistry).toBe(deployment.anchorRegistry);
     expect(await missingContracts(clients, repaired)).toEqual([]);
 
@@ -357,39 +256,32 @@ describe('deployment', () => {
       anchorRegistry: someAddress(),
       consentRegistry: someAddress(),
     };
-    const memory2 = memoryOf({ [`deployment:${CHAIN_ID}`]: JSON.stringify(lostAll) });
-    const redeployed = await ensureDeployment({
-      clients,
-      memory: memory2,
-      organization: profile,
-      logger: silentLogger,
-    });
+    const memory2 = rememberingDeployment(lostAll);
+    const redeployed = await deployWith(clients, memory2);
     expect(redeployed.deployedNow).toBe(true);
     expect(await missingContracts(clients, redeployed)).toEqual([]);
-    expect(await readOrganizationRegistry(redeployed.consentRegistry)).toBe(
+    expect(await organizationRegistryOf(clients, redeployed.consentRegistry)).toBe(
       getAddress(redeployed.organizationRegistry),
     );
   });
 
   it('uses configured addresses after checking that the ConsentRegistry belongs to the OrganizationRegistry', async () => {
     const { organizationRegistry, anchorRegistry, consentRegistry, recordLocator } = deployment;
-    const joined = await ensureDeployment({
-      clients,
-      memory: memoryOf(),
-      organization: profile,
-      configured: { organizationRegistry, anchorRegistry, consentRegistry, recordLocator },
-      logger: silentLogger,
+    const joined = await deployWith(clients, memoryOf(), {
+      organizationRegistry,
+      anchorRegistry,
+      consentRegistry,
+      recordLocator,
     });
     expect(joined.consentRegistry).toBe(consentRegistry);
 
     const foreign = await deployConsentRegistry(clients, anchorRegistry); // bound to the wrong registry
     const mismatch = await rejection(
-      ensureDeployment({
-        clients,
-        memory: memoryOf(),
-        organization: profile,
-        configured: { organizationRegistry, anchorRegistry, consentRegistry: foreign, recordLocator },
-        logger: silentLogger,
+      deployWith(clients, memoryOf(), {
+        organizationRegistry,
+        anchorRegistry,
+        consentRegistry: foreign,
+        recordLocator,
       }),
     );
     expect(mismatch.code).toBe('CHAIN.CONTRACTS_MISMATCH');
@@ -397,12 +289,11 @@ describe('deployment', () => {
 
     const nothing = someAddress();
     const missing = await rejection(
-      ensureDeployment({
-        clients,
-        memory: memoryOf(),
-        organization: profile,
-        configured: { organizationRegistry, anchorRegistry, consentRegistry: nothing, recordLocator },
-        logger: silentLogger,
+      deployWith(clients, memoryOf(), {
+        organizationRegistry,
+        anchorRegistry,
+        consentRegistry: nothing,
+        recordLocator,
       }),
     );
     expect(missing.code).toBe('CHAIN.CONTRACT_MISSING');
@@ -415,20 +306,13 @@ describe('deployment', () => {
       const before = node.deployment();
       const health = (await (await node.api('/health')).json()) as Record<string, any>;
       expect(health.contracts.consentRegistry).toBe(before.consentRegistry);
-      const codeAt = (address: Hex) => rpc(node.rpcUrl, 'eth_getCode', [address, 'latest']);
-      expect(await codeAt(before.consentRegistry)).toMatch(/^0x[0-9a-f]{100,}$/);
+      expect(await codeAt(node, before.consentRegistry)).toMatch(/^0x[0-9a-f]{100,}$/);
 
       // A state dumped without the ConsentRegistry (e.g. before an upgrade deployed it), then a crash of anvil.
-      await rpc(node.rpcUrl, 'anvil_setCode', [before.consentRegistry, '0x']);
-      await new Promise((r) => setTimeout(r, 1_500)); // ANVIL_STATE_INTERVAL is 1 s
-      process.kill(node.anvil?.pid ?? 0, 'SIGKILL');
-      const after = await eventually(async () => {
-        const current = node.deployment();
-        return current.consentRegistry !== before.consentRegistry && current;
-      }, 'the ConsentRegistry to be redeployed');
+      const after = await redeployedWithout(node, 'consentRegistry', 'ConsentRegistry');
       expect(after.anchorRegistry).toBe(before.anchorRegistry);
       expect(after.organizationRegistry).toBe(before.organizationRegistry);
-      expect(await codeAt(after.consentRegistry)).toMatch(/^0x[0-9a-f]{100,}$/);
+      expect(await codeAt(node, after.consentRegistry)).toMatch(/^0x[0-9a-f]{100,}$/);
       const now = (await (await node.api('/health')).json()) as Record<string, any>;
       expect(now.contracts.consentRegistry).toBe(after.consentRegistry);
     } finally {
@@ -542,7 +426,7 @@ describe('refusals become errors a person can act on', () => {
   it('an expired signature: 400 with the deadline', async () => {
     const patient = patientKey();
     const deadline = (await now()) - 1n;
-    const error = await expectConsentError(
+    const error = await expectCareLedgerError(
       ledger.relayGrant(...(await signedGrant(await termsFor(patient.address), patient, { deadline }))),
       InvalidInputError,
       400,
@@ -559,7 +443,7 @@ describe('refusals become errors a person can act on', () => {
     const forger = patientKey();
     const terms = await termsFor(patient.address);
     const [, , deadline, forged] = await signedGrant(terms, forger, { nonce: 0n });
-    await expectConsentError(
+    await expectCareLedgerError(
       ledger.relayGrant(terms, patient.address, deadline, forged),
       InvalidInputError,
       400,
@@ -572,7 +456,7 @@ describe('refusals become errors a person can act on', () => {
     const patient = patientKey();
     const args = await signedGrant(await termsFor(patient.address), patient);
     await ledger.relayGrant(...args);
-    await expectConsentError(
+    await expectCareLedgerError(
       ledger.relayGrant(...args),
       InvalidInputError,
       400,
@@ -584,7 +468,7 @@ describe('refusals become errors a person can act on', () => {
   it('someone who is not the patient nor their delegate: 403', async () => {
     const patient = patientKey();
     const stranger = patientKey();
-    const error = await expectConsentError(
+    const error = await expectCareLedgerError(
       ledger.relayGrant(...(await signedGrant(await termsFor(patient.address), stranger))),
       ConsentForbiddenError,
       403,
@@ -596,21 +480,21 @@ describe('refusals become errors a person can act on', () => {
 
   it('an unknown consent: 404 on revocation and on reading', async () => {
     const patient = patientKey();
-    await expectConsentError(
+    await expectCareLedgerError(
       ledger.relayRevoke(...(await signedRevoke(999_999n, patient))),
       NotFoundError,
       404,
       'CONSENT.NOT_FOUND',
       /No consent with id 999999/,
     );
-    await expectConsentError(ledger.getConsent(999_999n), NotFoundError, 404, 'CONSENT.NOT_FOUND');
+    await expectCareLedgerError(ledger.getConsent(999_999n), NotFoundError, 404, 'CONSENT.NOT_FOUND');
   });
 
   it('a consent revoked twice: 409', async () => {
     const patient = patientKey();
     const id = await grant(patient);
     await ledger.relayRevoke(...(await signedRevoke(id, patient)));
-    await expectConsentError(
+    await expectCareLedgerError(
       ledger.relayRevoke(...(await signedRevoke(id, patient))),
       ConflictError,
       409,
@@ -620,10 +504,10 @@ describe('refusals become errors a person can act on', () => {
   });
 
   it('a relaying organisation that is not an active member: 403 naming it', async () => {
-    const outsiderClients = createChainClients(anvil.rpcUrl, CHAIN_ID, await fundedTestKey(anvil.rpcUrl));
+    const outsiderClients = await chain.organization(false);
     const outsider = new ViemConsentRegistry(outsiderClients, deployment.consentRegistry);
     const patient = patientKey();
-    const error = await expectConsentError(
+    const error = await expectCareLedgerError(
       outsider.relayGrant(...(await signedGrant(await termsFor(patient.address), patient))),
       ConsentForbiddenError,
       403,
@@ -633,7 +517,7 @@ describe('refusals become errors a person can act on', () => {
       ),
     );
     expect(error.details).toEqual({ organization: outsiderClients.account.address });
-    await expectConsentError(
+    await expectCareLedgerError(
       outsider.recordBreakGlass(patient.address, someAddress(), 1, keccak256('0x01')),
       ConsentForbiddenError,
       403,
@@ -688,10 +572,10 @@ describe('refusals become errors a person can act on', () => {
       ],
     ];
     for (const [action, code, message] of cases) {
-      await expectConsentError(action(), InvalidInputError, 400, code, message);
+      await expectCareLedgerError(action(), InvalidInputError, 400, code, message);
     }
 
-    await expectConsentError(
+    await expectCareLedgerError(
       ledger.relayRemoveDelegate(...(await signedRemove(patient.address, delegate.address, patient))),
       NotFoundError,
       404,
@@ -699,7 +583,7 @@ describe('refusals become errors a person can act on', () => {
       new RegExp(`${delegate.address} is not \\(or no longer\\) a delegate`),
     );
     await ledger.relayAppointDelegate(...(await signedAppoint(patient, delegate.address)));
-    await expectConsentError(
+    await expectCareLedgerError(
       ledger.relayAppointDelegate(...(await signedAppoint(patient, delegate.address))),
       ConflictError,
       409,
@@ -716,7 +600,7 @@ describe('refusals become errors a person can act on', () => {
         createChainClients(proxy.url, CHAIN_ID, generatePrivateKey()),
         deployment.consentRegistry,
       );
-      await expectConsentError(
+      await expectCareLedgerError(
         offline.nonceOf(someAddress()),
         UnavailableError,
         503,
@@ -730,7 +614,7 @@ describe('refusals become errors a person can act on', () => {
 
   it('no ConsentRegistry at the address: 503, for reads and for writes (which would otherwise do nothing)', async () => {
     const nowhere = new ViemConsentRegistry(clients, someAddress());
-    await expectConsentError(
+    await expectCareLedgerError(
       nowhere.getConsent(1n),
       UnavailableError,
       503,
@@ -739,7 +623,7 @@ describe('refusals become errors a person can act on', () => {
     );
     const patient = patientKey();
     const [, , deadline, signature] = await signedRevoke(1n, patient);
-    await expectConsentError(
+    await expectCareLedgerError(
       nowhere.relayRevoke(1n, patient.address, deadline, signature),
       UnavailableError,
       503,
@@ -749,46 +633,26 @@ describe('refusals become errors a person can act on', () => {
   });
 
   it('maps every custom error of the ABI to its own CareLedgerError, and an unknown one to 502', () => {
-    const sample = (p: AbiParameter): unknown =>
-      p.type === 'address'
-        ? someAddress()
-        : p.type === 'bytes32'
-          ? keccak256('0x01')
-          : p.type === 'uint32'
-            ? 5
-            : 7n;
-    const errors = consentRegistryAbi.filter((item) => item.type === 'error');
+    const errors = expectEveryCustomErrorDecoded(consentRegistryAbi, decodeConsentError, {
+      area: 'CONSENT',
+      statuses: [400, 403, 404, 409],
+      functionName: 'grantWithSig',
+      sample: (p: AbiParameter): unknown =>
+        p.type === 'address'
+          ? someAddress()
+          : p.type === 'bytes32'
+            ? keccak256('0x01')
+            : p.type === 'uint32'
+              ? 5
+              : 7n,
+    });
     expect(errors.length).toBeGreaterThanOrEqual(18);
-    const codes = new Set<string>();
-    for (const item of errors) {
-      const args = item.inputs.map(sample);
-      const data = encodeErrorResult({ abi: consentRegistryAbi, errorName: item.name, args } as never);
-      const decoded = decodeConsentError(
-        new ContractFunctionRevertedError({ abi: consentRegistryAbi, data, functionName: 'grantWithSig' }),
-      );
-      expect(decoded, item.name).toBeInstanceOf(CareLedgerError);
-      const error = decoded as CareLedgerError;
-      expect(error.code, item.name).toMatch(/^CONSENT\.[A-Z_]+$/);
-      expect(error.code, item.name).not.toBe('CONSENT.REJECTED');
-      expect([400, 403, 404, 409], item.name).toContain(error.status);
-      expect(error.message.length, item.name).toBeGreaterThan(30);
-      codes.add(error.code);
-    }
-    expect(codes.size).toBe(errors.length);
-
-    const unknownAbi = [{ type: 'error', name: 'ConsentRegistryFutureRule', inputs: [] }] as const;
-    const future = decodeConsentError(
-      new ContractFunctionRevertedError({
-        abi: unknownAbi,
-        data: encodeErrorResult({ abi: unknownAbi, errorName: 'ConsentRegistryFutureRule' }),
-        functionName: 'grantWithSig',
-      }),
+    expectUnknownRevertRejected(
+      decodeConsentError,
+      'ConsentRegistryFutureRule',
+      ConsentRegistryRejectedError,
+      'grantWithSig',
     );
-    expect(future).toBeInstanceOf(ConsentRegistryRejectedError);
-    expect((future as CareLedgerError).status).toBe(502);
-    expect((future as CareLedgerError).message).toContain('ConsentRegistryFutureRule');
-    const plain = new Error('not from viem');
-    expect(decodeConsentError(plain)).toBe(plain);
   });
 });
 

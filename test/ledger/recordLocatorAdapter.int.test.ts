@@ -1,4 +1,3 @@
-import { createServer, type Server } from 'node:http';
 import {
   ContractFunctionRevertedError,
   encodeErrorResult,
@@ -6,7 +5,7 @@ import {
   type AbiParameter,
   type Hex,
 } from 'viem';
-import { generatePrivateKey, privateKeyToAddress } from 'viem/accounts';
+import { generatePrivateKey } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CareLedgerError,
@@ -14,77 +13,36 @@ import {
   NotFoundError,
   UnavailableError,
 } from '../../src/core/errors.js';
-import { silentLogger } from '../../src/core/logger.js';
 import { createChainClients, type ChainClients } from '../../src/ledger/chainClients.js';
 import {
   decodeLocatorError,
   LocatorForbiddenError,
   RecordLocatorRejectedError,
 } from '../../src/ledger/decodeLocatorError.js';
-import {
-  deployRecordLocator,
-  ensureDeployment,
-  missingContracts,
-  type Deployment,
-  type DeploymentMemory,
-  type OrganizationProfile,
-} from '../../src/ledger/ensureDeployment.js';
-import { organizationRegistryAbi, recordLocatorAbi } from '../../src/ledger/generated/contracts.js';
-import { ORGANIZATION_ROLES, rolesToMask } from '../../src/ledger/organizationRoles.js';
+import { deployRecordLocator, missingContracts, type Deployment } from '../../src/ledger/ensureDeployment.js';
+import { recordLocatorAbi } from '../../src/ledger/generated/contracts.js';
 import { ViemRecordLocator } from '../../src/ledger/viemRecordLocator.js';
-import { eventually, rpc, startTestNode } from '../helpers/inProcessNode.js';
-import { freePort, fundedTestKey, startTestAnvil, type TestAnvil } from '../helpers/testAnvil.js';
+import {
+  CHAIN_ID,
+  codeAt,
+  deployWith,
+  expectCareLedgerError,
+  expectEveryCustomErrorDecoded,
+  expectUnknownRevertRejected,
+  memoryOf,
+  organizationRegistryOf,
+  redeployedWithout,
+  rejection,
+  rememberedDeployment,
+  rememberingDeployment,
+  someAddress,
+  startDeployedChain,
+  startFlakyRpc,
+  type DeployedChain,
+} from '../helpers/deployedChain.js';
+import { startTestNode } from '../helpers/inProcessNode.js';
 
-const CHAIN_ID = 31_337;
-
-const profile: OrganizationProfile = {
-  name: 'St. Example Hospital',
-  roles: rolesToMask(['PROVIDER']),
-  gatewayUrl: 'https://gw.example.org',
-  encryptionPublicKey: new Uint8Array(32).fill(7),
-};
-
-/** The store's meta table, in memory. */
-function memoryOf(entries: Record<string, string> = {}): DeploymentMemory & { meta: Map<string, string> } {
-  const meta = new Map(Object.entries(entries));
-  return { meta, getMeta: (key) => meta.get(key), setMeta: (key, value) => void meta.set(key, value) };
-}
-
-/** A patient's pseudonymous address (or any address without code). */
-const someAddress = (): Hex => privateKeyToAddress(generatePrivateKey());
-
-/** Awaits `action` and returns what it rejected with (fails if it resolved). */
-async function rejection(action: Promise<unknown>): Promise<CareLedgerError> {
-  let caught: unknown;
-  try {
-    await action;
-  } catch (error) {
-    caught = error;
-  }
-  if (caught === undefined) throw new Error('expected a rejection, but the call succeeded');
-  expect(caught).toBeInstanceOf(CareLedgerError);
-  return caught as CareLedgerError;
-}
-
-/** Asserts `action` rejects with an error of class `type`, HTTP `status`, `code` and a message matching `message`. */
-async function expectLocatorError(
-  action: Promise<unknown>,
-  type: abstract new (...args: never[]) => CareLedgerError,
-  status: number,
-  code: string,
-  message?: RegExp,
-): Promise<CareLedgerError> {
-  const error = await rejection(action);
-  expect({ type: error.constructor.name, status: error.status, code: error.code }).toEqual({
-    type: type.name,
-    status,
-    code,
-  });
-  if (message) expect(error.message).toMatch(message);
-  return error;
-}
-
-let anvil: TestAnvil;
+let chain: DeployedChain;
 let clients: ChainClients;
 let deployment: Deployment;
 let locator: ViemRecordLocator;
@@ -93,110 +51,63 @@ let locator: ViemRecordLocator;
 const sent = (account: Hex = clients.account.address) =>
   clients.publicClient.getTransactionCount({ address: account, blockTag: 'latest' });
 
-/** Chain clients for a new funded account, admitted to the consortium (or not) by the deployer. */
-async function organization(admitted: boolean): Promise<ChainClients> {
-  const other = createChainClients(anvil.rpcUrl, CHAIN_ID, await fundedTestKey(anvil.rpcUrl));
-  if (admitted) await setStanding(other.account.address, 'admit');
-  return other;
-}
-
-async function setStanding(account: Hex, action: 'admit' | 'suspend' | 'reinstate'): Promise<void> {
-  const write = clients.walletClient;
-  const hash =
-    action === 'admit'
-      ? await write.writeContract({
-          address: deployment.organizationRegistry,
-          abi: organizationRegistryAbi,
-          functionName: 'admit',
-          args: [
-            account,
-            'Community Clinic',
-            ORGANIZATION_ROLES.PROVIDER,
-            'https://clinic.example.org',
-            '0x',
-          ],
-        })
-      : action === 'suspend'
-        ? await write.writeContract({
-            address: deployment.organizationRegistry,
-            abi: organizationRegistryAbi,
-            functionName: 'suspend',
-            args: [account, 'audit'],
-          })
-        : await write.writeContract({
-            address: deployment.organizationRegistry,
-            abi: organizationRegistryAbi,
-            functionName: 'reinstate',
-            args: [account],
-          });
-  const receipt = await clients.publicClient.waitForTransactionReceipt({ hash });
-  expect(receipt.status).toBe('success');
-}
-
 beforeAll(async () => {
-  anvil = await startTestAnvil();
-  clients = createChainClients(anvil.rpcUrl, CHAIN_ID, await fundedTestKey(anvil.rpcUrl));
-  deployment = await ensureDeployment({
-    clients,
-    memory: memoryOf(),
-    organization: profile,
-    logger: silentLogger,
-  });
+  chain = await startDeployedChain();
+  ({ clients, deployment } = chain);
   locator = new ViemRecordLocator(clients, deployment.recordLocator);
 });
 
 afterAll(async () => {
-  await anvil?.stop();
+  await chain?.stop();
 });
 
 describe('deployment', () => {
-  const readOrganizationRegistry = (address: Hex) =>
-    clients.publicClient.readContract({
-      address,
-      abi: recordLocatorAbi,
-      functionName: 'organizationRegistry',
-    });
-
   it('deploys a RecordLocator bound to the OrganizationRegistry and remembers it with the others', async () => {
     const memory = memoryOf();
-    const fresh = await ensureDeployment({ clients, memory, organization: profile, logger: silentLogger });
+    const fresh = await deployWith(clients, memory);
     expect(fresh.deployedNow).toBe(true);
     expect(await missingContracts(clients, fresh)).toEqual([]);
-    expect(await readOrganizationRegistry(fresh.recordLocator)).toBe(getAddress(fresh.organizationRegistry));
-    const remembered = JSON.parse(memory.meta.get(`deployment:${CHAIN_ID}`) ?? '{}') as Deployment;
+    expect(await organizationRegistryOf(clients, fresh.recordLocator)).toBe(
+      getAddress(fresh.organizationRegistry),
+    );
+    const remembered = rememberedDeployment(memory);
     expect(remembered.recordLocator).toBe(fresh.recordLocator);
 
-    const again = await ensureDeployment({ clients, memory, organization: profile, logger: silentLogger });
+    const again = await deployWith(clients, memory);
     expect(again).toEqual({ ...fresh, deployedNow: false });
   });
 
   it('gives a remembered deployment from before the RecordLocator one, against its OrganizationRegistry', async () => {
     const { recordLocator: _none, ...old } = deployment;
-    const memory = memoryOf({ [`deployment:${CHAIN_ID}`]: JSON.stringify(old) });
-    const upgraded = await ensureDeployment({ clients, memory, organization: profile, logger: silentLogger });
+    const memory = rememberingDeployment(old);
+    const upgraded = await deployWith(clients, memory);
     expect(upgraded.deployedNow).toBe(false);
     expect(upgraded.organizationRegistry).toBe(old.organizationRegistry);
     expect(upgraded.anchorRegistry).toBe(old.anchorRegistry);
     expect(upgraded.consentRegistry).toBe(old.consentRegistry);
     expect(upgraded.recordLocator).not.toBe(deployment.recordLocator);
-    expect(await readOrganizationRegistry(upgraded.recordLocator)).toBe(getAddress(old.organizationRegistry));
-    expect(JSON.parse(memory.meta.get(`deployment:${CHAIN_ID}`) ?? '{}')).toEqual({
+    expect(await organizationRegistryOf(clients, upgraded.recordLocator)).toBe(
+      getAddress(old.organizationRegistry),
+    );
+    expect(rememberedDeployment(memory)).toEqual({
       ...old,
       recordLocator: upgraded.recordLocator,
     });
     // The next start reuses it.
-    const next = await ensureDeployment({ clients, memory, organization: profile, logger: silentLogger });
+    const next = await deployWith(clients, memory);
     expect(next.recordLocator).toBe(upgraded.recordLocator);
   });
 
   it('gives a deployment from before both the ConsentRegistry and the RecordLocator one of each', async () => {
     const { consentRegistry: _c, recordLocator: _r, ...old } = deployment;
-    const memory = memoryOf({ [`deployment:${CHAIN_ID}`]: JSON.stringify(old) });
-    const upgraded = await ensureDeployment({ clients, memory, organization: profile, logger: silentLogger });
+    const memory = rememberingDeployment(old);
+    const upgraded = await deployWith(clients, memory);
     expect(await missingContracts(clients, upgraded)).toEqual([]);
     expect(upgraded.consentRegistry).not.toBe(upgraded.recordLocator);
-    expect(await readOrganizationRegistry(upgraded.recordLocator)).toBe(getAddress(old.organizationRegistry));
-    expect(JSON.parse(memory.meta.get(`deployment:${CHAIN_ID}`) ?? '{}')).toEqual({
+    expect(await organizationRegistryOf(clients, upgraded.recordLocator)).toBe(
+      getAddress(old.organizationRegistry),
+    );
+    expect(rememberedDeployment(memory)).toEqual({
       ...old,
       consentRegistry: upgraded.consentRegistry,
       recordLocator: upgraded.recordLocator,
@@ -205,52 +116,32 @@ describe('deployment', () => {
 
   it('deploys the RecordLocator again when the chain lost only it', async () => {
     const lost = { ...deployment, recordLocator: someAddress() };
-    const memory = memoryOf({ [`deployment:${CHAIN_ID}`]: JSON.stringify(lost) });
+    const memory = rememberingDeployment(lost);
     expect(await missingContracts(clients, lost)).toEqual(['recordLocator']);
-    const repaired = await ensureDeployment({ clients, memory, organization: profile, logger: silentLogger });
+    const repaired = await deployWith(clients, memory);
     expect(repaired.deployedNow).toBe(false);
     expect(repaired.consentRegistry).toBe(deployment.consentRegistry);
     expect(repaired.recordLocator).not.toBe(lost.recordLocator);
     expect(await missingContracts(clients, repaired)).toEqual([]);
-    expect((JSON.parse(memory.meta.get(`deployment:${CHAIN_ID}`) ?? '{}') as Deployment).recordLocator).toBe(
-      repaired.recordLocator,
-    );
+    expect(rememberedDeployment(memory).recordLocator).toBe(repaired.recordLocator);
   });
 
   it('uses configured addresses after checking that the RecordLocator belongs to the OrganizationRegistry', async () => {
     const { organizationRegistry, anchorRegistry, consentRegistry, recordLocator } = deployment;
     const configured = { organizationRegistry, anchorRegistry, consentRegistry, recordLocator };
-    const joined = await ensureDeployment({
-      clients,
-      memory: memoryOf(),
-      organization: profile,
-      configured,
-      logger: silentLogger,
-    });
+    const joined = await deployWith(clients, memoryOf(), configured);
     expect(joined.recordLocator).toBe(recordLocator);
 
     const foreign = await deployRecordLocator(clients, anchorRegistry); // bound to the wrong registry
     const mismatch = await rejection(
-      ensureDeployment({
-        clients,
-        memory: memoryOf(),
-        organization: profile,
-        configured: { ...configured, recordLocator: foreign },
-        logger: silentLogger,
-      }),
+      deployWith(clients, memoryOf(), { ...configured, recordLocator: foreign }),
     );
     expect(mismatch.code).toBe('CHAIN.CONTRACTS_MISMATCH');
     expect(mismatch.message).toContain(`RecordLocator at ${foreign}`);
 
     const nothing = someAddress();
     const missing = await rejection(
-      ensureDeployment({
-        clients,
-        memory: memoryOf(),
-        organization: profile,
-        configured: { ...configured, recordLocator: nothing },
-        logger: silentLogger,
-      }),
+      deployWith(clients, memoryOf(), { ...configured, recordLocator: nothing }),
     );
     expect(missing.code).toBe('CHAIN.CONTRACT_MISSING');
     expect(missing.message).toContain(`recordLocator address ${nothing}`);
@@ -272,17 +163,10 @@ describe('deployment', () => {
       expect(await node.recordLocator.holdersOf(patient)).toEqual([node.organization]);
 
       // A state dumped without the RecordLocator (e.g. before an upgrade deployed it), then a crash of anvil.
-      const codeAt = (address: Hex) => rpc(node.rpcUrl, 'eth_getCode', [address, 'latest']);
-      await rpc(node.rpcUrl, 'anvil_setCode', [before.recordLocator, '0x']);
-      await new Promise((r) => setTimeout(r, 1_500)); // ANVIL_STATE_INTERVAL is 1 s
-      process.kill(node.anvil?.pid ?? 0, 'SIGKILL');
-      const after = await eventually(async () => {
-        const current = node.deployment();
-        return current.recordLocator !== before.recordLocator && current;
-      }, 'the RecordLocator to be redeployed');
+      const after = await redeployedWithout(node, 'recordLocator', 'RecordLocator');
       expect(after.anchorRegistry).toBe(before.anchorRegistry);
       expect(after.consentRegistry).toBe(before.consentRegistry);
-      expect(await codeAt(after.recordLocator)).toMatch(/^0x[0-9a-f]{100,}$/);
+      expect(await codeAt(node, after.recordLocator)).toMatch(/^0x[0-9a-f]{100,}$/);
       const now = (await (await node.api('/health')).json()) as { contracts: Record<string, string> };
       expect(now.contracts.recordLocator).toBe(after.recordLocator);
 
@@ -342,7 +226,7 @@ describe('announcing and releasing', () => {
   });
 
   it('lists every holder in the contract order, each organisation releasing only its own entry', async () => {
-    const clinicClients = await organization(true);
+    const clinicClients = await chain.organization(true);
     const clinic = new ViemRecordLocator(clinicClients, deployment.recordLocator);
     const patient = someAddress();
     await clinic.announce(patient);
@@ -398,16 +282,16 @@ describe('announcing and releasing', () => {
     expect(moved.contractAddress()).toBe(fresh);
     expect(await moved.holdersOf(patient)).toEqual([]);
     await moved.announce(patient);
-    expect(await rpcHolders(anvil.rpcUrl, fresh, patient)).toEqual([clients.account.address]);
+    expect(await rpcHolders(chain.anvil.rpcUrl, fresh, patient)).toEqual([clients.account.address]);
     expect(await locator.holdersOf(patient)).toEqual([clients.account.address]); // the old one kept its entry
   });
 });
 
 describe('refusals become errors a person can act on', () => {
   it('an organisation that is not an active member: 403 naming it, nothing sent; released entries still go', async () => {
-    const outsiderClients = await organization(false);
+    const outsiderClients = await chain.organization(false);
     const outsider = new ViemRecordLocator(outsiderClients, deployment.recordLocator);
-    const error = await expectLocatorError(
+    const error = await expectCareLedgerError(
       outsider.announce(someAddress()),
       LocatorForbiddenError,
       403,
@@ -420,12 +304,12 @@ describe('refusals become errors a person can act on', () => {
     expect(await sent(outsiderClients.account.address)).toBe(0);
 
     // A suspended member is refused too, but may still withdraw the entries it has.
-    const memberClients = await organization(true);
+    const memberClients = await chain.organization(true);
     const member = new ViemRecordLocator(memberClients, deployment.recordLocator);
     const held = someAddress();
     await member.announce(held);
-    await setStanding(memberClients.account.address, 'suspend');
-    await expectLocatorError(
+    await chain.setStanding(memberClients.account.address, 'suspend');
+    await expectCareLedgerError(
       member.announce(someAddress()),
       LocatorForbiddenError,
       403,
@@ -437,21 +321,21 @@ describe('refusals become errors a person can act on', () => {
 
   it('the zero patient: 400; a malformed patient address: 400', async () => {
     const before = await sent();
-    await expectLocatorError(
+    await expectCareLedgerError(
       locator.announce('0x0000000000000000000000000000000000000000'),
       InvalidInputError,
       400,
       'LOCATOR.ZERO_ADDRESS',
       /zero address cannot be a patient/,
     );
-    await expectLocatorError(
+    await expectCareLedgerError(
       locator.announce('0x1234'),
       InvalidInputError,
       400,
       'LOCATOR.INVALID_ADDRESS',
       /0x-prefixed 20-byte chain address/,
     );
-    await expectLocatorError(
+    await expectCareLedgerError(
       locator.holdersOf('0xnot-an-address'),
       InvalidInputError,
       400,
@@ -468,7 +352,7 @@ describe('refusals become errors a person can act on', () => {
       nowhere.announce(someAddress()),
       nowhere.release(someAddress()),
     ]) {
-      await expectLocatorError(
+      await expectCareLedgerError(
         call,
         UnavailableError,
         503,
@@ -480,45 +364,38 @@ describe('refusals become errors a person can act on', () => {
   });
 
   it('an unreachable chain: 503', async () => {
-    const proxy = await startFailingRpc();
+    const proxy = await startFlakyRpc(chain.anvil.rpcUrl, true);
     try {
       const offline = new ViemRecordLocator(
         createChainClients(proxy.url, CHAIN_ID, generatePrivateKey()),
         deployment.recordLocator,
       );
-      await expectLocatorError(
+      await expectCareLedgerError(
         offline.holdersOf(someAddress()),
         UnavailableError,
         503,
         'CHAIN.UNAVAILABLE',
         /could not be reached/,
       );
-      await expectLocatorError(offline.announce(someAddress()), UnavailableError, 503, 'CHAIN.UNAVAILABLE');
+      await expectCareLedgerError(
+        offline.announce(someAddress()),
+        UnavailableError,
+        503,
+        'CHAIN.UNAVAILABLE',
+      );
     } finally {
       await proxy.close();
     }
   });
 
   it('maps every custom error of the ABI to its own CareLedgerError, and an unknown one to 502', () => {
-    const sample = (p: AbiParameter): unknown => (p.type === 'address' ? someAddress() : 7n);
-    const errors = recordLocatorAbi.filter((item) => item.type === 'error');
+    const errors = expectEveryCustomErrorDecoded(recordLocatorAbi, decodeLocatorError, {
+      area: 'LOCATOR',
+      statuses: [400, 403, 404],
+      functionName: 'announce',
+      sample: (p: AbiParameter): unknown => (p.type === 'address' ? someAddress() : 7n),
+    });
     expect(errors).toHaveLength(3);
-    const codes = new Set<string>();
-    for (const item of errors) {
-      const args = item.inputs.map(sample);
-      const data = encodeErrorResult({ abi: recordLocatorAbi, errorName: item.name, args } as never);
-      const decoded = decodeLocatorError(
-        new ContractFunctionRevertedError({ abi: recordLocatorAbi, data, functionName: 'announce' }),
-      );
-      expect(decoded, item.name).toBeInstanceOf(CareLedgerError);
-      const error = decoded as CareLedgerError;
-      expect(error.code, item.name).toMatch(/^LOCATOR\.[A-Z_]+$/);
-      expect(error.code, item.name).not.toBe('LOCATOR.REJECTED');
-      expect([400, 403, 404], item.name).toContain(error.status);
-      expect(error.message.length, item.name).toBeGreaterThan(30);
-      codes.add(error.code);
-    }
-    expect(codes.size).toBe(errors.length);
     const patient = someAddress();
     const notHeld = decodeLocatorError(
       new ContractFunctionRevertedError({
@@ -537,34 +414,11 @@ describe('refusals become errors a person can act on', () => {
       patient,
       organization: clients.account.address,
     });
-
-    const unknownAbi = [{ type: 'error', name: 'RecordLocatorFutureRule', inputs: [] }] as const;
-    const future = decodeLocatorError(
-      new ContractFunctionRevertedError({
-        abi: unknownAbi,
-        data: encodeErrorResult({ abi: unknownAbi, errorName: 'RecordLocatorFutureRule' }),
-        functionName: 'announce',
-      }),
+    expectUnknownRevertRejected(
+      decodeLocatorError,
+      'RecordLocatorFutureRule',
+      RecordLocatorRejectedError,
+      'announce',
     );
-    expect(future).toBeInstanceOf(RecordLocatorRejectedError);
-    expect((future as CareLedgerError).status).toBe(502);
-    expect((future as CareLedgerError).message).toContain('RecordLocatorFutureRule');
-    const plain = new Error('not from viem');
-    expect(decodeLocatorError(plain)).toBe(plain);
   });
 });
-
-/** A JSON-RPC endpoint that resets every connection. */
-async function startFailingRpc(): Promise<{ url: string; close(): Promise<void> }> {
-  const port = await freePort();
-  const server: Server = createServer((req) => req.socket.destroy());
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}

@@ -12,6 +12,7 @@ import type {
 } from '../../anchoring/ports.js';
 import type { SqliteDatabase } from './openDatabase.js';
 import { durableAtCommit, type Durability } from './walFsync.js';
+import { buf, bytes } from './bytes.js';
 
 interface BatchDbRow {
   sequence: number;
@@ -42,9 +43,6 @@ interface RecordDbRow {
   received_at: number;
   has_content: number;
 }
-
-const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
 function toBatch(row: BatchDbRow): Batch {
   return {

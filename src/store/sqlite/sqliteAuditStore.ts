@@ -1,5 +1,6 @@
 import type { AuditRow, AuditStore } from '../../audit/ports.js';
 import type { SqliteDatabase } from './openDatabase.js';
+import { buf, bytes } from './bytes.js';
 
 interface Row {
   record_id: number;
@@ -8,9 +9,6 @@ interface Row {
   patient_token: Buffer | null;
   payload: Buffer;
 }
-
-const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
 const toRow = (r: Row): AuditRow => ({
   recordId: r.record_id,

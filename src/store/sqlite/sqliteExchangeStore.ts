@@ -1,6 +1,7 @@
 import type { Hex } from '../../core/hex.js';
 import type { ExchangeStore, ReceiptRow, ReceivedCopyRow } from '../../exchange/ports.js';
 import type { SqliteDatabase } from './openDatabase.js';
+import { buf, bytes } from './bytes.js';
 
 interface ReceiptSqlRow {
   record_id: number;
@@ -25,9 +26,6 @@ interface CopySqlRow {
   key_id: string;
   payload: Buffer;
 }
-
-const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
 const toReceipt = (r: ReceiptSqlRow): ReceiptRow => ({
   recordId: r.record_id,

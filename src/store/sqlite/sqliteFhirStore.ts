@@ -9,6 +9,7 @@ import type {
 import { dateConditionClauses, type DateComparison, type SearchQuery } from '../../records/search/index.js';
 import { decodeIndexKeys, EMPTY_INDEX_KEYS, encodeIndexKeys } from './indexKeysCodec.js';
 import type { SqliteDatabase } from './openDatabase.js';
+import { buf, bytes } from './bytes.js';
 
 interface VersionRow {
   resource_type: string;
@@ -42,9 +43,6 @@ const RESOURCE_COLUMNS_R = RESOURCE_COLUMNS.replace(/(\w+)/g, 'r.$1');
  * `fhir_resources_by_patient`.
  */
 const PATIENT_KEY_PREFIX = 'patient:';
-
-const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
 const toVersion = (r: VersionRow): StoredVersion => ({
   resourceType: r.resource_type,
