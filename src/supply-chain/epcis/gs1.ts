@@ -1,0 +1,56 @@
+/**
+ * The one place this module reads GS1 identifiers, through the GS1 identifier module (`../identifiers/`): EPC URNs
+ * and GS1 Digital Link URIs of the kinds it supports (SGTIN, SSCC, SGLN, LGTIN, GTIN class). Other EPC schemes
+ * (GRAI, GIAI, PGLN, GDTI, …) and non-GS1 URIs are "opaque" here: valid EPCIS identifiers, kept and compared as
+ * written.
+ */
+import {
+  canonicalKey,
+  Gs1ErrorCode,
+  Gs1IdentifierError,
+  parseGs1Identifier,
+  type Gs1Identifier,
+} from '../identifiers/index.js';
+
+export type { Gs1Identifier };
+
+/** What a URI value is, as far as GS1 keys go. */
+export type IdentifierReading =
+  | { status: 'gs1'; id: Gs1Identifier; key: string }
+  | { status: 'opaque' }
+  | { status: 'invalid'; error: Gs1IdentifierError };
+
+/**
+ * Reads `value` as a GS1 identifier. A value the GS1 module parses is `gs1` (with its canonical Digital Link URI as
+ * `key`); one it refuses is `invalid` only when it claims to be a GS1 key (an `urn:epc:` URN, or an http(s) URI whose
+ * path names a GS1 primary key the module handles: `/01/`, `/00/`, `/414/` and their short names) and the module
+ * does not report it as merely unsupported; anything else is `opaque`.
+ */
+export function readIdentifier(value: string): IdentifierReading {
+  // Only URNs and http(s) URIs can be GS1 identifiers; the GS1 module is not asked about anything else (a bare number
+  // in a user extension must stay a number).
+  if (!/^(?:urn:|https?:\/\/)/i.test(value)) return { status: 'opaque' };
+  try {
+    const id = parseGs1Identifier(value);
+    return { status: 'gs1', id, key: canonicalKey(id) };
+  } catch (error) {
+    if (!(error instanceof Gs1IdentifierError)) throw error;
+    if (error.code === Gs1ErrorCode.UNSUPPORTED || !looksLikeGs1(value)) return { status: 'opaque' };
+    return { status: 'invalid', error };
+  }
+}
+
+/**
+ * The canonical GS1 Digital Link URI of a GS1 identifier (`https://id.gs1.org/01/…/21/…`), or the value as written
+ * when it is not one the GS1 module reads. Never throws.
+ */
+export function identifierKey(value: string): string {
+  const reading = readIdentifier(value);
+  return reading.status === 'gs1' ? reading.key : value;
+}
+
+const DIGITAL_LINK_PRIMARY_KEY = /^https?:\/\/[^/?#]+(?:\/[^?#]*)?\/(?:00|01|414|sscc|gtin|gln)\/[0-9]/i;
+
+function looksLikeGs1(value: string): boolean {
+  return /^urn:epc:/i.test(value) || DIGITAL_LINK_PRIMARY_KEY.test(value);
+}
