@@ -57,6 +57,7 @@ describe('loadConfig: defaults', () => {
       database: { synchronous: 'FULL' },
       consent: { enforce: true },
       exchange: { timeoutMs: 10_000, retries: 1 },
+      epcis: { maxDocumentBytes: 33_554_432, maxEvents: 10_000, futureToleranceMs: 300_000 },
       logLevel: 'info',
     };
     expect(loadConfig({})).toEqual(expected);

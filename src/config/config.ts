@@ -50,6 +50,8 @@ export interface Config {
   consent: { enforce: boolean };
   /** Asking other gateways: per-attempt deadline and retries (a dead gateway costs at most (1 + retries) × timeout). */
   exchange: { timeoutMs: number; retries: number };
+  /** EPCIS capture: largest document, most events per document, how far in the future an event time may be. */
+  epcis: { maxDocumentBytes: number; maxEvents: number; futureToleranceMs: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -172,6 +174,11 @@ export function loadConfig(env: Env = process.env): Config {
     exchange: {
       timeoutMs: int('EXCHANGE_TIMEOUT_MS', 10_000, 100, 600_000),
       retries: int('EXCHANGE_RETRIES', 1, 0, 10),
+    },
+    epcis: {
+      maxDocumentBytes: int('EPCIS_MAX_DOCUMENT_BYTES', 33_554_432, 1_024, 1_073_741_824),
+      maxEvents: int('EPCIS_MAX_EVENTS', 10_000, 1, 1_000_000),
+      futureToleranceMs: int('EPCIS_FUTURE_TOLERANCE_MS', 300_000, 0, 86_400_000),
     },
     logLevel,
   };

@@ -16,6 +16,7 @@ import { adminRoutes } from './routes/admin.js';
 import { auditEventRoutes, type AuditTrailReader, type PatientViewReader } from './routes/auditEvents.js';
 import { consentRoutes } from './routes/consent.js';
 import { exchangeRoutes } from './routes/exchange.js';
+import { epcisRoutes, type EpcisRouteOptions } from './routes/epcis.js';
 import type { ExchangeGateway } from '../exchange/exchangeGateway.js';
 import type { ExternalRecords } from '../exchange/externalRecords.js';
 import { patientLinkRoutes } from './routes/patientLinks.js';
@@ -46,6 +47,8 @@ export interface GatewayDependencies {
   consent: ConsentService;
   /** The access audit trail, served as FHIR AuditEvents (absent: no /fhir/AuditEvent routes). */
   audit?: AuditTrailReader | undefined;
+  /** The EPCIS repository (absent: no /epcis routes). */
+  epcis?: EpcisRouteOptions | undefined;
   /** Cross-organisation exchange (absent: no /exchange routes and no $fetch-external). */
   exchange?:
     | {
@@ -146,6 +149,7 @@ export async function buildApp(
   if (deps.audit) await app.register(auditEventRoutes, { audit: deps.audit });
   // Before the FHIR router's /fhir/* catch-all: /fhir/Patient/:id/$fetch-external is more specific.
   if (deps.exchange) await app.register(exchangeRoutes, deps.exchange);
+  if (deps.epcis) await app.register(epcisRoutes, deps.epcis);
   await app.register(adminRoutes, { repository: deps.fhir.repository, onErased: deps.exchange?.onErased });
   await app.register(patientLinkRoutes, { patients: deps.patients });
   await app.register(patientSignInRoutes, { signIn: deps.patientSignIn });

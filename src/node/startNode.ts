@@ -36,6 +36,7 @@ import { SqliteAnchorStore } from '../store/sqlite/sqliteAnchorStore.js';
 import { SqliteTokenStore } from '../store/sqlite/sqliteTokenStore.js';
 import { composeClinicalServices } from './composeClinicalServices.js';
 import { composeExchange } from './composeExchange.js';
+import { composeSupplyChain } from './composeSupplyChain.js';
 import { acquireNodeLock } from './nodeLock.js';
 
 export interface RunningNode {
@@ -248,6 +249,7 @@ export async function startNode(
       cleanups,
     });
     exchangeRef = exchange;
+    const epcis = composeSupplyChain({ config, db, anchoring });
 
     const health = async (): Promise<HealthBody> => {
       const status = anchoring.status();
@@ -315,6 +317,7 @@ export async function startNode(
         consent,
         audit,
         exchange,
+        epcis,
       },
       {
         loggerInstance: logger.child({ component: 'http' }),

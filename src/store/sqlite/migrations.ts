@@ -241,6 +241,39 @@ const MIGRATIONS: Migration[] = [
   ) WITHOUT ROWID;
   CREATE INDEX exchange_copies_by_patient ON exchange_copies (patient_id);
   `,
+  // 9: the EPCIS repository. Supply-chain events hold no patient data: they are kept in clear, as canonical JSON
+  // (what their anchoring record's hash covers), with their identifiers by role for the EPCIS queries (canonical GS1
+  // Digital Link URIs, so an EPC URN and a Digital Link of the same pack match), and the capture jobs.
+  `
+  CREATE TABLE epcis_events (
+    record_id     INTEGER PRIMARY KEY REFERENCES records (id),
+    event_id      TEXT    NOT NULL UNIQUE,
+    event_type    TEXT    NOT NULL,
+    event_time    INTEGER NOT NULL,
+    record_time   INTEGER NOT NULL,
+    biz_step      TEXT,
+    disposition   TEXT,
+    biz_location  TEXT,
+    read_point    TEXT,
+    capture_id    TEXT    NOT NULL,
+    body          TEXT    NOT NULL
+  );
+  CREATE INDEX epcis_events_by_time ON epcis_events (event_time);
+  CREATE TABLE epcis_event_epcs (
+    epc        TEXT    NOT NULL,
+    role       TEXT    NOT NULL,
+    record_id  INTEGER NOT NULL,
+    PRIMARY KEY (epc, role, record_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE epcis_captures (
+    capture_id   TEXT    PRIMARY KEY,
+    created_at   INTEGER NOT NULL,
+    finished_at  INTEGER NOT NULL,
+    stored       INTEGER NOT NULL,
+    duplicates   INTEGER NOT NULL,
+    event_ids    TEXT    NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /**

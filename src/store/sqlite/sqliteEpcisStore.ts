@@ -1,0 +1,179 @@
+import type {
+  CaptureJob,
+  EpcisStore,
+  EventQuery,
+  EventRow,
+  StoredEpcisEvent,
+} from '../../supply-chain/capture/ports.js';
+import type { SqliteDatabase } from './openDatabase.js';
+
+interface EventSqlRow {
+  record_id: number;
+  event_id: string;
+  event_type: string;
+  event_time: number;
+  record_time: number;
+  biz_step: string | null;
+  disposition: string | null;
+  biz_location: string | null;
+  read_point: string | null;
+  capture_id: string;
+  body: string;
+}
+
+const toEvent = (r: EventSqlRow): EventRow => ({
+  recordId: r.record_id,
+  eventId: r.event_id,
+  eventType: r.event_type,
+  eventTime: r.event_time,
+  recordTime: r.record_time,
+  bizStep: r.biz_step,
+  disposition: r.disposition,
+  bizLocation: r.biz_location,
+  readPoint: r.read_point,
+  captureId: r.capture_id,
+  body: r.body,
+});
+
+/** SQLite's limit on bound parameters is far above this; chunks keep one statement's list short. */
+const IN_CHUNK = 500;
+
+/** The EPCIS repository on SQLite: the node's one database, so events commit with their anchoring records. */
+export class SqliteEpcisStore implements EpcisStore {
+  private readonly db: SqliteDatabase;
+  private readonly stmt;
+
+  constructor(db: SqliteDatabase) {
+    this.db = db;
+    this.stmt = {
+      insertEvent: db.prepare(
+        `INSERT INTO epcis_events (record_id, event_id, event_type, event_time, record_time, biz_step, disposition,
+           biz_location, read_point, capture_id, body)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      // OR IGNORE: an identifier listed twice in one role of one event is one row.
+      insertEpc: db.prepare(`INSERT OR IGNORE INTO epcis_event_epcs (epc, role, record_id) VALUES (?, ?, ?)`),
+      insertCapture: db.prepare(
+        `INSERT INTO epcis_captures (capture_id, created_at, finished_at, stored, duplicates, event_ids)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      getEvent: db.prepare(`SELECT * FROM epcis_events WHERE event_id = ?`),
+      getCapture: db.prepare(`SELECT * FROM epcis_captures WHERE capture_id = ?`),
+    };
+  }
+
+  insertEvents(events: readonly StoredEpcisEvent[], job: CaptureJob): void {
+    const s = this.stmt;
+    for (const e of events) {
+      s.insertEvent.run(
+        e.recordId,
+        e.eventId,
+        e.eventType,
+        e.eventTime,
+        e.recordTime,
+        e.bizStep,
+        e.disposition,
+        e.bizLocation,
+        e.readPoint,
+        e.captureId,
+        e.body,
+      );
+      for (const { epc, role } of e.epcs) s.insertEpc.run(epc, role, e.recordId);
+    }
+    s.insertCapture.run(
+      job.captureId,
+      job.createdAt,
+      job.finishedAt,
+      job.stored,
+      job.duplicates,
+      JSON.stringify(job.eventIds),
+    );
+  }
+
+  existingEventIds(eventIds: readonly string[]): Set<string> {
+    const found = new Set<string>();
+    for (let i = 0; i < eventIds.length; i += IN_CHUNK) {
+      const chunk = eventIds.slice(i, i + IN_CHUNK);
+      const rows = this.db
+        .prepare(`SELECT event_id FROM epcis_events WHERE event_id IN (${chunk.map(() => '?').join(', ')})`)
+        .pluck()
+        .all(...chunk) as string[];
+      for (const id of rows) found.add(id);
+    }
+    return found;
+  }
+
+  getEvent(eventId: string): EventRow | undefined {
+    const row = this.stmt.getEvent.get(eventId) as EventSqlRow | undefined;
+    return row ? toEvent(row) : undefined;
+  }
+
+  query(q: EventQuery): EventRow[] {
+    const where: string[] = ['e.record_id > ?'];
+    const params: unknown[] = [q.afterRecordId];
+    const anyOf = (column: string, values: readonly string[] | undefined) => {
+      if (values === undefined) return;
+      where.push(values.length === 0 ? '0' : `${column} IN (${values.map(() => '?').join(', ')})`);
+      params.push(...values);
+    };
+    anyOf('e.event_type', q.eventTypes);
+    anyOf('e.biz_step', q.bizSteps);
+    anyOf('e.disposition', q.dispositions);
+    anyOf('e.biz_location', q.bizLocations);
+    anyOf('e.read_point', q.readPoints);
+    anyOf('e.event_id', q.eventIds);
+    const range = (column: string, from: number | undefined, before: number | undefined) => {
+      if (from !== undefined) {
+        where.push(`${column} >= ?`);
+        params.push(from);
+      }
+      if (before !== undefined) {
+        where.push(`${column} < ?`);
+        params.push(before);
+      }
+    };
+    range('e.event_time', q.eventTimeFrom, q.eventTimeBefore);
+    range('e.record_time', q.recordTimeFrom, q.recordTimeBefore);
+    for (const c of q.epcConditions) {
+      const matches = [
+        ...c.epcs.map(() => 'epc = ?'),
+        // A class pattern: every identifier under a prefix, as a range on the primary key (no LIKE escaping).
+        ...c.prefixes.map(() => '(epc >= ? AND epc < ?)'),
+      ];
+      if (matches.length === 0 || c.roles.length === 0) {
+        where.push('0');
+        continue;
+      }
+      where.push(
+        `e.record_id IN (SELECT record_id FROM epcis_event_epcs WHERE (${matches.join(' OR ')}) AND role IN (${c.roles.map(() => '?').join(', ')}))`,
+      );
+      params.push(...c.epcs, ...c.prefixes.flatMap((p) => [p, `${p}\uffff`]), ...c.roles);
+    }
+    const rows = this.db
+      .prepare(`SELECT e.* FROM epcis_events e WHERE ${where.join(' AND ')} ORDER BY e.record_id LIMIT ?`)
+      .all(...params, q.limit) as EventSqlRow[];
+    return rows.map(toEvent);
+  }
+
+  getCapture(captureId: string): CaptureJob | undefined {
+    const row = this.stmt.getCapture.get(captureId) as
+      | {
+          capture_id: string;
+          created_at: number;
+          finished_at: number;
+          stored: number;
+          duplicates: number;
+          event_ids: string;
+        }
+      | undefined;
+    if (!row) return undefined;
+    return {
+      captureId: row.capture_id,
+      createdAt: row.created_at,
+      finishedAt: row.finished_at,
+      stored: row.stored,
+      duplicates: row.duplicates,
+      eventIds: JSON.parse(row.event_ids) as string[],
+    };
+  }
+}
