@@ -33,6 +33,11 @@ const DEPLOYABLE = [
   { source: 'contracts/AnchorRegistry.sol', contract: 'AnchorRegistry', prefix: 'anchorRegistry' },
   { source: 'contracts/ConsentRegistry.sol', contract: 'ConsentRegistry', prefix: 'consentRegistry' },
   { source: 'contracts/RecordLocator.sol', contract: 'RecordLocator', prefix: 'recordLocator' },
+  {
+    source: 'contracts/SupplyChainRegistry.sol',
+    contract: 'SupplyChainRegistry',
+    prefix: 'supplyChainRegistry',
+  },
 ] as const;
 
 const SETTINGS = {

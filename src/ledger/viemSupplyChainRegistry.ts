@@ -1,0 +1,538 @@
+import { BaseError, NonceTooLowError, parseEventLogs, type TransactionReceipt } from 'viem';
+import { CareLedgerError, InvalidInputError, UnavailableError } from '../core/errors.js';
+import { isHex, type Hex } from '../core/hex.js';
+import type { ChainClients } from './chainClients.js';
+import {
+  decodeSupplyChainError,
+  PACK_STATES,
+  SupplyChainRejectedError,
+  type PackStateName,
+} from './decodeSupplyChainError.js';
+import { supplyChainRegistryAbi, supplyChainRegistryBytecode } from './generated/contracts.js';
+import { gtinFromBytes14, gtinToBytes14, lotHashOf, lotIdOf } from './supplyChainIds.js';
+
+/** A write that lost its nonce to another transaction of the same account is tried this many times. */
+const SEND_ATTEMPTS = 5;
+
+/** The contract's `MAX_BATCH_SIZE`: most packs in one batch call. */
+export const SUPPLY_CHAIN_MAX_BATCH_SIZE = 256;
+
+export type InvestigationOutcome = 'cleared' | 'illegitimate';
+const OUTCOMES: Record<InvestigationOutcome, number> = { cleared: 0, illegitimate: 1 };
+
+/** A pack named in a batch call; `proof` (its Merkle proof in the lot) is only needed for its first write. */
+export interface PackRef {
+  packId: Hex;
+  proof?: readonly Hex[];
+}
+
+/** What a mined write returns. */
+export interface SupplyChainReceipt {
+  transactionHash: Hex;
+  blockNumber: number;
+  gasUsed: bigint;
+}
+
+export interface Product {
+  gtin: string;
+  manufacturer: Hex;
+  registeredAt: number;
+  lotCount: number;
+  metadataHash: Hex;
+}
+
+export interface Lot {
+  lotId: Hex;
+  gtin: string;
+  manufacturer: Hex;
+  serialsRoot: Hex;
+  packCount: number;
+  /** UNIX seconds: the first second at which the lot is expired. */
+  expiry: number;
+  commissionedAt: number;
+  recalled: boolean;
+  /** 0 unless recalled. */
+  recalledAt: number;
+  suspect: boolean;
+  illegitimate: boolean;
+  /** The member that quarantined the lot while it is suspect, else the zero address. */
+  quarantinedBy: Hex;
+}
+
+/** `packStatus` (see `ISupplyChainRegistry.PackStatus`), with the state by name and times in UNIX seconds. */
+export interface PackStatus {
+  /** False while the chain holds nothing about the pack (then only a Merkle proof shows it is in the lot). */
+  recorded: boolean;
+  owner: Hex;
+  state: PackStateName;
+  suspect: boolean;
+  illegitimate: boolean;
+  lotRecalled: boolean;
+  lotSuspect: boolean;
+  lotIllegitimate: boolean;
+  lotExpiry: number;
+  lastTransferAt: number;
+}
+
+export interface ViemSupplyChainRegistryOptions {
+  /** How long a write waits for its receipt before answering 503 (it may still be mined). */
+  receiptTimeoutMs?: number;
+}
+
+type SupplyChainEvent =
+  | 'ProductRegistered'
+  | 'LotCommissioned'
+  | 'PackTransferred'
+  | 'PackDispensed'
+  | 'PackDecommissioned'
+  | 'PackDestroyed'
+  | 'PackMarkedSuspect'
+  | 'PackInvestigated'
+  | 'LotMarkedSuspect'
+  | 'LotInvestigated'
+  | 'LotRecalled';
+
+type WriteName =
+  | 'registerProduct'
+  | 'commissionLot'
+  | 'transferPacks'
+  | 'dispense'
+  | 'decommission'
+  | 'destroy'
+  | 'markSuspect'
+  | 'recordInvestigation'
+  | 'markLotSuspect'
+  | 'recordLotInvestigation'
+  | 'recallLot';
+
+/**
+ * True if a send failed because another transaction of the same account took its nonce. (Copied from
+ * `viemRecordLocator.ts` while the shared chain helpers are being extracted.)
+ */
+function isNonceClash(error: unknown): boolean {
+  if (!(error instanceof BaseError)) return false;
+  const texts: string[] = [];
+  const clash = error.walk((e) => {
+    if (e instanceof NonceTooLowError) return true;
+    texts.push(e instanceof BaseError ? `${e.details} ${e.shortMessage}` : String(e));
+    return false;
+  });
+  return (
+    clash !== null ||
+    /nonce too low|nonce has already been used|replacement transaction underpriced|already known/i.test(
+      texts.join(' '),
+    )
+  );
+}
+
+/** Throws `SUPPLY.INVALID_ID` (400) unless `value` is 32 bytes of 0x-prefixed hex. */
+function bytes32(value: Hex, what: string): Hex {
+  if (!isHex(value, 32)) {
+    throw new InvalidInputError(
+      'SUPPLY.INVALID_ID',
+      `The ${what} ${JSON.stringify(String(value)).slice(0, 80)} is not a 32-byte 0x-prefixed hex value.`,
+      { details: { [what]: value } },
+    );
+  }
+  return value;
+}
+
+/** The pack ids and proofs of a batch, checked. */
+function batch(packs: readonly PackRef[]): { packIds: Hex[]; proofs: Hex[][] } {
+  return {
+    packIds: packs.map((p) => bytes32(p.packId, 'pack id')),
+    proofs: packs.map((p) => (p.proof ?? []).map((node) => bytes32(node, 'proof node'))),
+  };
+}
+
+/** UNIX seconds from a `Date` or a number/bigint of seconds. */
+function seconds(value: Date | number | bigint): bigint {
+  if (value instanceof Date) return BigInt(Math.floor(value.getTime() / 1000));
+  return BigInt(value);
+}
+
+/** Deploys a SupplyChainRegistry whose participants are the active members of `organizationRegistry`. */
+export async function deploySupplyChainRegistry(
+  clients: ChainClients,
+  organizationRegistry: Hex,
+): Promise<Hex> {
+  const hash = await clients.walletClient.deployContract({
+    abi: supplyChainRegistryAbi,
+    bytecode: supplyChainRegistryBytecode,
+    args: [organizationRegistry],
+  });
+  const receipt = await clients.publicClient.waitForTransactionReceipt({ hash });
+  if (receipt.status !== 'success' || !receipt.contractAddress)
+    throw new Error('SupplyChainRegistry deployment failed');
+  return receipt.contractAddress;
+}
+
+/**
+ * The `SupplyChainRegistry` over viem, as this organisation's account: one method per contract function, GTINs
+ * as their digits (see `supplyChainIds.ts` for computing pack ids, lot ids and lot trees), states and outcomes by
+ * name, times in UNIX seconds.
+ *
+ * Every write is simulated first, so a refusal is reported with the contract's reason and nothing is sent; the
+ * writes of this adapter go out one at a time (one nonce each; a nonce taken meanwhile by another sender with
+ * the same key is retried), and each resolves once its transaction is mined. A transaction that reverts after
+ * all (the state changed between simulation and mining) is simulated again to report why. Errors are
+ * `CareLedgerError`s (see {@link decodeSupplyChainError}). Unlike the record locator's, these writes are not
+ * idempotent: a transfer or dispense repeated after a lost receipt is refused (`SUPPLY.NOT_OWNER`,
+ * `SUPPLY.ALREADY_DISPENSED`), so read `packStatus` before sending again.
+ */
+export class ViemSupplyChainRegistry {
+  private readonly clients: ChainClients;
+  private readonly receiptTimeoutMs: number;
+  private address: Hex;
+  /** Sends of this adapter, one after the other, so they never race each other for a nonce. */
+  private sending: Promise<unknown> = Promise.resolve();
+  /** Addresses found to hold code, so a write is never sent to an address without the contract. */
+  private readonly withCode = new Set<string>();
+
+  constructor(clients: ChainClients, supplyChainRegistry: Hex, options: ViemSupplyChainRegistryOptions = {}) {
+    this.clients = clients;
+    this.address = supplyChainRegistry;
+    this.receiptTimeoutMs = options.receiptTimeoutMs ?? 30_000;
+  }
+
+  contractAddress(): Hex {
+    return this.address;
+  }
+
+  /** Points the adapter at another deployment. */
+  useContract(supplyChainRegistry: Hex): void {
+    this.address = supplyChainRegistry;
+  }
+
+  /** Registers the product `gtin` as this manufacturer's, with the hash of its master data kept off chain. */
+  async registerProduct(gtin: string, metadataHash: Hex): Promise<SupplyChainReceipt> {
+    const args = [gtinToBytes14(gtin), bytes32(metadataHash, 'metadata hash')] as const;
+    return this.send('registerProduct', args, 'ProductRegistered');
+  }
+
+  /**
+   * Commissions the lot `lot` (its lot number; only its hash is sent) of this manufacturer's product: `serialsRoot`
+   * is `new LotTree(packIds).root`. Resolves with the lot id the contract derived (`lotIdOf(gtin, lot)`).
+   */
+  async commissionLot(lot: {
+    gtin: string;
+    lot: string;
+    serialsRoot: Hex;
+    packCount: number;
+    expiry: Date | number | bigint;
+  }): Promise<SupplyChainReceipt & { lotId: Hex }> {
+    const gtin = gtinToBytes14(lot.gtin);
+    const lotId = lotIdOf(lot.gtin, lot.lot);
+    const args = [
+      gtin,
+      lotHashOf(lot.lot),
+      bytes32(lot.serialsRoot, 'serials root'),
+      lot.packCount,
+      seconds(lot.expiry),
+    ] as const;
+    return { ...(await this.send('commissionLot', args, 'LotCommissioned')), lotId };
+  }
+
+  /**
+   * Transfers this organisation's `packs` of `lotId` to `to`, for the transaction whose documents hash to
+   * `transactionRef`: one transaction, all or nothing, at most {@link SUPPLY_CHAIN_MAX_BATCH_SIZE} packs.
+   */
+  async transferPacks(transfer: {
+    lotId: Hex;
+    packs: readonly PackRef[];
+    to: Hex;
+    transactionRef: Hex;
+  }): Promise<SupplyChainReceipt> {
+    const { packIds, proofs } = batch(transfer.packs);
+    const args = [
+      bytes32(transfer.lotId, 'lot id'),
+      packIds,
+      proofs,
+      transfer.to,
+      bytes32(transfer.transactionRef, 'transaction reference'),
+    ] as const;
+    return this.send('transferPacks', args, 'PackTransferred');
+  }
+
+  /** Records that this dispenser dispensed `packs` of `lotId` (a second dispense is refused: a clone). */
+  async dispense(lotId: Hex, packs: readonly PackRef[]): Promise<SupplyChainReceipt> {
+    const { packIds, proofs } = batch(packs);
+    return this.send('dispense', [bytes32(lotId, 'lot id'), packIds, proofs] as const, 'PackDispensed');
+  }
+
+  /** Takes this organisation's `packs` of `lotId` out of commerce for the reason hashing to `reasonHash`. */
+  async decommission(lotId: Hex, packs: readonly PackRef[], reasonHash: Hex): Promise<SupplyChainReceipt> {
+    const { packIds, proofs } = batch(packs);
+    const args = [bytes32(lotId, 'lot id'), packIds, proofs, bytes32(reasonHash, 'reason hash')] as const;
+    return this.send('decommission', args, 'PackDecommissioned');
+  }
+
+  /** Records the destruction of this organisation's `packs` of `lotId` (`reportHash`: the destruction record). */
+  async destroy(lotId: Hex, packs: readonly PackRef[], reportHash: Hex): Promise<SupplyChainReceipt> {
+    const { packIds, proofs } = batch(packs);
+    const args = [bytes32(lotId, 'lot id'), packIds, proofs, bytes32(reportHash, 'report hash')] as const;
+    return this.send('destroy', args, 'PackDestroyed');
+  }
+
+  /** Quarantines `packs` of `lotId` (this organisation holds or held them, made them, or is a regulator). */
+  async markSuspect(lotId: Hex, packs: readonly PackRef[], reasonHash: Hex): Promise<SupplyChainReceipt> {
+    const { packIds, proofs } = batch(packs);
+    const args = [bytes32(lotId, 'lot id'), packIds, proofs, bytes32(reasonHash, 'reason hash')] as const;
+    return this.send('markSuspect', args, 'PackMarkedSuspect');
+  }
+
+  /**
+   * Concludes the investigation of the suspect `packIds` of `lotId` (this organisation quarantined them, or
+   * regulates).
+   */
+  async recordInvestigation(
+    lotId: Hex,
+    packIds: readonly Hex[],
+    outcome: InvestigationOutcome,
+    reportHash: Hex,
+  ): Promise<SupplyChainReceipt> {
+    const args = [
+      bytes32(lotId, 'lot id'),
+      packIds.map((id) => bytes32(id, 'pack id')),
+      this.outcome(outcome),
+      bytes32(reportHash, 'report hash'),
+    ] as const;
+    return this.send('recordInvestigation', args, 'PackInvestigated');
+  }
+
+  /** Quarantines the whole lot `lotId`. */
+  async markLotSuspect(lotId: Hex, reasonHash: Hex): Promise<SupplyChainReceipt> {
+    const args = [bytes32(lotId, 'lot id'), bytes32(reasonHash, 'reason hash')] as const;
+    return this.send('markLotSuspect', args, 'LotMarkedSuspect');
+  }
+
+  /** Concludes the investigation of the suspect lot `lotId`. */
+  async recordLotInvestigation(
+    lotId: Hex,
+    outcome: InvestigationOutcome,
+    reportHash: Hex,
+  ): Promise<SupplyChainReceipt> {
+    const args = [
+      bytes32(lotId, 'lot id'),
+      this.outcome(outcome),
+      bytes32(reportHash, 'report hash'),
+    ] as const;
+    return this.send('recordLotInvestigation', args, 'LotInvestigated');
+  }
+
+  /** Recalls the lot `lotId` (this organisation is its manufacturer or a regulator). */
+  async recallLot(lotId: Hex, reasonHash: Hex): Promise<SupplyChainReceipt> {
+    const args = [bytes32(lotId, 'lot id'), bytes32(reasonHash, 'reason hash')] as const;
+    return this.send('recallLot', args, 'LotRecalled');
+  }
+
+  /** Everything a verifier needs about `packId` of `lotId`, in one call. */
+  async packStatus(lotId: Hex, packId: Hex): Promise<PackStatus> {
+    const args = [bytes32(lotId, 'lot id'), bytes32(packId, 'pack id')] as const;
+    const status = await this.read(() =>
+      this.clients.publicClient.readContract({
+        address: this.address,
+        abi: supplyChainRegistryAbi,
+        functionName: 'packStatus',
+        args,
+      }),
+    );
+    return {
+      recorded: status.recorded,
+      owner: status.owner,
+      state: PACK_STATES[status.state] ?? 'active',
+      suspect: status.suspect,
+      illegitimate: status.illegitimate,
+      lotRecalled: status.lotRecalled,
+      lotSuspect: status.lotSuspect,
+      lotIllegitimate: status.lotIllegitimate,
+      lotExpiry: Number(status.lotExpiry),
+      lastTransferAt: Number(status.lastTransferAt),
+    };
+  }
+
+  /** The lot `lotId`. */
+  async lotOf(lotId: Hex): Promise<Lot> {
+    const args = [bytes32(lotId, 'lot id')] as const;
+    const lot = await this.read(() =>
+      this.clients.publicClient.readContract({
+        address: this.address,
+        abi: supplyChainRegistryAbi,
+        functionName: 'lotOf',
+        args,
+      }),
+    );
+    return {
+      lotId,
+      gtin: gtinFromBytes14(lot.gtin),
+      manufacturer: lot.manufacturer,
+      serialsRoot: lot.serialsRoot,
+      packCount: lot.packCount,
+      expiry: Number(lot.expiry),
+      commissionedAt: Number(lot.commissionedAt),
+      recalled: lot.recalled,
+      recalledAt: Number(lot.recalledAt),
+      suspect: lot.suspect,
+      illegitimate: lot.illegitimate,
+      quarantinedBy: lot.quarantinedBy,
+    };
+  }
+
+  /** The product `gtin`. */
+  async productOf(gtin: string): Promise<Product> {
+    const args = [gtinToBytes14(gtin)] as const;
+    const product = await this.read(() =>
+      this.clients.publicClient.readContract({
+        address: this.address,
+        abi: supplyChainRegistryAbi,
+        functionName: 'productOf',
+        args,
+      }),
+    );
+    return {
+      gtin: gtinFromBytes14(args[0]),
+      manufacturer: product.manufacturer,
+      registeredAt: Number(product.registeredAt),
+      lotCount: product.lotCount,
+      metadataHash: product.metadataHash,
+    };
+  }
+
+  /** Whether `proof` shows that `packId` is in the lot `lotId`. */
+  async isInLot(lotId: Hex, packId: Hex, proof: readonly Hex[]): Promise<boolean> {
+    const args = [
+      bytes32(lotId, 'lot id'),
+      bytes32(packId, 'pack id'),
+      proof.map((node) => bytes32(node, 'proof node')),
+    ] as const;
+    return this.read(() =>
+      this.clients.publicClient.readContract({
+        address: this.address,
+        abi: supplyChainRegistryAbi,
+        functionName: 'isInLot',
+        args,
+      }),
+    );
+  }
+
+  private outcome(outcome: InvestigationOutcome): number {
+    const value = OUTCOMES[outcome];
+    if (value === undefined) {
+      throw new InvalidInputError(
+        'SUPPLY.INVALID_OUTCOME',
+        `Unknown investigation outcome ${JSON.stringify(outcome)}: give "cleared" or "illegitimate".`,
+        { details: { outcome } },
+      );
+    }
+    return value;
+  }
+
+  private async read<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw decodeSupplyChainError(error);
+    }
+  }
+
+  /**
+   * Simulates `functionName(...args)` (a refusal is decoded and nothing is sent), sends it after this adapter's
+   * earlier sends (retrying a nonce clash), and waits for the receipt. A mined transaction without
+   * `expectedEvent` means there is no SupplyChainRegistry at the address (calls to an address without code
+   * succeed); a reverted one is simulated again to report the reason.
+   */
+  private async send(
+    functionName: WriteName,
+    args: readonly unknown[],
+    expectedEvent: SupplyChainEvent,
+  ): Promise<SupplyChainReceipt> {
+    const address = this.address;
+    await this.requireCode(address, functionName);
+    const simulate = () =>
+      this.clients.publicClient.simulateContract({
+        address,
+        abi: supplyChainRegistryAbi,
+        functionName,
+        args,
+        account: this.clients.account,
+      } as Parameters<typeof this.clients.publicClient.simulateContract>[0]);
+    try {
+      const hash = await this.serialized(async () => {
+        for (let attempt = 1; ; attempt++) {
+          const { request } = await simulate();
+          try {
+            return await this.clients.walletClient.writeContract(
+              request as Parameters<typeof this.clients.walletClient.writeContract>[0],
+            );
+          } catch (error) {
+            if (attempt >= SEND_ATTEMPTS || !isNonceClash(error)) throw error;
+          }
+        }
+      });
+      const receipt = await this.clients.publicClient.waitForTransactionReceipt({
+        hash,
+        timeout: this.receiptTimeoutMs,
+        pollingInterval: 100,
+      });
+      if (receipt.status === 'success') {
+        if (!emitted(receipt, address, expectedEvent)) throw missingRegistry(functionName, address);
+        return {
+          transactionHash: receipt.transactionHash,
+          blockNumber: Number(receipt.blockNumber),
+          gasUsed: receipt.gasUsed,
+        };
+      }
+      try {
+        await simulate();
+      } catch (error) {
+        const decoded = decodeSupplyChainError(error);
+        if (decoded instanceof CareLedgerError) throw decoded;
+      }
+      throw new SupplyChainRejectedError(
+        'SUPPLY.TRANSACTION_REVERTED',
+        `The ${functionName} transaction ${hash} reverted in block ${receipt.blockNumber}, and simulating it ` +
+          `again gives no reason; check the state on chain and try again.`,
+        { details: { transactionHash: hash, blockNumber: Number(receipt.blockNumber) } },
+      );
+    } catch (error) {
+      throw decodeSupplyChainError(error);
+    }
+  }
+
+  /** Throws `SUPPLY.CONTRACT_MISSING` (nothing sent) if there is no code at `address`. */
+  private async requireCode(address: Hex, what: string): Promise<void> {
+    if (this.withCode.has(address.toLowerCase())) return;
+    const code = await this.read(() => this.clients.publicClient.getCode({ address }));
+    if (!code || code === '0x') {
+      throw new UnavailableError(
+        'SUPPLY.CONTRACT_MISSING',
+        `No SupplyChainRegistry runs at ${address} on this chain, so the ${what} was not sent; check the ` +
+          `configured SupplyChainRegistry address and CHAIN_RPC_URL.`,
+        { details: { address } },
+      );
+    }
+    this.withCode.add(address.toLowerCase());
+  }
+
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.sending.then(fn, fn);
+    this.sending = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/** True if `receipt` holds `eventName` logged by the contract at `address`. */
+function emitted(receipt: TransactionReceipt, address: Hex, eventName: SupplyChainEvent): boolean {
+  const logs = receipt.logs.filter((log) => log.address.toLowerCase() === address.toLowerCase());
+  return parseEventLogs({ abi: supplyChainRegistryAbi, logs, eventName }).length > 0;
+}
+
+/** A mined call that did nothing: there is no SupplyChainRegistry at the address. */
+function missingRegistry(what: string, address: Hex): UnavailableError {
+  return new UnavailableError(
+    'SUPPLY.CONTRACT_MISSING',
+    `The ${what} transaction was mined but no SupplyChainRegistry at ${address} recorded it: no ` +
+      `SupplyChainRegistry runs at that address on this chain; check the configured address and CHAIN_RPC_URL.`,
+    { details: { address } },
+  );
+}
