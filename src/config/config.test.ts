@@ -11,6 +11,7 @@ const ADDRESS_A = '0x' + '1a'.repeat(20);
 const ADDRESS_B = '0x' + '2b'.repeat(20);
 const ADDRESS_C = '0x' + '3C'.repeat(20);
 const ADDRESS_D = '0x' + '4d'.repeat(20);
+const ADDRESS_E = '0x' + '5e'.repeat(20);
 
 function problemsOf(env: Record<string, string | undefined>): { message: string; problems: string[] } {
   const error = captureError(() => loadConfig(env));
@@ -40,6 +41,7 @@ describe('loadConfig: defaults', () => {
         anchorRegistry: undefined,
         consentRegistry: undefined,
         recordLocator: undefined,
+        supplyChainRegistry: undefined,
       },
       anchoring: {
         batchSize: 4_096,
@@ -87,6 +89,7 @@ describe('loadConfig: defaults', () => {
       CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B,
       CARELEDGER_CONSENT_REGISTRY: ADDRESS_C,
       CARELEDGER_RECORD_LOCATOR: ADDRESS_D,
+      CARELEDGER_SUPPLY_CHAIN_REGISTRY: ADDRESS_E,
       ANCHOR_BATCH_SIZE: '1',
       ANCHOR_BATCH_AGE_MS: '10',
       ANCHOR_RECEIPT_TIMEOUT_MS: '100',
@@ -116,6 +119,7 @@ describe('loadConfig: defaults', () => {
       anchorRegistry: ADDRESS_B,
       consentRegistry: ADDRESS_C,
       recordLocator: ADDRESS_D,
+      supplyChainRegistry: ADDRESS_E,
     });
     expect(config.anchoring).toEqual({
       batchSize: 1,
@@ -215,6 +219,7 @@ describe('loadConfig: invalid values', () => {
         CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B,
         CARELEDGER_CONSENT_REGISTRY: ADDRESS_C,
         CARELEDGER_RECORD_LOCATOR: ADDRESS_D,
+        CARELEDGER_SUPPLY_CHAIN_REGISTRY: ADDRESS_E,
       },
       variable: 'CARELEDGER_ORG_REGISTRY',
     },
@@ -225,6 +230,7 @@ describe('loadConfig: invalid values', () => {
         CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B.slice(2),
         CARELEDGER_CONSENT_REGISTRY: ADDRESS_C,
         CARELEDGER_RECORD_LOCATOR: ADDRESS_D,
+        CARELEDGER_SUPPLY_CHAIN_REGISTRY: ADDRESS_E,
       },
       variable: 'CARELEDGER_ANCHOR_REGISTRY',
     },
@@ -235,6 +241,7 @@ describe('loadConfig: invalid values', () => {
         CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B,
         CARELEDGER_CONSENT_REGISTRY: ADDRESS_C.slice(0, -2),
         CARELEDGER_RECORD_LOCATOR: ADDRESS_D,
+        CARELEDGER_SUPPLY_CHAIN_REGISTRY: ADDRESS_E,
       },
       variable: 'CARELEDGER_CONSENT_REGISTRY',
     },
@@ -245,8 +252,20 @@ describe('loadConfig: invalid values', () => {
         CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B,
         CARELEDGER_CONSENT_REGISTRY: ADDRESS_C,
         CARELEDGER_RECORD_LOCATOR: ADDRESS_D.slice(0, -1) + 'g',
+        CARELEDGER_SUPPLY_CHAIN_REGISTRY: ADDRESS_E,
       },
       variable: 'CARELEDGER_RECORD_LOCATOR',
+    },
+    {
+      name: 'CARELEDGER_SUPPLY_CHAIN_REGISTRY not an address',
+      env: {
+        CARELEDGER_ORG_REGISTRY: ADDRESS_A,
+        CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B,
+        CARELEDGER_CONSENT_REGISTRY: ADDRESS_C,
+        CARELEDGER_RECORD_LOCATOR: ADDRESS_D,
+        CARELEDGER_SUPPLY_CHAIN_REGISTRY: 'SupplyChainRegistry',
+      },
+      variable: 'CARELEDGER_SUPPLY_CHAIN_REGISTRY',
     },
     { name: 'LOG_LEVEL=verbose', env: { LOG_LEVEL: 'verbose' }, variable: 'LOG_LEVEL' },
     { name: 'LOG_LEVEL=INFO (case matters)', env: { LOG_LEVEL: 'INFO' }, variable: 'LOG_LEVEL' },
@@ -268,37 +287,53 @@ describe('loadConfig: invalid values', () => {
     ]);
   });
 
-  it('refuses some but not all of the four contract addresses, naming the missing ones', () => {
+  it('refuses some but not all of the five contract addresses, naming the missing ones', () => {
     const together =
-      'CARELEDGER_ORG_REGISTRY, CARELEDGER_ANCHOR_REGISTRY, CARELEDGER_CONSENT_REGISTRY and ' +
-      "CARELEDGER_RECORD_LOCATOR go together: set all four (the consortium's contracts; the founding node logs " +
-      'them and GET /health lists them) or none; ';
+      'CARELEDGER_ORG_REGISTRY, CARELEDGER_ANCHOR_REGISTRY, CARELEDGER_CONSENT_REGISTRY, ' +
+      'CARELEDGER_RECORD_LOCATOR and CARELEDGER_SUPPLY_CHAIN_REGISTRY go together: set all five (the ' +
+      "consortium's contracts; the founding node logs them and GET /health lists them) or none; ";
     const cases: [Record<string, string>, string][] = [
       [
         { CARELEDGER_ORG_REGISTRY: ADDRESS_A },
-        'CARELEDGER_ANCHOR_REGISTRY, CARELEDGER_CONSENT_REGISTRY and CARELEDGER_RECORD_LOCATOR are',
+        'CARELEDGER_ANCHOR_REGISTRY, CARELEDGER_CONSENT_REGISTRY, CARELEDGER_RECORD_LOCATOR and ' +
+          'CARELEDGER_SUPPLY_CHAIN_REGISTRY are',
       ],
       [
-        { CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B, CARELEDGER_RECORD_LOCATOR: ADDRESS_D },
+        {
+          CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B,
+          CARELEDGER_RECORD_LOCATOR: ADDRESS_D,
+          CARELEDGER_SUPPLY_CHAIN_REGISTRY: ADDRESS_E,
+        },
         'CARELEDGER_ORG_REGISTRY and CARELEDGER_CONSENT_REGISTRY are',
       ],
       [
-        { CARELEDGER_RECORD_LOCATOR: ADDRESS_D },
-        'CARELEDGER_ORG_REGISTRY, CARELEDGER_ANCHOR_REGISTRY and CARELEDGER_CONSENT_REGISTRY are',
+        { CARELEDGER_SUPPLY_CHAIN_REGISTRY: ADDRESS_E },
+        'CARELEDGER_ORG_REGISTRY, CARELEDGER_ANCHOR_REGISTRY, CARELEDGER_CONSENT_REGISTRY and ' +
+          'CARELEDGER_RECORD_LOCATOR are',
       ],
-      // A node configured before the ConsentRegistry existed must be told the last two addresses...
+      // A node configured before the ConsentRegistry existed must be told the last three addresses...
       [
         { CARELEDGER_ORG_REGISTRY: ADDRESS_A, CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B },
-        'CARELEDGER_CONSENT_REGISTRY and CARELEDGER_RECORD_LOCATOR are',
+        'CARELEDGER_CONSENT_REGISTRY, CARELEDGER_RECORD_LOCATOR and CARELEDGER_SUPPLY_CHAIN_REGISTRY are',
       ],
-      // ...and one configured before the RecordLocator existed, the locator's.
+      // ...one configured before the RecordLocator existed, the last two...
       [
         {
           CARELEDGER_ORG_REGISTRY: ADDRESS_A,
           CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B,
           CARELEDGER_CONSENT_REGISTRY: ADDRESS_C,
         },
-        'CARELEDGER_RECORD_LOCATOR is',
+        'CARELEDGER_RECORD_LOCATOR and CARELEDGER_SUPPLY_CHAIN_REGISTRY are',
+      ],
+      // ...and one configured before the SupplyChainRegistry existed, the supply chain's.
+      [
+        {
+          CARELEDGER_ORG_REGISTRY: ADDRESS_A,
+          CARELEDGER_ANCHOR_REGISTRY: ADDRESS_B,
+          CARELEDGER_CONSENT_REGISTRY: ADDRESS_C,
+          CARELEDGER_RECORD_LOCATOR: ADDRESS_D,
+        },
+        'CARELEDGER_SUPPLY_CHAIN_REGISTRY is',
       ],
     ];
     for (const [env, missing] of cases) {
@@ -324,7 +359,7 @@ describe('loadConfig: invalid values', () => {
       'CARELEDGER_MASTER_KEY',
       'CARELEDGER_ORG_REGISTRY',
       'ANCHOR_BATCH_SIZE',
-      'CARELEDGER_ORG_REGISTRY,', // ...and the other three contract addresses go together
+      'CARELEDGER_ORG_REGISTRY,', // ...and the other four contract addresses go together
     ]);
     for (const problem of problems) expect(message).toContain(problem);
   });

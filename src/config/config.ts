@@ -29,6 +29,7 @@ export interface Config {
     anchorRegistry: Hex | undefined;
     consentRegistry: Hex | undefined;
     recordLocator: Hex | undefined;
+    supplyChainRegistry: Hex | undefined;
   };
   anchoring: {
     /** A batch is sealed once it holds this many records… */
@@ -151,6 +152,7 @@ export function loadConfig(env: Env = process.env): Config {
       anchorRegistry: address('CARELEDGER_ANCHOR_REGISTRY'),
       consentRegistry: address('CARELEDGER_CONSENT_REGISTRY'),
       recordLocator: address('CARELEDGER_RECORD_LOCATOR'),
+      supplyChainRegistry: address('CARELEDGER_SUPPLY_CHAIN_REGISTRY'),
     },
     anchoring: {
       batchSize: int('ANCHOR_BATCH_SIZE', 4_096, 1, 1_000_000),
@@ -188,15 +190,17 @@ export function loadConfig(env: Env = process.env): Config {
     'CARELEDGER_ANCHOR_REGISTRY',
     'CARELEDGER_CONSENT_REGISTRY',
     'CARELEDGER_RECORD_LOCATOR',
+    'CARELEDGER_SUPPLY_CHAIN_REGISTRY',
   ];
   const unset = contractVariables.filter((name) => !env[name]);
   if (unset.length > 0 && unset.length < contractVariables.length) {
     const missing =
       unset.length === 1 ? unset.join('') : `${unset.slice(0, -1).join(', ')} and ${unset.at(-1)}`;
     problems.push(
-      `CARELEDGER_ORG_REGISTRY, CARELEDGER_ANCHOR_REGISTRY, CARELEDGER_CONSENT_REGISTRY and ` +
-        `CARELEDGER_RECORD_LOCATOR go together: set all four (the consortium's contracts; the founding node ` +
-        `logs them and GET /health lists them) or none; ${missing} ${unset.length === 1 ? 'is' : 'are'} missing`,
+      `CARELEDGER_ORG_REGISTRY, CARELEDGER_ANCHOR_REGISTRY, CARELEDGER_CONSENT_REGISTRY, ` +
+        `CARELEDGER_RECORD_LOCATOR and CARELEDGER_SUPPLY_CHAIN_REGISTRY go together: set all five (the ` +
+        `consortium's contracts; the founding node logs them and GET /health lists them) or none; ${missing} ` +
+        `${unset.length === 1 ? 'is' : 'are'} missing`,
     );
   }
   const bootstrap = env.CARELEDGER_API_TOKEN;

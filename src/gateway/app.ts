@@ -17,6 +17,7 @@ import { auditEventRoutes, type AuditTrailReader, type PatientViewReader } from 
 import { consentRoutes } from './routes/consent.js';
 import { exchangeRoutes } from './routes/exchange.js';
 import { epcisRoutes, type EpcisRouteOptions } from './routes/epcis.js';
+import { supplyRoutes, type SupplyRouteOptions } from './routes/supply.js';
 import type { ExchangeGateway } from '../exchange/exchangeGateway.js';
 import type { ExternalRecords } from '../exchange/externalRecords.js';
 import { patientLinkRoutes } from './routes/patientLinks.js';
@@ -49,6 +50,8 @@ export interface GatewayDependencies {
   audit?: AuditTrailReader | undefined;
   /** The EPCIS repository (absent: no /epcis routes). */
   epcis?: EpcisRouteOptions | undefined;
+  /** Lot commissioning and product verification (absent: no /supply and /verify routes). */
+  supply?: SupplyRouteOptions | undefined;
   /** Cross-organisation exchange (absent: no /exchange routes and no $fetch-external). */
   exchange?:
     | {
@@ -150,6 +153,7 @@ export async function buildApp(
   // Before the FHIR router's /fhir/* catch-all: /fhir/Patient/:id/$fetch-external is more specific.
   if (deps.exchange) await app.register(exchangeRoutes, deps.exchange);
   if (deps.epcis) await app.register(epcisRoutes, deps.epcis);
+  if (deps.supply) await app.register(supplyRoutes, deps.supply);
   await app.register(adminRoutes, { repository: deps.fhir.repository, onErased: deps.exchange?.onErased });
   await app.register(patientLinkRoutes, { patients: deps.patients });
   await app.register(patientSignInRoutes, { signIn: deps.patientSignIn });

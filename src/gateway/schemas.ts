@@ -126,6 +126,7 @@ export const HealthSchema = Type.Object(
       anchorRegistry: Type.String(),
       consentRegistry: Type.String(),
       recordLocator: Type.String(),
+      supplyChainRegistry: Type.String(),
     }),
     anchoring: Type.Object({
       openBatchRecords: Type.Integer(),

@@ -1,51 +1,34 @@
+import { InvalidAddressError, type BaseError } from 'viem';
 import {
-  BaseError,
-  ContractFunctionExecutionError,
-  ContractFunctionRevertedError,
-  ContractFunctionZeroDataError,
-  HttpRequestError,
-  InvalidAddressError,
-  NonceTooLowError,
-  SocketClosedError,
-  TimeoutError,
-  WaitForTransactionReceiptTimeoutError,
-} from 'viem';
-import {
-  CareLedgerError,
   ConflictError,
   InvalidInputError,
   NotFoundError,
-  UnavailableError,
   VerificationError,
-  type CareLedgerErrorOptions,
+  type CareLedgerError,
 } from '../core/errors.js';
+import {
+  ContractForbiddenError,
+  ContractRejectedError,
+  decodeContractError,
+  plain,
+  type ContractErrorTable,
+} from './decodeContractError.js';
 import { maskToRoles } from './organizationRoles.js';
 import { gtinFromBytes14 } from './supplyChainIds.js';
 
 /** The caller may not do this: not an active member, wrong role, not the owner or holder (403). */
-export class SupplyChainForbiddenError extends CareLedgerError {
+export class SupplyChainForbiddenError extends ContractForbiddenError {
   override readonly name = 'SupplyChainForbiddenError';
-  constructor(code: string, message: string, options: Omit<CareLedgerErrorOptions, 'status'> = {}) {
-    super(code, message, { issueType: 'forbidden', ...options, status: 403 });
-  }
 }
 
 /** The SupplyChainRegistry refused in a way this gateway does not know, or a mined transaction reverted (502). */
-export class SupplyChainRejectedError extends CareLedgerError {
+export class SupplyChainRejectedError extends ContractRejectedError {
   override readonly name = 'SupplyChainRejectedError';
-  constructor(code: string, message: string, options: Omit<CareLedgerErrorOptions, 'status'> = {}) {
-    super(code, message, { issueType: 'exception', ...options, status: 502 });
-  }
 }
 
 /** `PackState` names, by their ABI value. */
 export const PACK_STATES = ['active', 'dispensed', 'decommissioned', 'destroyed'] as const;
 export type PackStateName = (typeof PACK_STATES)[number];
-
-/** JSON-safe copies of revert arguments (bigints as decimal strings) for `details`. */
-function plain(value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
-}
 
 /** UNIX seconds as an ISO time, or just the number when it is out of the Date range. */
 function when(seconds: unknown): string {
@@ -73,75 +56,37 @@ function when(seconds: unknown): string {
  * does not come in time (`CHAIN.RECEIPT_TIMEOUT`), a nonce lost to other transactions of the same account
  * (`CHAIN.NONCE_CLASH`), an unreachable or timing-out chain (`CHAIN.UNAVAILABLE`). Anything else (already a
  * `CareLedgerError`, not a viem error) is returned unchanged. The original error is the `cause`.
- *
- * (The non-revert cases follow `decodeLocatorError.ts`; they are repeated here rather than shared while the
- * decoders are being refactored.)
  */
 export function decodeSupplyChainError(error: unknown): unknown {
-  if (error instanceof CareLedgerError || !(error instanceof BaseError)) return error;
-  const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError);
-  if (reverted instanceof ContractFunctionRevertedError) {
-    if (reverted.data) return fromRevert(reverted.data.errorName, reverted.data.args ?? [], error);
-    return new SupplyChainRejectedError(
-      'SUPPLY.REJECTED',
-      `The SupplyChainRegistry refused the call: ${reverted.reason ?? reverted.shortMessage}.`,
-      { cause: error },
-    );
-  }
-  const invalidAddress = error.walk((e) => e instanceof InvalidAddressError);
-  if (invalidAddress instanceof InvalidAddressError) {
+  return decodeContractError(error, SUPPLY_CHAIN_ERRORS);
+}
+
+const SUPPLY_CHAIN_ERRORS: ContractErrorTable = {
+  contract: 'SupplyChainRegistry',
+  area: 'SUPPLY',
+  missingCode: 'SUPPLY.CONTRACT_MISSING',
+  addressSetting: 'CARELEDGER_SUPPLY_CHAIN_REGISTRY',
+  receiptTimeoutAdvice:
+    ". Check the packs' status before sending it again: a repeated transfer or dispense is refused, not doubled.",
+  Rejected: SupplyChainRejectedError,
+  fromRevert,
+  before(error) {
+    const invalidAddress = error.walk((e) => e instanceof InvalidAddressError);
+    if (!(invalidAddress instanceof InvalidAddressError)) return undefined;
     return new InvalidInputError(
       'SUPPLY.INVALID_ADDRESS',
       `${invalidAddress.shortMessage} An organisation is known by its 0x-prefixed 20-byte chain address.`,
       { cause: error },
     );
-  }
-  if (error.walk((e) => e instanceof ContractFunctionZeroDataError)) {
-    const call = error.walk((e) => e instanceof ContractFunctionExecutionError);
-    const address = call instanceof ContractFunctionExecutionError ? call.contractAddress : undefined;
-    return new UnavailableError(
-      'SUPPLY.CONTRACT_MISSING',
-      `No SupplyChainRegistry answers at ${address ?? 'the configured address'} on this chain; check the ` +
-        `configured SupplyChainRegistry address and CHAIN_RPC_URL.`,
-      { details: { address }, cause: error },
-    );
-  }
-  if (error.walk((e) => e instanceof NonceTooLowError)) {
-    return new UnavailableError(
-      'CHAIN.NONCE_CLASH',
-      `Other transactions of this organisation kept taking the nonce of this one (${error.shortMessage}); ` +
-        `nothing was recorded: retry.`,
-      { cause: error },
-    );
-  }
-  if (error.walk((e) => e instanceof WaitForTransactionReceiptTimeoutError)) {
-    return new UnavailableError(
-      'CHAIN.RECEIPT_TIMEOUT',
-      `The transaction was sent but not mined in time (${error.shortMessage}); it may still be mined. Check ` +
-        `the packs' status before sending it again: a repeated transfer or dispense is refused, not doubled.`,
-      { cause: error },
-    );
-  }
-  if (
-    error.walk(
-      (e) => e instanceof HttpRequestError || e instanceof TimeoutError || e instanceof SocketClosedError,
-    )
-  ) {
-    return new UnavailableError(
-      'CHAIN.UNAVAILABLE',
-      `The chain could not be reached (${error.shortMessage}); retry once it is back.`,
-      { cause: error },
-    );
-  }
-  return error;
-}
+  },
+};
 
 /** Converts a revert argument for `details`. */
 type Converters = Record<string, (value: unknown) => unknown>;
 
 const PREFIX = 'SupplyChainRegistry';
 
-function fromRevert(name: string, args: readonly unknown[], cause: unknown): CareLedgerError {
+function fromRevert(name: string, args: readonly unknown[], cause: BaseError): CareLedgerError | undefined {
   const [a, b, c] = args;
   const s = (value: unknown) => String(value);
   const gtin = (value: unknown) => gtinFromBytes14(value as `0x${string}`);
@@ -407,11 +352,6 @@ function fromRevert(name: string, args: readonly unknown[], cause: unknown): Car
         ['lotId', 'packId'],
       );
     default:
-      return new SupplyChainRejectedError(
-        'SUPPLY.REJECTED',
-        `The SupplyChainRegistry refused the call with ${name}; this gateway does not know that error (is the ` +
-          `contract newer than the gateway?).`,
-        { details: { error: name, args: args.map(plain) }, cause },
-      );
+      return undefined; // SUPPLY.REJECTED (502), by decodeContractError
   }
 }

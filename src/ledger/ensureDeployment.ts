@@ -12,6 +12,8 @@ import {
   organizationRegistryBytecode,
   recordLocatorAbi,
   recordLocatorBytecode,
+  supplyChainRegistryAbi,
+  supplyChainRegistryBytecode,
 } from './generated/contracts.js';
 
 export interface Deployment {
@@ -22,6 +24,8 @@ export interface Deployment {
   consentRegistry: Hex;
   /** Which organisations hold records for a patient, bound to `organizationRegistry`. */
   recordLocator: Hex;
+  /** Medicine packs' custody, dispensing, quarantine and recalls, bound to `organizationRegistry`. */
+  supplyChainRegistry: Hex;
   deployer: Hex;
   deployedAtBlock: number;
 }
@@ -53,17 +57,21 @@ export interface ConfiguredContracts {
   anchorRegistry: Hex;
   consentRegistry: Hex;
   recordLocator: Hex;
+  supplyChainRegistry: Hex;
 }
 
 /** The contracts added after the first release, bound to the OrganizationRegistry; older deployments lack them. */
 const LATER_CONTRACTS = [
   { key: 'consentRegistry', name: 'ConsentRegistry', deploy: deployConsentRegistry },
   { key: 'recordLocator', name: 'RecordLocator', deploy: deployRecordLocator },
+  { key: 'supplyChainRegistry', name: 'SupplyChainRegistry', deploy: deploySupplyChainRegistry },
 ] as const;
 
+/** The `Deployment` keys of the contracts added after the first release. */
+type LaterContract = (typeof LATER_CONTRACTS)[number]['key'];
+
 /** The contracts of a deployment, by their `Deployment` key. */
-export type DeployedContract =
-  'organizationRegistry' | 'anchorRegistry' | 'consentRegistry' | 'recordLocator';
+export type DeployedContract = 'organizationRegistry' | 'anchorRegistry' | LaterContract;
 
 const metaKey = (chainId: number) => `deployment:${chainId}`;
 
@@ -72,9 +80,9 @@ const metaKey = (chainId: number) => `deployment:${chainId}`;
  * node deployed before (if the chain still has them), else newly deployed ones with this organisation as the
  * consortium admin and first member. A node that is admin also (re)admits itself, so a chain restarted from an
  * older state without the admission recovers on its own. A remembered deployment from before the
- * ConsentRegistry or the RecordLocator existed (or whose ConsentRegistry or RecordLocator is gone while the
- * OrganizationRegistry and AnchorRegistry remain) gets the missing one deployed, bound to its
- * OrganizationRegistry, and remembered with it.
+ * ConsentRegistry, the RecordLocator or the SupplyChainRegistry existed (or whose ConsentRegistry,
+ * RecordLocator or SupplyChainRegistry is gone while the OrganizationRegistry and AnchorRegistry remain) gets the
+ * missing one deployed, bound to its OrganizationRegistry, and remembered with it.
  */
 export async function ensureDeployment(
   params: EnsureDeploymentParameters,
@@ -84,7 +92,8 @@ export async function ensureDeployment(
   const self = clients.account.address;
 
   if (params.configured) {
-    const { organizationRegistry, anchorRegistry, consentRegistry, recordLocator } = params.configured;
+    const { organizationRegistry, anchorRegistry, consentRegistry, recordLocator, supplyChainRegistry } =
+      params.configured;
     for (const [name, address] of Object.entries(params.configured)) {
       if (!(await hasCode(clients, address))) {
         throw new ConfigurationError(
@@ -97,6 +106,7 @@ export async function ensureDeployment(
       { name: 'AnchorRegistry', address: anchorRegistry, abi: anchorRegistryAbi },
       { name: 'ConsentRegistry', address: consentRegistry, abi: consentRegistryAbi },
       { name: 'RecordLocator', address: recordLocator, abi: recordLocatorAbi },
+      { name: 'SupplyChainRegistry', address: supplyChainRegistry, abi: supplyChainRegistryAbi },
     ] as const;
     for (const { name, address, abi } of bound) {
       const linked = await clients.publicClient.readContract({
@@ -118,6 +128,7 @@ export async function ensureDeployment(
       anchorRegistry,
       consentRegistry,
       recordLocator,
+      supplyChainRegistry,
       deployer: self,
       deployedAtBlock: 0,
       deployedNow: false,
@@ -126,9 +137,9 @@ export async function ensureDeployment(
 
   const remembered = memory.getMeta(metaKey(chainId));
   if (remembered) {
-    // Deployments remembered before the ConsentRegistry or the RecordLocator existed lack that address.
-    const deployment = JSON.parse(remembered) as Omit<Deployment, 'consentRegistry' | 'recordLocator'> &
-      Partial<Pick<Deployment, 'consentRegistry' | 'recordLocator'>>;
+    // Deployments remembered before the ConsentRegistry, RecordLocator or SupplyChainRegistry existed lack it.
+    const deployment = JSON.parse(remembered) as Omit<Deployment, LaterContract> &
+      Partial<Pick<Deployment, LaterContract>>;
     if (
       (await hasCode(clients, deployment.organizationRegistry)) &&
       (await hasCode(clients, deployment.anchorRegistry))
@@ -172,6 +183,7 @@ export async function ensureDeployment(
       anchorRegistry: deployment.anchorRegistry,
       consentRegistry: deployment.consentRegistry,
       recordLocator: deployment.recordLocator,
+      supplyChainRegistry: deployment.supplyChainRegistry,
     },
     'deployed the CareLedger registries',
   );
@@ -180,7 +192,7 @@ export async function ensureDeployment(
 
 /**
  * Deploys OrganizationRegistry (this account as admin), admits this organisation, deploys AnchorRegistry,
- * ConsentRegistry and RecordLocator bound to the OrganizationRegistry.
+ * ConsentRegistry, RecordLocator and SupplyChainRegistry bound to the OrganizationRegistry.
  */
 export async function deployRegistries(
   clients: ChainClients,
@@ -201,12 +213,14 @@ export async function deployRegistries(
   ]);
   const consentRegistry = await deployConsentRegistry(clients, organizationRegistry);
   const recordLocator = await deployRecordLocator(clients, organizationRegistry);
+  const supplyChainRegistry = await deploySupplyChainRegistry(clients, organizationRegistry);
   return {
     chainId: clients.chain.id,
     organizationRegistry,
     anchorRegistry: anchor.contractAddress,
     consentRegistry,
     recordLocator,
+    supplyChainRegistry,
     deployer: account.address,
     deployedAtBlock: Number(org.blockNumber),
   };
@@ -225,6 +239,21 @@ export async function deployRecordLocator(clients: ChainClients, organizationReg
   const receipt = await deploy(clients, 'RecordLocator', recordLocatorAbi, recordLocatorBytecode, [
     organizationRegistry,
   ]);
+  return receipt.contractAddress;
+}
+
+/** Deploys a SupplyChainRegistry whose participants are the active members of `organizationRegistry`. */
+export async function deploySupplyChainRegistry(
+  clients: ChainClients,
+  organizationRegistry: Hex,
+): Promise<Hex> {
+  const receipt = await deploy(
+    clients,
+    'SupplyChainRegistry',
+    supplyChainRegistryAbi,
+    supplyChainRegistryBytecode,
+    [organizationRegistry],
+  );
   return receipt.contractAddress;
 }
 
@@ -250,7 +279,13 @@ export async function missingContracts(
   clients: ChainClients,
   deployment: Pick<Deployment, DeployedContract>,
 ): Promise<DeployedContract[]> {
-  const names = ['organizationRegistry', 'anchorRegistry', 'consentRegistry', 'recordLocator'] as const;
+  const names = [
+    'organizationRegistry',
+    'anchorRegistry',
+    'consentRegistry',
+    'recordLocator',
+    'supplyChainRegistry',
+  ] as const satisfies readonly DeployedContract[];
   const present = await Promise.all(names.map((name) => hasCode(clients, deployment[name])));
   return names.filter((_, i) => !present[i]);
 }

@@ -1,5 +1,5 @@
-import { BaseError, NonceTooLowError, parseEventLogs, type TransactionReceipt } from 'viem';
-import { CareLedgerError, InvalidInputError, UnavailableError } from '../core/errors.js';
+import { parseEventLogs } from 'viem';
+import { InvalidInputError, UnavailableError } from '../core/errors.js';
 import { isHex, type Hex } from '../core/hex.js';
 import type { ChainClients } from './chainClients.js';
 import {
@@ -8,11 +8,9 @@ import {
   SupplyChainRejectedError,
   type PackStateName,
 } from './decodeSupplyChainError.js';
-import { supplyChainRegistryAbi, supplyChainRegistryBytecode } from './generated/contracts.js';
+import { supplyChainRegistryAbi } from './generated/contracts.js';
+import { logsOf, SerialSender } from './serialSender.js';
 import { gtinFromBytes14, gtinToBytes14, lotHashOf, lotIdOf } from './supplyChainIds.js';
-
-/** A write that lost its nonce to another transaction of the same account is tried this many times. */
-const SEND_ATTEMPTS = 5;
 
 /** The contract's `MAX_BATCH_SIZE`: most packs in one batch call. */
 export const SUPPLY_CHAIN_MAX_BATCH_SIZE = 256;
@@ -105,26 +103,6 @@ type WriteName =
   | 'recordLotInvestigation'
   | 'recallLot';
 
-/**
- * True if a send failed because another transaction of the same account took its nonce. (Copied from
- * `viemRecordLocator.ts` while the shared chain helpers are being extracted.)
- */
-function isNonceClash(error: unknown): boolean {
-  if (!(error instanceof BaseError)) return false;
-  const texts: string[] = [];
-  const clash = error.walk((e) => {
-    if (e instanceof NonceTooLowError) return true;
-    texts.push(e instanceof BaseError ? `${e.details} ${e.shortMessage}` : String(e));
-    return false;
-  });
-  return (
-    clash !== null ||
-    /nonce too low|nonce has already been used|replacement transaction underpriced|already known/i.test(
-      texts.join(' '),
-    )
-  );
-}
-
 /** Throws `SUPPLY.INVALID_ID` (400) unless `value` is 32 bytes of 0x-prefixed hex. */
 function bytes32(value: Hex, what: string): Hex {
   if (!isHex(value, 32)) {
@@ -151,55 +129,40 @@ function seconds(value: Date | number | bigint): bigint {
   return BigInt(value);
 }
 
-/** Deploys a SupplyChainRegistry whose participants are the active members of `organizationRegistry`. */
-export async function deploySupplyChainRegistry(
-  clients: ChainClients,
-  organizationRegistry: Hex,
-): Promise<Hex> {
-  const hash = await clients.walletClient.deployContract({
-    abi: supplyChainRegistryAbi,
-    bytecode: supplyChainRegistryBytecode,
-    args: [organizationRegistry],
-  });
-  const receipt = await clients.publicClient.waitForTransactionReceipt({ hash });
-  if (receipt.status !== 'success' || !receipt.contractAddress)
-    throw new Error('SupplyChainRegistry deployment failed');
-  return receipt.contractAddress;
-}
-
 /**
  * The `SupplyChainRegistry` over viem, as this organisation's account: one method per contract function, GTINs
  * as their digits (see `supplyChainIds.ts` for computing pack ids, lot ids and lot trees), states and outcomes by
  * name, times in UNIX seconds.
  *
- * Every write is simulated first, so a refusal is reported with the contract's reason and nothing is sent; the
- * writes of this adapter go out one at a time (one nonce each; a nonce taken meanwhile by another sender with
- * the same key is retried), and each resolves once its transaction is mined. A transaction that reverts after
- * all (the state changed between simulation and mining) is simulated again to report why. Errors are
- * `CareLedgerError`s (see {@link decodeSupplyChainError}). Unlike the record locator's, these writes are not
+ * The node deploys the registry with the others (`ensureDeployment`) and repoints this adapter when its embedded
+ * chain redeploys it (`useContract`). Every write is simulated first, so a refusal is reported with the
+ * contract's reason and nothing is sent; the writes of this adapter go out one at a time through a
+ * {@link SerialSender} (one nonce each; a nonce taken meanwhile by another sender with the same key is retried),
+ * and each resolves once its transaction is mined. A transaction that reverts after all (the state changed
+ * between simulation and mining) is simulated again to report why. Errors are `CareLedgerError`s (see
+ * {@link decodeSupplyChainError}). Unlike the record locator's, these writes are not
  * idempotent: a transfer or dispense repeated after a lost receipt is refused (`SUPPLY.NOT_OWNER`,
  * `SUPPLY.ALREADY_DISPENSED`), so read `packStatus` before sending again.
  */
 export class ViemSupplyChainRegistry {
   private readonly clients: ChainClients;
-  private readonly receiptTimeoutMs: number;
   private address: Hex;
   /** Sends of this adapter, one after the other, so they never race each other for a nonce. */
-  private sending: Promise<unknown> = Promise.resolve();
+  private readonly sender: SerialSender;
   /** Addresses found to hold code, so a write is never sent to an address without the contract. */
   private readonly withCode = new Set<string>();
 
   constructor(clients: ChainClients, supplyChainRegistry: Hex, options: ViemSupplyChainRegistryOptions = {}) {
     this.clients = clients;
     this.address = supplyChainRegistry;
-    this.receiptTimeoutMs = options.receiptTimeoutMs ?? 30_000;
+    this.sender = new SerialSender(clients, options.receiptTimeoutMs ?? 30_000);
   }
 
   contractAddress(): Hex {
     return this.address;
   }
 
-  /** Points the adapter at another deployment. */
+  /** Points the adapter at another deployment (embedded chain redeployed after losing state). */
   useContract(supplyChainRegistry: Hex): void {
     this.address = supplyChainRegistry;
   }
@@ -437,9 +400,9 @@ export class ViemSupplyChainRegistry {
 
   /**
    * Simulates `functionName(...args)` (a refusal is decoded and nothing is sent), sends it after this adapter's
-   * earlier sends (retrying a nonce clash), and waits for the receipt. A mined transaction without
+   * earlier sends and waits for the receipt (see {@link SerialSender.send}). A mined transaction without
    * `expectedEvent` means there is no SupplyChainRegistry at the address (calls to an address without code
-   * succeed); a reverted one is simulated again to report the reason.
+   * succeed).
    */
   private async send(
     functionName: WriteName,
@@ -448,55 +411,33 @@ export class ViemSupplyChainRegistry {
   ): Promise<SupplyChainReceipt> {
     const address = this.address;
     await this.requireCode(address, functionName);
-    const simulate = () =>
-      this.clients.publicClient.simulateContract({
-        address,
-        abi: supplyChainRegistryAbi,
-        functionName,
-        args,
-        account: this.clients.account,
-      } as Parameters<typeof this.clients.publicClient.simulateContract>[0]);
-    try {
-      const hash = await this.serialized(async () => {
-        for (let attempt = 1; ; attempt++) {
-          const { request } = await simulate();
-          try {
-            return await this.clients.walletClient.writeContract(
-              request as Parameters<typeof this.clients.walletClient.writeContract>[0],
-            );
-          } catch (error) {
-            if (attempt >= SEND_ATTEMPTS || !isNonceClash(error)) throw error;
-          }
-        }
-      });
-      const receipt = await this.clients.publicClient.waitForTransactionReceipt({
-        hash,
-        timeout: this.receiptTimeoutMs,
-        pollingInterval: 100,
-      });
-      if (receipt.status === 'success') {
-        if (!emitted(receipt, address, expectedEvent)) throw missingRegistry(functionName, address);
-        return {
-          transactionHash: receipt.transactionHash,
-          blockNumber: Number(receipt.blockNumber),
-          gasUsed: receipt.gasUsed,
-        };
-      }
-      try {
-        await simulate();
-      } catch (error) {
-        const decoded = decodeSupplyChainError(error);
-        if (decoded instanceof CareLedgerError) throw decoded;
-      }
-      throw new SupplyChainRejectedError(
-        'SUPPLY.TRANSACTION_REVERTED',
-        `The ${functionName} transaction ${hash} reverted in block ${receipt.blockNumber}, and simulating it ` +
-          `again gives no reason; check the state on chain and try again.`,
-        { details: { transactionHash: hash, blockNumber: Number(receipt.blockNumber) } },
-      );
-    } catch (error) {
-      throw decodeSupplyChainError(error);
+    const receipt = await this.sender.send({
+      simulate: () =>
+        this.clients.publicClient.simulateContract({
+          address,
+          abi: supplyChainRegistryAbi,
+          functionName,
+          args,
+          account: this.clients.account,
+        } as Parameters<typeof this.clients.publicClient.simulateContract>[0]),
+      decode: decodeSupplyChainError,
+      reverted: ({ transactionHash, blockNumber }) =>
+        new SupplyChainRejectedError(
+          'SUPPLY.TRANSACTION_REVERTED',
+          `The ${functionName} transaction ${transactionHash} reverted in block ${blockNumber}, and simulating ` +
+            `it again gives no reason; check the state on chain and try again.`,
+          { details: { transactionHash, blockNumber: Number(blockNumber) } },
+        ),
+    });
+    const logs = logsOf(receipt);
+    if (!parseEventLogs({ abi: supplyChainRegistryAbi, logs, eventName: expectedEvent }).length) {
+      throw missingRegistry(functionName, address);
     }
+    return {
+      transactionHash: receipt.transactionHash,
+      blockNumber: Number(receipt.blockNumber),
+      gasUsed: receipt.gasUsed,
+    };
   }
 
   /** Throws `SUPPLY.CONTRACT_MISSING` (nothing sent) if there is no code at `address`. */
@@ -506,25 +447,13 @@ export class ViemSupplyChainRegistry {
     if (!code || code === '0x') {
       throw new UnavailableError(
         'SUPPLY.CONTRACT_MISSING',
-        `No SupplyChainRegistry runs at ${address} on this chain, so the ${what} was not sent; check the ` +
-          `configured SupplyChainRegistry address and CHAIN_RPC_URL.`,
+        `No SupplyChainRegistry runs at ${address} on this chain, so the ${what} was not sent; check ` +
+          `CARELEDGER_SUPPLY_CHAIN_REGISTRY and CHAIN_RPC_URL (an embedded chain redeploys it on its own).`,
         { details: { address } },
       );
     }
     this.withCode.add(address.toLowerCase());
   }
-
-  private serialized<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.sending.then(fn, fn);
-    this.sending = result.catch(() => undefined);
-    return result;
-  }
-}
-
-/** True if `receipt` holds `eventName` logged by the contract at `address`. */
-function emitted(receipt: TransactionReceipt, address: Hex, eventName: SupplyChainEvent): boolean {
-  const logs = receipt.logs.filter((log) => log.address.toLowerCase() === address.toLowerCase());
-  return parseEventLogs({ abi: supplyChainRegistryAbi, logs, eventName }).length > 0;
 }
 
 /** A mined call that did nothing: there is no SupplyChainRegistry at the address. */
@@ -532,7 +461,8 @@ function missingRegistry(what: string, address: Hex): UnavailableError {
   return new UnavailableError(
     'SUPPLY.CONTRACT_MISSING',
     `The ${what} transaction was mined but no SupplyChainRegistry at ${address} recorded it: no ` +
-      `SupplyChainRegistry runs at that address on this chain; check the configured address and CHAIN_RPC_URL.`,
+      `SupplyChainRegistry runs at that address on this chain; check CARELEDGER_SUPPLY_CHAIN_REGISTRY and ` +
+      `CHAIN_RPC_URL (an embedded chain redeploys it on its own).`,
     { details: { address } },
   );
 }

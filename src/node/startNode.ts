@@ -26,6 +26,7 @@ import { rolesToMask } from '../ledger/organizationRoles.js';
 import { ViemAnchorChain } from '../ledger/viemAnchorChain.js';
 import { ViemConsentRegistry } from '../ledger/viemConsentRegistry.js';
 import { ViemRecordLocator } from '../ledger/viemRecordLocator.js';
+import { ViemSupplyChainRegistry } from '../ledger/viemSupplyChainRegistry.js';
 import type { ConsentLedger } from '../consent/ports.js';
 import type { RecordLocator } from '../exchange/ports.js';
 import type { AccessAuditTrail } from '../audit/accessAuditTrail.js';
@@ -59,6 +60,11 @@ export interface RunningNode {
    * entries, reads a patient's holders, and follows a redeployment of the embedded chain's contracts.
    */
   recordLocator: RecordLocator;
+  /**
+   * The on-chain SupplyChainRegistry as this organisation (products, lots, pack custody, dispensing, quarantine,
+   * recalls); follows a redeployment of the embedded chain's contracts.
+   */
+  supplyChainRegistry: ViemSupplyChainRegistry;
   logger: PinoLogger;
   stop(): Promise<void>;
 }
@@ -145,10 +151,11 @@ export async function startNode(
       gatewayUrl: config.organization.gatewayUrl,
       encryptionPublicKey: organizationEncryptionPublicKey(keys.masterKey),
     };
-    const { organizationRegistry, anchorRegistry, consentRegistry, recordLocator } = config.contracts;
+    const { organizationRegistry, anchorRegistry, consentRegistry, recordLocator, supplyChainRegistry } =
+      config.contracts;
     const configured =
-      organizationRegistry && anchorRegistry && consentRegistry && recordLocator
-        ? { organizationRegistry, anchorRegistry, consentRegistry, recordLocator }
+      organizationRegistry && anchorRegistry && consentRegistry && recordLocator && supplyChainRegistry
+        ? { organizationRegistry, anchorRegistry, consentRegistry, recordLocator, supplyChainRegistry }
         : undefined;
     let deployment: Deployment = await ensureDeployment({
       clients,
@@ -168,9 +175,13 @@ export async function startNode(
     const locator = new ViemRecordLocator(clients, deployment.recordLocator, {
       receiptTimeoutMs: config.anchoring.receiptTimeoutMs,
     });
+    const supplyChain = new ViemSupplyChainRegistry(clients, deployment.supplyChainRegistry, {
+      receiptTimeoutMs: config.anchoring.receiptTimeoutMs,
+    });
     // Only a node that runs its own chain may redeploy: on a shared chain missing contracts are an operator error.
-    // The submitter (AnchorRegistry gone) and an anvil restart (ConsentRegistry or RecordLocator alone gone) may
-    // both ask: one at a time, so the second finds the first's deployment instead of deploying again.
+    // The submitter (AnchorRegistry gone) and an anvil restart (a ConsentRegistry, RecordLocator or
+    // SupplyChainRegistry alone gone) may both ask: one at a time, so the second finds the first's deployment
+    // instead of deploying again.
     let redeploying: Promise<void> = Promise.resolve();
     const redeploy = (onlyIfAnchorRegistryPresent: boolean): Promise<void> => {
       const run = redeploying.then(async () => {
@@ -184,6 +195,7 @@ export async function startNode(
         chain.useContract(deployment.anchorRegistry);
         consentLedger.useContract(deployment.consentRegistry);
         locator.useContract(deployment.recordLocator);
+        supplyChain.useContract(deployment.supplyChainRegistry);
         enforcementRef?.useOrganizationRegistry(deployment.organizationRegistry);
       });
       redeploying = run.catch(() => undefined);
@@ -203,11 +215,13 @@ export async function startNode(
     onAnvilRestarted = () => {
       void fundOnAnvil(clients, rpcUrl).catch(() => undefined);
       anchoring.requestChainCheck();
-      // A state dumped before the ConsentRegistry or RecordLocator was deployed can lack it while the others remain.
+      // A state dumped before the ConsentRegistry, RecordLocator or SupplyChainRegistry was deployed can lack it
+      // while the others remain.
       void redeploy(true).catch((error: unknown) =>
         logger.warn(
           { err: String(error) },
-          'could not check or redeploy the ConsentRegistry and RecordLocator; will retry on the next restart',
+          'could not check or redeploy the ConsentRegistry, RecordLocator and SupplyChainRegistry; will retry on ' +
+            'the next restart',
         ),
       );
     };
@@ -249,7 +263,13 @@ export async function startNode(
       cleanups,
     });
     exchangeRef = exchange;
-    const epcis = composeSupplyChain({ config, db, anchoring });
+    const { epcis, supply } = composeSupplyChain({
+      config,
+      db,
+      anchoring,
+      organization,
+      registry: supplyChain,
+    });
 
     const health = async (): Promise<HealthBody> => {
       const status = anchoring.status();
@@ -278,6 +298,7 @@ export async function startNode(
           anchorRegistry: deployment.anchorRegistry,
           consentRegistry: deployment.consentRegistry,
           recordLocator: deployment.recordLocator,
+          supplyChainRegistry: deployment.supplyChainRegistry,
         },
         anchoring: {
           openBatchRecords: status.openBatchRecords,
@@ -318,6 +339,7 @@ export async function startNode(
         audit,
         exchange,
         epcis,
+        supply,
       },
       {
         loggerInstance: logger.child({ component: 'http' }),
@@ -358,6 +380,7 @@ export async function startNode(
         anchorRegistry: deployment.anchorRegistry,
         consentRegistry: deployment.consentRegistry,
         recordLocator: deployment.recordLocator,
+        supplyChainRegistry: deployment.supplyChainRegistry,
       },
       'CareLedger node started',
     );
@@ -376,6 +399,7 @@ export async function startNode(
       audit,
       consent: { ledger: enforcement.ledger, lastProcessedBlock: () => enforcement.lastProcessedBlock() },
       recordLocator: locator,
+      supplyChainRegistry: supplyChain,
       logger,
       async stop() {
         if (stopped) return;

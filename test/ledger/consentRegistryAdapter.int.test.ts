@@ -266,12 +266,14 @@ describe('deployment', () => {
   });
 
   it('uses configured addresses after checking that the ConsentRegistry belongs to the OrganizationRegistry', async () => {
-    const { organizationRegistry, anchorRegistry, consentRegistry, recordLocator } = deployment;
+    const { organizationRegistry, anchorRegistry, consentRegistry, recordLocator, supplyChainRegistry } =
+      deployment;
     const joined = await deployWith(clients, memoryOf(), {
       organizationRegistry,
       anchorRegistry,
       consentRegistry,
       recordLocator,
+      supplyChainRegistry,
     });
     expect(joined.consentRegistry).toBe(consentRegistry);
 
@@ -282,6 +284,7 @@ describe('deployment', () => {
         anchorRegistry,
         consentRegistry: foreign,
         recordLocator,
+        supplyChainRegistry,
       }),
     );
     expect(mismatch.code).toBe('CHAIN.CONTRACTS_MISMATCH');
@@ -294,6 +297,7 @@ describe('deployment', () => {
         anchorRegistry,
         consentRegistry: nothing,
         recordLocator,
+        supplyChainRegistry,
       }),
     );
     expect(missing.code).toBe('CHAIN.CONTRACT_MISSING');

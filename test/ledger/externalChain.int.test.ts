@@ -101,13 +101,15 @@ describe('nodes on an external chain (a consortium of two)', () => {
 
   it('a second organisation joins with configured addresses and anchors once the admin admits it', async () => {
     const founder = nodes[0] as RunningNode;
-    const { organizationRegistry, anchorRegistry, consentRegistry, recordLocator } = founder.deployment();
+    const { organizationRegistry, anchorRegistry, consentRegistry, recordLocator, supplyChainRegistry } =
+      founder.deployment();
     const member = await start({
       CARELEDGER_ORG_KEY: memberKey,
       CARELEDGER_ORG_REGISTRY: organizationRegistry,
       CARELEDGER_ANCHOR_REGISTRY: anchorRegistry,
       CARELEDGER_CONSENT_REGISTRY: consentRegistry,
       CARELEDGER_RECORD_LOCATOR: recordLocator,
+      CARELEDGER_SUPPLY_CHAIN_REGISTRY: supplyChainRegistry,
       CARELEDGER_ORG_NAME: 'Community Clinic',
     });
     expect(member.deployment().anchorRegistry).toBe(anchorRegistry);

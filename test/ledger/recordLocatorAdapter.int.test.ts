@@ -127,8 +127,15 @@ describe('deployment', () => {
   });
 
   it('uses configured addresses after checking that the RecordLocator belongs to the OrganizationRegistry', async () => {
-    const { organizationRegistry, anchorRegistry, consentRegistry, recordLocator } = deployment;
-    const configured = { organizationRegistry, anchorRegistry, consentRegistry, recordLocator };
+    const { organizationRegistry, anchorRegistry, consentRegistry, recordLocator, supplyChainRegistry } =
+      deployment;
+    const configured = {
+      organizationRegistry,
+      anchorRegistry,
+      consentRegistry,
+      recordLocator,
+      supplyChainRegistry,
+    };
     const joined = await deployWith(clients, memoryOf(), configured);
     expect(joined.recordLocator).toBe(recordLocator);
 
@@ -157,6 +164,7 @@ describe('deployment', () => {
         anchorRegistry: before.anchorRegistry,
         consentRegistry: before.consentRegistry,
         recordLocator: before.recordLocator,
+        supplyChainRegistry: before.supplyChainRegistry,
       });
       const patient = someAddress();
       await node.recordLocator.announce(patient);

@@ -1,4 +1,12 @@
-import { ContractFunctionRevertedError, encodeErrorResult, type AbiParameter, type Hex } from 'viem';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import {
+  ContractFunctionRevertedError,
+  encodeErrorResult,
+  getAddress,
+  type AbiParameter,
+  type Hex,
+} from 'viem';
 import { generatePrivateKey, privateKeyToAddress } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CareLedgerError } from '../../src/core/errors.js';
@@ -13,8 +21,20 @@ import { rolesToMask, type OrganizationRole } from '../../src/ledger/organizatio
 import { gtinToBytes14, LotTree, lotIdOf, packIdOf } from '../../src/ledger/supplyChainIds.js';
 import {
   deploySupplyChainRegistry,
-  ViemSupplyChainRegistry,
-} from '../../src/ledger/viemSupplyChainRegistry.js';
+  missingContracts,
+  type Deployment,
+} from '../../src/ledger/ensureDeployment.js';
+import { ViemSupplyChainRegistry } from '../../src/ledger/viemSupplyChainRegistry.js';
+import {
+  codeAt,
+  deployWith,
+  memoryOf,
+  organizationRegistryOf,
+  rejection,
+  rememberedDeployment,
+  rememberingDeployment,
+} from '../helpers/deployedChain.js';
+import { eventually, rpc, startTestNode, type TestNode } from '../helpers/inProcessNode.js';
 import { fundedTestKey, startTestAnvil, type TestAnvil } from '../helpers/testAnvil.js';
 
 const CHAIN_ID = 31_337;
@@ -345,3 +365,158 @@ describe('refusals become errors a person can act on, and nothing is sent', () =
     expect(decodeSupplyChainError(plain)).toBe(plain);
   });
 });
+
+describe('deployed with the other registries', () => {
+  it('is deployed bound to the OrganizationRegistry, remembered, and checked when configured', async () => {
+    const memory = memoryOf();
+    const fresh = await deployWith(admin, memory);
+    expect(fresh.deployedNow).toBe(true);
+    expect(await missingContracts(admin, fresh)).toEqual([]);
+    expect(await organizationRegistryOf(admin, fresh.supplyChainRegistry)).toBe(
+      getAddress(fresh.organizationRegistry),
+    );
+    expect(rememberedDeployment(memory).supplyChainRegistry).toBe(fresh.supplyChainRegistry);
+    expect(await deployWith(admin, memory)).toEqual({ ...fresh, deployedNow: false });
+
+    const { organizationRegistry, anchorRegistry, consentRegistry, recordLocator, supplyChainRegistry } =
+      fresh;
+    const configured = {
+      organizationRegistry,
+      anchorRegistry,
+      consentRegistry,
+      recordLocator,
+      supplyChainRegistry,
+    };
+    const joined = await deployWith(admin, memoryOf(), configured);
+    expect(joined.supplyChainRegistry).toBe(supplyChainRegistry);
+    const foreign = await deploySupplyChainRegistry(admin, anchorRegistry); // bound to the wrong registry
+    const mismatch = await rejection(
+      deployWith(admin, memoryOf(), { ...configured, supplyChainRegistry: foreign }),
+    );
+    expect(mismatch.code).toBe('CHAIN.CONTRACTS_MISMATCH');
+    expect(mismatch.message).toContain(`SupplyChainRegistry at ${foreign}`);
+    const nothing = someAddress();
+    const missing = await rejection(
+      deployWith(admin, memoryOf(), { ...configured, supplyChainRegistry: nothing }),
+    );
+    expect(missing.code).toBe('CHAIN.CONTRACT_MISSING');
+    expect(missing.message).toContain(`supplyChainRegistry address ${nothing}`);
+  });
+
+  it('is deployed into a remembered deployment from before it, or that lost it, against its OrganizationRegistry', async () => {
+    const deployment = await deployWith(admin);
+    const { supplyChainRegistry: _none, deployedNow: _now, ...old } = deployment;
+    const memory = rememberingDeployment(old);
+    const upgraded = await deployWith(admin, memory);
+    expect(upgraded.deployedNow).toBe(false);
+    expect(upgraded).toMatchObject(old);
+    expect(upgraded.supplyChainRegistry).not.toBe(deployment.supplyChainRegistry);
+    expect(await organizationRegistryOf(admin, upgraded.supplyChainRegistry)).toBe(
+      getAddress(old.organizationRegistry),
+    );
+    expect(rememberedDeployment(memory)).toEqual({
+      ...old,
+      supplyChainRegistry: upgraded.supplyChainRegistry,
+    });
+    expect((await deployWith(admin, memory)).supplyChainRegistry).toBe(upgraded.supplyChainRegistry);
+
+    const lost = { ...old, supplyChainRegistry: someAddress() };
+    expect(await missingContracts(admin, lost)).toEqual(['supplyChainRegistry']);
+    const lostMemory = rememberingDeployment(lost);
+    const repaired = await deployWith(admin, lostMemory);
+    expect(repaired).toMatchObject({ ...old, deployedNow: false });
+    expect(await missingContracts(admin, repaired)).toEqual([]);
+    expect(rememberedDeployment(lostMemory).supplyChainRegistry).toBe(repaired.supplyChainRegistry);
+  });
+
+  it('a node deploys it, lists it on /health, remembers it across a restart, and retrofits it into a remembered deployment without it', async () => {
+    const env = { CARELEDGER_ORG_ROLES: 'PROVIDER,MANUFACTURER' };
+    let node = await startTestNode(env);
+    const dataDir = node.dataDir;
+    try {
+      const first = addressesOf(node);
+      const health = (await (await node.api('/health')).json()) as { contracts: Record<string, string> };
+      expect(health.contracts.supplyChainRegistry).toBe(first.supplyChainRegistry);
+      expect(node.supplyChainRegistry.contractAddress()).toBe(first.supplyChainRegistry);
+      const gtin = nextGtin();
+      await node.supplyChainRegistry.registerProduct(gtin, hash());
+
+      // A clean restart: the same registry, still holding the product.
+      await node.stop();
+      node = await startTestNode(env, dataDir);
+      expect(addressesOf(node)).toEqual(first);
+      expect(node.supplyChainRegistry.contractAddress()).toBe(first.supplyChainRegistry);
+      expect((await node.supplyChainRegistry.productOf(gtin)).manufacturer).toBe(node.organization);
+
+      // A deployment remembered by a build from before the SupplyChainRegistry: the next start deploys one.
+      await node.stop();
+      const key = `deployment:${CHAIN_ID}`;
+      const db = new Database(join(dataDir, 'careledger.db'));
+      try {
+        const { supplyChainRegistry: _none, ...old } = JSON.parse(
+          db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string,
+        ) as Deployment;
+        db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(JSON.stringify(old), key);
+      } finally {
+        db.close();
+      }
+      node = await startTestNode(env, dataDir);
+      const retrofitted = addressesOf(node);
+      const { supplyChainRegistry: _first, ...others } = first;
+      expect(retrofitted).toMatchObject(others);
+      expect(retrofitted.supplyChainRegistry).not.toBe(first.supplyChainRegistry);
+      expect(await codeAt(node, retrofitted.supplyChainRegistry)).toMatch(/^0x[0-9a-f]{100,}$/);
+      expect(await onNodeChain(node, retrofitted.supplyChainRegistry)).toBe(
+        getAddress(first.organizationRegistry),
+      );
+      expect(node.supplyChainRegistry.contractAddress()).toBe(retrofitted.supplyChainRegistry);
+      const now = (await (await node.api('/health')).json()) as { contracts: Record<string, string> };
+      expect(now.contracts.supplyChainRegistry).toBe(retrofitted.supplyChainRegistry);
+      // The new registry is empty and takes writes.
+      await expectError(node.supplyChainRegistry.productOf(gtin), 404, 'SUPPLY.UNKNOWN_PRODUCT');
+      await node.supplyChainRegistry.registerProduct(gtin, hash());
+
+      // ...and is remembered: the start after that reuses it.
+      await node.stop();
+      node = await startTestNode(env, dataDir);
+      expect(node.deployment().supplyChainRegistry).toBe(retrofitted.supplyChainRegistry);
+    } finally {
+      await node.destroy();
+    }
+  });
+
+  it('a node redeploys and repoints it when its anvil restarts without it', async () => {
+    const node = await startTestNode({ CARELEDGER_ORG_ROLES: 'PROVIDER,MANUFACTURER' });
+    try {
+      const before = addressesOf(node);
+      // A state dumped without the SupplyChainRegistry (e.g. before an upgrade deployed it), then a crash of anvil.
+      await rpc(node.rpcUrl, 'anvil_setCode', [before.supplyChainRegistry, '0x']);
+      await new Promise((r) => setTimeout(r, 1_500)); // ANVIL_STATE_INTERVAL is 1 s
+      process.kill(node.anvil?.pid ?? 0, 'SIGKILL');
+      const after = await eventually(async () => {
+        const current = addressesOf(node);
+        return current.supplyChainRegistry !== before.supplyChainRegistry && current;
+      }, 'the SupplyChainRegistry to be redeployed');
+      const { supplyChainRegistry: _before, ...others } = before;
+      expect(after).toMatchObject(others);
+      expect(await codeAt(node, after.supplyChainRegistry)).toMatch(/^0x[0-9a-f]{100,}$/);
+      expect(node.supplyChainRegistry.contractAddress()).toBe(after.supplyChainRegistry);
+      const gtin = nextGtin();
+      await node.supplyChainRegistry.registerProduct(gtin, hash());
+      expect((await node.supplyChainRegistry.productOf(gtin)).manufacturer).toBe(node.organization);
+    } finally {
+      await node.destroy();
+    }
+  });
+});
+
+/** `node`'s deployment without the flag saying whether its start deployed it. */
+function addressesOf(node: TestNode): Deployment {
+  const { deployedNow: _flag, ...deployment } = node.deployment() as Deployment & { deployedNow?: boolean };
+  return deployment;
+}
+
+/** The OrganizationRegistry the contract at `address` on `node`'s chain belongs to. */
+function onNodeChain(node: TestNode, address: Hex): Promise<Hex> {
+  return organizationRegistryOf(createChainClients(node.rpcUrl, CHAIN_ID, generatePrivateKey()), address);
+}

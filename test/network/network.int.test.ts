@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { networkDown, networkStatus, networkUp } from '../../src/cli/network/network.js';
-import { readNetworkFile, type NetworkFile } from '../../src/cli/network/networkFile.js';
+import { readNetworkFile, writeNetworkFile, type NetworkFile } from '../../src/cli/network/networkFile.js';
 import { isAlive } from '../../src/cli/network/processes.js';
 import {
   orgAdmitCommand,
@@ -120,6 +120,19 @@ describe('careledger network up/down and org admit/suspend/reinstate', () => {
     });
     expect(other.status).toBe(401);
 
+    // The founder's five contracts, which network up passed to the members: every gateway runs on them.
+    expect(Object.keys(first.contracts ?? {}).sort()).toEqual([
+      'anchorRegistry',
+      'consentRegistry',
+      'organizationRegistry',
+      'recordLocator',
+      'supplyChainRegistry',
+    ]);
+    for (const org of first.organizations) {
+      const health = (await (await fetch(`${org.url}/health`)).json()) as { contracts: unknown };
+      expect(health.contracts, org.name).toEqual(first.contracts);
+    }
+
     const registered = await members(dir);
     expect(registered).toHaveLength(3);
     for (const org of first.organizations) {
@@ -201,6 +214,9 @@ describe('careledger network up/down and org admit/suspend/reinstate', () => {
     const stopped = readNetworkFile(dir) as NetworkFile;
     expect([stopped.anvil, ...stopped.organizations].every((p) => p.state === 'stopped')).toBe(true);
     expect(existsSync(join(dir, 'hospital.pid'))).toBe(false);
+    // As a network.json of an older version would have it: without the RecordLocator and SupplyChainRegistry.
+    const { recordLocator: _r, supplyChainRegistry: _s, ...older } = stopped.contracts ?? {};
+    writeNetworkFile(dir, { ...stopped, contracts: older as NetworkFile['contracts'] });
 
     const second = await quiet(() => networkUp({ dir }));
     expect(second.contracts).toEqual(first.contracts);

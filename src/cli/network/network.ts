@@ -325,12 +325,13 @@ export async function networkUp(options: NetworkUpOptions): Promise<NetworkFile>
     const contracts = founderHealth.contracts as NonNullable<NetworkFile['contracts']>;
     network.contracts = contracts;
     save();
-    const recordLocator = contracts.recordLocator;
-    if (!recordLocator) {
-      // Members need all four addresses; a founder that lists no RecordLocator runs an older build.
+    const { recordLocator, supplyChainRegistry } = contracts;
+    if (!recordLocator || !supplyChainRegistry) {
+      // Members need all five addresses; a founder that lists fewer runs an older build.
+      const absent = !recordLocator ? 'RecordLocator' : 'SupplyChainRegistry';
       throw new UnavailableError(
         'NETWORK.CONTRACTS_INCOMPLETE',
-        `Gateway ${founder.name} lists no RecordLocator on ${founder.url}/health, so the other gateways cannot be ` +
+        `Gateway ${founder.name} lists no ${absent} on ${founder.url}/health, so the other gateways cannot be ` +
           `configured; rebuild CareLedger ("npm run build") and run "network up" again.`,
       );
     }
@@ -357,6 +358,7 @@ export async function networkUp(options: NetworkUpOptions): Promise<NetworkFile>
             CARELEDGER_ANCHOR_REGISTRY: contracts.anchorRegistry,
             CARELEDGER_CONSENT_REGISTRY: contracts.consentRegistry,
             CARELEDGER_RECORD_LOCATOR: recordLocator,
+            CARELEDGER_SUPPLY_CHAIN_REGISTRY: supplyChainRegistry,
           }),
           readyTimeoutMs,
         ),

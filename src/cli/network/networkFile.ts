@@ -44,12 +44,16 @@ export interface NetworkFile {
   dir: string;
   basePort: number;
   anvil: NetworkAnvil;
-  /** The founder's contracts, as its /health lists them; `recordLocator` is absent in files of older versions. */
+  /**
+   * The founder's contracts, as its /health lists them; `recordLocator` and `supplyChainRegistry` are absent in
+   * files of older versions.
+   */
   contracts: {
     organizationRegistry: Hex;
     anchorRegistry: Hex;
     consentRegistry: Hex;
     recordLocator?: Hex;
+    supplyChainRegistry?: Hex;
   } | null;
   organizations: NetworkOrganization[];
   updatedAt: string;

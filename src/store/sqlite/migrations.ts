@@ -274,6 +274,19 @@ const MIGRATIONS: Migration[] = [
     event_ids    TEXT    NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 10: the serialised packs a gateway knows the lot of (commissioned here, or received with their documents): what
+  // lot commissioning, transfers and verification need, since the chain knows packs only as hashes within lots.
+  `
+  CREATE TABLE supply_packs (
+    gtin    TEXT NOT NULL,
+    serial  TEXT NOT NULL,
+    lot     TEXT NOT NULL,
+    expiry  TEXT,
+    origin  TEXT NOT NULL CHECK (origin IN ('commissioned', 'received')),
+    PRIMARY KEY (gtin, serial)
+  );
+  CREATE INDEX supply_packs_by_lot ON supply_packs (gtin, lot);
+  `,
 ];
 
 /**

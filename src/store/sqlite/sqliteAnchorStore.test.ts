@@ -92,6 +92,7 @@ describe('migrations', () => {
       'meta',
       'patient_links',
       'records',
+      'supply_packs',
     ]);
   });
 

@@ -19,6 +19,9 @@ export interface CapturedEvent {
   bizLocation: string | null;
   readPoint: string | null;
   epcs: { epc: string; role: EpcRole }[];
+  /** Instance/lot master data (ILMD) of a commissioning event: its lot and expiry date (YYYY-MM-DD), if given. */
+  lot?: string | undefined;
+  expiry?: string | undefined;
 }
 
 /** What capture needs of the EPCIS vocabulary and document rules (`../epcis/`), behind one port. */
@@ -36,6 +39,11 @@ export interface CaptureServiceOptions {
       withinCommit?: (receipts: { id: number }[]) => void,
     ): Promise<{ id: number }[]>;
   };
+  /**
+   * Runs inside the commit that stores the new events (e.g. the supply-chain service recording the packs a
+   * commissioning event brings), so what it writes is durable, and rolled back, with them.
+   */
+  derive?: (events: readonly { event: CapturedEvent; eventId: string }[]) => void;
   now?: () => number;
 }
 
@@ -106,11 +114,13 @@ export class CaptureService {
     };
     await this.options.anchoring.appendHashes(
       rows.map((r) => ({ kind: EPCIS_EVENT_KIND, contentHash: r.hash })),
-      (receipts) =>
+      (receipts) => {
         this.options.store.insertEvents(
           rows.map((r, i) => ({ ...r.row, recordId: (receipts[i] as { id: number }).id })),
           { ...job, finishedAt: this.now() },
-        ),
+        );
+        this.options.derive?.(fresh);
+      },
     );
     return job;
   }

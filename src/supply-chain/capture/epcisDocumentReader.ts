@@ -3,6 +3,7 @@ import {
   eventTimeMillis,
   eventToJson,
   parseEpcisDocument,
+  type EpcisEvent,
   type EpcisParseOptions,
 } from '../epcis/epcisDocument.js';
 import { eventHash } from '../epcis/eventHash.js';
@@ -30,7 +31,28 @@ export function epcisDocumentReader(
         bizLocation: event.bizLocation ? identifierKey(event.bizLocation.id) : null,
         readPoint: event.readPoint ? identifierKey(event.readPoint.id) : null,
         epcs: eventIdentifiers(event),
+        ...lotData(event),
       }));
     },
   };
+}
+
+const MDA = 'urn:epcglobal:cbv:mda:';
+
+/** The lot number and expiry date an event's ILMD gives (CBV master data attributes, any prefix spelling). */
+function lotData(event: EpcisEvent): { lot?: string; expiry?: string } {
+  const ilmd = 'ilmd' in event ? (event.ilmd as Record<string, unknown> | undefined) : undefined;
+  if (!ilmd) return {};
+  const out: { lot?: string; expiry?: string } = {};
+  for (const [name, value] of Object.entries(ilmd)) {
+    if (typeof value !== 'string') continue;
+    const colon = name.indexOf(':');
+    const prefix = colon > 0 ? name.slice(0, colon) : '';
+    // The EPCIS 2.0 context itself defines `cbvmda`, so documents often use it without declaring it.
+    const base = prefix ? (event.namespaces[prefix] ?? (prefix === 'cbvmda' ? MDA : undefined)) : undefined;
+    const iri = base ? `${base}${name.slice(colon + 1)}` : name;
+    if (iri === `${MDA}lotNumber`) out.lot = value;
+    else if (iri === `${MDA}itemExpirationDate`) out.expiry = value;
+  }
+  return out;
 }

@@ -1,0 +1,45 @@
+import type { PackRecord, PackStore } from '../../supply-chain/custody/ports.js';
+import type { SqliteDatabase } from './openDatabase.js';
+
+interface PackRow {
+  gtin: string;
+  serial: string;
+  lot: string;
+  expiry: string | null;
+  origin: PackRecord['origin'];
+}
+
+const toPack = (r: PackRow): PackRecord => ({ ...r });
+
+/** The packs a gateway knows, on SQLite (the node's one database: they commit with the events that brought them). */
+export class SqliteSupplyStore implements PackStore {
+  private readonly stmt;
+
+  constructor(db: SqliteDatabase) {
+    this.stmt = {
+      insert: db.prepare(
+        `INSERT OR IGNORE INTO supply_packs (gtin, serial, lot, expiry, origin) VALUES (?, ?, ?, ?, ?)`,
+      ),
+      ofLot: db.prepare(
+        `SELECT gtin, serial, lot, expiry, origin FROM supply_packs
+         WHERE gtin = ? AND lot = ? AND origin = 'commissioned' ORDER BY rowid`,
+      ),
+      pack: db.prepare(
+        `SELECT gtin, serial, lot, expiry, origin FROM supply_packs WHERE gtin = ? AND serial = ?`,
+      ),
+    };
+  }
+
+  recordPacks(packs: readonly PackRecord[]): void {
+    for (const p of packs) this.stmt.insert.run(p.gtin, p.serial, p.lot, p.expiry, p.origin);
+  }
+
+  commissionedSerials(gtin: string, lot: string): PackRecord[] {
+    return (this.stmt.ofLot.all(gtin, lot) as PackRow[]).map(toPack);
+  }
+
+  pack(gtin: string, serial: string): PackRecord | undefined {
+    const row = this.stmt.pack.get(gtin, serial) as PackRow | undefined;
+    return row ? toPack(row) : undefined;
+  }
+}

@@ -1,0 +1,96 @@
+import { InvalidInputError } from '../../core/errors.js';
+import type { Hex } from '../../core/hex.js';
+import { isExpiryDate, normalizeGtin, parseDigitalLink } from '../identifiers/index.js';
+import type { PackStore, SupplyLedger } from '../custody/ports.js';
+import {
+  verifyProduct,
+  type VerificationChain,
+  type VerificationRequest,
+  type VerificationResult,
+} from './productVerification.js';
+
+/** The query of `GET /verify/product`: the pack's data as printed, or its GS1 Digital Link. */
+export interface VerificationQuery {
+  gtin?: string | undefined;
+  serial?: string | undefined;
+  lot?: string | undefined;
+  expiry?: string | undefined;
+  /** A GS1 Digital Link URI with GTIN, serial and lot (and expiry), e.g. from the pack's 2D code. */
+  link?: string | undefined;
+  seller?: string | undefined;
+}
+
+const bad = (field: string, message: string) =>
+  new InvalidInputError('SUPPLY.INVALID_VERIFICATION_REQUEST', message, { details: { field } });
+
+/** Turns the query into a request, with messages that say what to send. */
+export function verificationRequestOf(query: VerificationQuery): VerificationRequest {
+  let { gtin, serial, lot, expiry } = query;
+  if (query.link !== undefined) {
+    const data = parseDigitalLink(query.link);
+    const id = data.identifier;
+    if (id.kind !== 'sgtin') {
+      throw bad(
+        'link',
+        'The Digital Link must name one pack: /01/{GTIN}/10/{lot}/21/{serial} (with ?17={YYMMDD}).',
+      );
+    }
+    gtin = id.gtin;
+    serial = id.serial;
+    lot = data.lot ?? lot;
+    expiry = data.expiry ?? expiry;
+  }
+  if (gtin === undefined || serial === undefined || lot === undefined) {
+    throw bad(
+      gtin === undefined ? 'gtin' : serial === undefined ? 'serial' : 'lot',
+      "Give gtin, serial and lot (and expiry as YYMMDD), or link=<the pack's GS1 Digital Link URI with its lot>.",
+    );
+  }
+  const normalized = normalizeGtin(gtin);
+  if (!/^[\x21-\x7e]{1,20}$/.test(serial))
+    throw bad('serial', 'A serial number is 1 to 20 printable characters.');
+  if (!/^[\x21-\x7e]{1,20}$/.test(lot)) throw bad('lot', 'A lot number is 1 to 20 printable characters.');
+  if (expiry !== undefined && !isExpiryDate(expiry))
+    throw bad('expiry', 'The expiry is YYMMDD, as GS1 AI 17 prints it.');
+  let seller: Hex | undefined;
+  if (query.seller !== undefined) {
+    if (!/^0x[0-9a-fA-F]{40}$/.test(query.seller))
+      throw bad('seller', "seller is an organisation's chain address (0x…).");
+    seller = query.seller as Hex;
+  }
+  return { gtin: normalized, serial, lot, expiry, seller };
+}
+
+/**
+ * Product verification at any gateway: the chain decides (product, lot, pack state, recall, suspicion, owner); a
+ * pack the chain has no record of yet is vouched for only by the gateway that commissioned its lot (its own
+ * records), since serial numbers are not on chain.
+ */
+export class VerificationService {
+  private readonly chain: VerificationChain;
+  private readonly now: () => number;
+
+  constructor(deps: { ledger: SupplyLedger; packs: PackStore; now?: () => number }) {
+    this.now = deps.now ?? Date.now;
+    const { ledger, packs } = deps;
+    this.chain = {
+      manufacturerOf: (gtin) => ledger.manufacturerOf(gtin),
+      lot: (gtin, lot) => ledger.lot(gtin, lot),
+      pack: (gtin, lot, serial) => ledger.pack(gtin, lot, serial),
+      async commissioned(gtin, lot, serial) {
+        const commissionedHere = packs.commissionedSerials(gtin, lot);
+        if (commissionedHere.length === 0) return null;
+        return commissionedHere.some((p) => p.serial === serial);
+      },
+      async lotsRecordingSerial(gtin, serial) {
+        const known = packs.pack(gtin, serial);
+        if (!known) return null;
+        return (await ledger.pack(gtin, known.lot, serial)).recorded ? [known.lot] : [];
+      },
+    };
+  }
+
+  verify(query: VerificationQuery): Promise<VerificationResult> {
+    return verifyProduct(verificationRequestOf(query), this.chain, Math.floor(this.now() / 1000));
+  }
+}
