@@ -84,15 +84,42 @@ describe('readIdentifier (through the GS1 identifier module)', () => {
     );
   });
 
+  it('reads party GLNs, GDTIs and GIAIs (URN or Digital Link) to their canonical key', () => {
+    for (const [value, key] of [
+      ['urn:epc:id:pgln:0614141.00000', 'https://id.gs1.org/417/0614141000005'],
+      ['https://example.com/417/0614141000005', 'https://id.gs1.org/417/0614141000005'],
+      ['urn:epc:id:gdti:4012345.11111.123', 'https://id.gs1.org/253/4012345111118123'],
+      ['https://id.example.com/253/4012345000054987', 'https://id.gs1.org/253/4012345000054987'],
+      ['urn:epc:id:giai:4000001.111', 'https://id.gs1.org/8004/4000001111'],
+      ['https://id.gs1.org/8004/4000001111', 'https://id.gs1.org/8004/4000001111'],
+    ]) {
+      expect(readIdentifier(value as string)).toMatchObject({ status: 'gs1', key });
+      expect(identifierKey(value as string)).toBe(key);
+    }
+  });
+
   it('finds invalid GS1 keys, and leaves other schemes and URIs opaque', () => {
     expect(readIdentifier('https://id.gs1.org/01/10614141073465/21/1').status).toBe('invalid');
     expect(readIdentifier('urn:epc:id:sgln:0614141.0001.0').status).toBe('invalid');
+    for (const invalid of [
+      'urn:epc:id:pgln:0614141.0000',
+      'https://id.gs1.org/417/0614141000006',
+      'urn:epc:id:gdti:0614141.12345.a/b',
+      'https://id.gs1.org/253/061414112345X',
+      `urn:epc:id:giai:4000001.${'1'.repeat(24)}`,
+      'https://example.com/8004/12ABC',
+    ]) {
+      expect(readIdentifier(invalid).status).toBe('invalid');
+    }
     for (const opaque of [
-      'urn:epc:id:pgln:0614141.00000',
-      'urn:epc:id:giai:4000001.111',
+      'urn:epc:id:grai:0614141.12345.400',
+      'urn:epc:id:gsrn:0614141.1234567890',
+      // A GDTI without serial component names a document type; a GIAI with a 4-digit company prefix is not read.
+      'https://id.gs1.org/253/4012345000054',
+      'https://id.gs1.org/8004/1234ABC',
+      'https://id.gs1.org/8003/00614141123452400',
       'urn:uuid:6b1c7a4e-4f3b-4a8e-9d4e-2f6c1b0e8a11',
       'https://example.com/item/1',
-      'https://id.gs1.org/8004/4000001111',
       'geo:50.9,6.9',
       '12345',
     ]) {

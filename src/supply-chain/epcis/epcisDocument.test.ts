@@ -392,10 +392,87 @@ describe('parseEpcisDocument: refusals', () => {
     ).toBe('EPCIS.WRONG_IDENTIFIER_KIND');
   });
 
+  it('refuses party GLNs where an object or a location belongs, and GIAIs, GDTIs where a party or class does', () => {
+    const PARTY = 'urn:epc:id:pgln:0614141.00000';
+    const problems = problemsOf(
+      withEvent(2, (e) => {
+        (e.epcList as string[]).push(PARTY);
+        e.readPoint = { id: 'https://id.gs1.org/417/0614141000005' };
+        (e.sourceList as JsonObject[])[0]!.source = 'urn:epc:id:giai:0614141.A1';
+        (e.destinationList as JsonObject[])[0]!.destination = 'urn:epc:id:gdti:0614141.00001.7';
+      }),
+    );
+    expect(problems.map((p) => [p.path, p.code])).toEqual([
+      ['epcisBody.eventList[2].epcList[1]', 'EPCIS.WRONG_IDENTIFIER_KIND'],
+      ['epcisBody.eventList[2].readPoint.id', 'EPCIS.WRONG_IDENTIFIER_KIND'],
+      ['epcisBody.eventList[2].sourceList[0].source', 'EPCIS.WRONG_IDENTIFIER_KIND'],
+      ['epcisBody.eventList[2].destinationList[0].destination', 'EPCIS.WRONG_IDENTIFIER_KIND'],
+    ]);
+    expect(problems[0]?.message).toMatch(
+      /a PGLN is a party, not an object; put it in a sourceList or destinationList/,
+    );
+    expect(problems[1]?.message).toMatch(/must be a location \(SGLN.*\), not a PGLN/);
+    expect(problems[2]?.message).toMatch(/party or location \(PGLN, SGLN\), not a GIAI/);
+    expect(problems[3]?.message).toMatch(/not a GDTI/);
+    expect(problemOf(withEvent(1, (e) => void (e.parentID = PARTY)))).toMatchObject({
+      path: 'epcisBody.eventList[1].parentID',
+      code: 'EPCIS.WRONG_IDENTIFIER_KIND',
+    });
+    expect(
+      problemOf(
+        withEvent(
+          8,
+          (e) => void ((e.inputQuantityList as JsonObject[])[0]!.epcClass = 'urn:epc:id:giai:0614141.A1'),
+        ),
+      ).message,
+    ).toMatch(/epcClass must be a class-level identifier .*, not a GIAI/);
+  });
+
+  it('refuses malformed party GLNs, GDTIs and GIAIs as invalid identifiers', () => {
+    const problems = problemsOf(
+      withEvent(2, (e) => {
+        (e.sourceList as JsonObject[])[0]!.source = 'https://id.gs1.org/417/0614141000006';
+        (e.bizTransactionList as JsonObject[])[0]!.bizTransaction = 'urn:epc:id:gdti:0614141.1234.7';
+        (e.epcList as string[]).push(`https://id.gs1.org/8004/0614141${'x'.repeat(24)}`);
+      }),
+    );
+    expect(problems.map((p) => [p.path, p.code])).toEqual([
+      ['epcisBody.eventList[2].epcList[1]', 'EPCIS.INVALID_IDENTIFIER'],
+      ['epcisBody.eventList[2].bizTransactionList[0].bizTransaction', 'EPCIS.INVALID_IDENTIFIER'],
+      ['epcisBody.eventList[2].sourceList[0].source', 'EPCIS.INVALID_IDENTIFIER'],
+    ]);
+  });
+
+  it('takes party GLNs as parties, GIAIs and GDTIs as objects, GDTIs as transactions and transformation IDs', () => {
+    const document = withEvent(2, (e) => {
+      (e.epcList as string[]).push(
+        'urn:epc:id:giai:0614141.TOTE-9',
+        'https://id.gs1.org/253/0614141000012DN-1',
+      );
+      (e.sourceList as JsonObject[])[0]!.source = 'urn:epc:id:pgln:0614141.00000';
+      (e.destinationList as JsonObject[])[0]!.destination = 'https://id.gs1.org/417/4012345000009';
+      (e.bizTransactionList as JsonObject[])[0]!.bizTransaction = 'urn:epc:id:gdti:4012345.00000.PO-7781';
+    });
+    const event = parseEpcisDocument(document, options).events[2]! as ObjectEvent;
+    expect(event.sourceList?.[0]?.source).toBe('urn:epc:id:pgln:0614141.00000');
+    expect(eventIdentifiers(event)).toEqual([
+      { epc: 'https://id.gs1.org/00/106141412345678908', role: 'epc' },
+      { epc: 'https://id.gs1.org/8004/0614141TOTE-9', role: 'epc' },
+      { epc: 'https://id.gs1.org/253/0614141000012DN-1', role: 'epc' },
+    ]);
+    const transformation = withEvent(
+      8,
+      (e) => void (e.transformationID = 'urn:epc:id:gdti:0614141.00001.77'),
+    );
+    expect(parseEpcisDocument(transformation, options).events[8]).toMatchObject({
+      transformationID: 'urn:epc:id:gdti:0614141.00001.77',
+    });
+  });
+
   it('accepts identifiers of other schemes and other URIs as they are', () => {
     const document = withEvent(2, (e) => {
       (e.epcList as string[]).push('urn:epc:id:grai:0614141.12345.400', 'https://example.com/container/77');
-      (e.sourceList as JsonObject[])[0]!.source = 'urn:epc:id:pgln:0614141.00000';
+      (e.sourceList as JsonObject[])[0]!.source = 'urn:epc:id:gsrnp:0614141.1234567890';
       e.readPoint = { id: 'geo:50.9475,6.9221' };
     });
     expect(parseEpcisDocument(document, options).events[2]).toMatchObject({

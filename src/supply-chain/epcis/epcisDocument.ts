@@ -6,8 +6,8 @@
  * `creationDate`, `epcisBody.eventList`); per event the fields its type may carry and the ones it must carry (with the
  * rules that depend on `action`), date-times with offsets, `eventTime` not in the future beyond a tolerance, CBV 2.0
  * vocabulary (see `vocabulary.ts`), GS1 identifiers through the GS1 identifier module (check digits, lengths, and the
- * right kind for the place: instances in `epcList`, classes in `quantityList`, locations as `readPoint`), and limits
- * (number of events, string lengths, nesting of user extensions).
+ * right kind for the place: instances in `epcList`, classes in `quantityList`, locations as `readPoint`, parties or
+ * locations as sources and destinations), and limits (number of events, string lengths, nesting of user extensions).
  *
  * Every problem of a document is collected (up to `maxProblems`) with its JSON path, e.g.
  * `epcisBody.eventList[3].bizStep`, and the document is refused as a whole with one `EPCIS.INVALID_DOCUMENT` error
@@ -1339,7 +1339,12 @@ class Reader {
   }
 }
 
-/** Why a GS1 identifier does not belong in `place`, or undefined when it does. */
+/**
+ * Why a GS1 identifier does not belong in `place`, or undefined when it does. Object lists and `parentID` take
+ * instances (SGTIN, SSCC, GIAI, GDTI, … but not a class, nor a party), quantity lists classes (LGTIN, GTIN class),
+ * `readPoint`/`bizLocation` locations (SGLN), sources and destinations parties or locations (PGLN, SGLN); elsewhere
+ * (`bizTransaction`, `transformationID`, sensor fields) any GS1 identifier goes.
+ */
 function wrongKind(id: Gs1Identifier, place: IdentifierPlace): string | undefined {
   const name = KIND_NAMES[id.kind];
   switch (place) {
@@ -1347,27 +1352,34 @@ function wrongKind(id: Gs1Identifier, place: IdentifierPlace): string | undefine
       if (id.kind === 'lgtin' || id.kind === 'gtin') {
         return `${name} is a class of objects, not one object; put it in a quantity list (epcClass), not here`;
       }
+      if (id.kind === 'pgln') {
+        return `${name} is a party, not an object; put it in a sourceList or destinationList (e.g. owning_party), not here`;
+      }
       return undefined;
     case 'class':
       if (id.kind === 'lgtin' || id.kind === 'gtin') return undefined;
-      return `epcClass must be a class-level identifier (LGTIN or GTIN class, e.g. urn:epc:class:lgtin:…), not an ${name}`;
+      return `epcClass must be a class-level identifier (LGTIN or GTIN class, e.g. urn:epc:class:lgtin:…), not ${name}`;
     case 'location':
       if (id.kind === 'sgln') return undefined;
-      return `a readPoint or bizLocation must be a location (SGLN, e.g. urn:epc:id:sgln:…), not an ${name}`;
+      return `a readPoint or bizLocation must be a location (SGLN, e.g. urn:epc:id:sgln:…), not ${name}`;
     case 'party':
-      if (id.kind === 'sgln') return undefined;
-      return `a source or destination must be a party or location (PGLN, SGLN), not an ${name}`;
+      if (id.kind === 'sgln' || id.kind === 'pgln') return undefined;
+      return `a source or destination must be a party or location (PGLN, SGLN), not ${name}`;
     case 'any':
       return undefined;
   }
 }
 
+/** Each kind's name with its article, for messages. */
 const KIND_NAMES: Record<Gs1Identifier['kind'], string> = {
-  sgtin: 'SGTIN',
-  sscc: 'SSCC',
-  sgln: 'SGLN',
-  lgtin: 'LGTIN',
-  gtin: 'GTIN class',
+  sgtin: 'an SGTIN',
+  sscc: 'an SSCC',
+  sgln: 'an SGLN',
+  lgtin: 'an LGTIN',
+  gtin: 'a GTIN class',
+  pgln: 'a PGLN',
+  gdti: 'a GDTI',
+  giai: 'a GIAI',
 };
 
 /** "an ObjectEvent", "a TransactionEvent". */

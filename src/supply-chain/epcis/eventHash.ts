@@ -23,9 +23,9 @@
  * CBV 2.0 mode), whose published vectors the tests check; e.g. in CBV 2.0 the `sensorElementList` name itself is not
  * written, and extensions inside `readPoint` go to the sorted trailing block rather than after `readPoint`'s id.
  *
- * Limitation: identifiers of EPC schemes the GS1 identifier module does not read (PGLN, GDTI, GIAI, GRAI, …) are
- * written as sent, where the reference converts them to Digital Link; events using them get a different hash than
- * the reference computes until that module supports them.
+ * Limitation: identifiers of EPC schemes the GS1 identifier module does not read (GRAI, GSRN, CPI, …; it reads SGTIN,
+ * SSCC, SGLN, LGTIN, GTIN class, PGLN, GDTI and GIAI) are written as sent, where the reference converts them to
+ * Digital Link; events using them get a different hash than the reference computes until that module supports them.
  */
 import { sha256 } from '../../core/sha256.js';
 import { toHashTimestamp } from './dateTime.js';

@@ -1,8 +1,8 @@
 /**
  * The one place this module reads GS1 identifiers, through the GS1 identifier module (`../identifiers/`): EPC URNs
- * and GS1 Digital Link URIs of the kinds it supports (SGTIN, SSCC, SGLN, LGTIN, GTIN class). Other EPC schemes
- * (GRAI, GIAI, PGLN, GDTI, …) and non-GS1 URIs are "opaque" here: valid EPCIS identifiers, kept and compared as
- * written.
+ * and GS1 Digital Link URIs of the kinds it supports (SGTIN, SSCC, SGLN, LGTIN, GTIN class, PGLN, GDTI, GIAI). Other
+ * EPC schemes (GRAI, GSRN, CPI, …), GDTIs without serial component and non-GS1 URIs are "opaque" here: valid EPCIS
+ * identifiers, kept and compared as written.
  */
 import {
   canonicalKey,
@@ -23,8 +23,8 @@ export type IdentifierReading =
 /**
  * Reads `value` as a GS1 identifier. A value the GS1 module parses is `gs1` (with its canonical Digital Link URI as
  * `key`); one it refuses is `invalid` only when it claims to be a GS1 key (an `urn:epc:` URN, or an http(s) URI whose
- * path names a GS1 primary key the module handles: `/01/`, `/00/`, `/414/` and their short names) and the module
- * does not report it as merely unsupported; anything else is `opaque`.
+ * path names a GS1 primary key the module handles: `/01/`, `/00/`, `/414/`, `/417/`, `/253/`, `/8004/` and their
+ * short names) and the module does not report it as merely unsupported; anything else is `opaque`.
  */
 export function readIdentifier(value: string): IdentifierReading {
   // Only URNs and http(s) URIs can be GS1 identifiers; the GS1 module is not asked about anything else (a bare number
@@ -49,7 +49,8 @@ export function identifierKey(value: string): string {
   return reading.status === 'gs1' ? reading.key : value;
 }
 
-const DIGITAL_LINK_PRIMARY_KEY = /^https?:\/\/[^/?#]+(?:\/[^?#]*)?\/(?:00|01|414|sscc|gtin|gln)\/[0-9]/i;
+const DIGITAL_LINK_PRIMARY_KEY =
+  /^https?:\/\/[^/?#]+(?:\/[^?#]*)?\/(?:00|01|414|417|253|8004|sscc|gtin|gln|gdti|giai)\/[0-9]/i;
 
 function looksLikeGs1(value: string): boolean {
   return /^urn:epc:/i.test(value) || DIGITAL_LINK_PRIMARY_KEY.test(value);

@@ -18,6 +18,12 @@ export const CS82_SYMBOLS = `!"%&'()*+,-./:;<=>?_`;
 /** Longest serial number (AI 21), batch/lot (AI 10) and GLN extension (AI 254): 20 characters. */
 export const MAX_CS82_VALUE_LENGTH = 20;
 
+/** Longest serial component of a GDTI (AI 253): 17 characters. */
+export const MAX_GDTI_SERIAL_LENGTH = 17;
+
+/** Longest GIAI (AI 8004), company prefix included: 30 characters. */
+export const MAX_GIAI_LENGTH = 30;
+
 const CS82 = new Set<string>([
   ...'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
   ...'abcdefghijklmnopqrstuvwxyz',
@@ -50,16 +56,36 @@ function percent(char: string): string {
   return `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
 }
 
+/** How {@link checkCs82Value} and the decoders name and bound a value, when not as its field does by default. */
+export interface Cs82ValueOptions {
+  /** Longest allowed value; default {@link MAX_CS82_VALUE_LENGTH} (20). */
+  max?: number;
+  /** The words a message uses for the value; default {@link fieldLabel}(field). */
+  label?: string;
+}
+
 /**
- * Checks that a decoded serial, lot or GLN extension is 1–20 characters of set 82.
+ * Checks that a decoded serial, lot, GLN extension (or another value of set 82) is 1 to `max` characters of set 82.
  * @param text - The value as a person reads it (already unescaped).
  * @param field - Which value it is, for the message and `details.field`.
  * @param reported - What to put in `details.value` (the caller's whole input).
+ * @param options - Its longest length (default 20) and its name in messages.
  */
-export function checkCs82Value(text: string, field: Gs1Field, reported: unknown): void {
-  const label = fieldLabel(field);
+export function checkCs82Value(
+  text: string,
+  field: Gs1Field,
+  reported: unknown,
+  options: Cs82ValueOptions = {},
+): void {
+  const label = options.label ?? fieldLabel(field);
+  const max = options.max ?? MAX_CS82_VALUE_LENGTH;
   if (text.length === 0)
-    fail(Gs1ErrorCode.MALFORMED, `the ${label} is empty; it must have 1 to 20 characters`, reported, field);
+    fail(
+      Gs1ErrorCode.MALFORMED,
+      `the ${label} is empty; it must have 1 to ${max} characters`,
+      reported,
+      field,
+    );
   for (const char of text) {
     if (!CS82.has(char)) {
       fail(
@@ -71,10 +97,10 @@ export function checkCs82Value(text: string, field: Gs1Field, reported: unknown)
       );
     }
   }
-  if (text.length > MAX_CS82_VALUE_LENGTH) {
+  if (text.length > max) {
     fail(
       Gs1ErrorCode.MALFORMED,
-      `the ${label} ${show(text)} has ${text.length} characters; GS1 allows at most ${MAX_CS82_VALUE_LENGTH}`,
+      `the ${label} ${show(text)} has ${text.length} characters; GS1 allows at most ${max}`,
       reported,
       field,
     );
@@ -90,11 +116,16 @@ export function escapeUrnComponent(text: string): string {
 
 /**
  * Reads an EPC URN component (`GS3A3Component`) back into the characters it stands for.
+ * @param label - The words a message uses for the component; default {@link fieldLabel}(field).
  * @throws Gs1IdentifierError GS1.MALFORMED for a bad or incomplete escape, an escape of a character outside set 82,
  *   or a character that must be escaped (or is not allowed at all).
  */
-export function unescapeUrnComponent(component: string, field: Gs1Field, reported: unknown): string {
-  const label = fieldLabel(field);
+export function unescapeUrnComponent(
+  component: string,
+  field: Gs1Field,
+  reported: unknown,
+  label: string = fieldLabel(field),
+): string {
   let out = '';
   for (let i = 0; i < component.length;) {
     const char = String.fromCodePoint(component.codePointAt(i) ?? 0);
@@ -137,8 +168,12 @@ export function encodeDigitalLinkValue(text: string): string {
  * 82 other than `% / ? #` as they are.
  * @throws Gs1IdentifierError GS1.MALFORMED otherwise.
  */
-export function decodeDigitalLinkValue(raw: string, field: Gs1Field, reported: unknown): string {
-  const label = fieldLabel(field);
+export function decodeDigitalLinkValue(
+  raw: string,
+  field: Gs1Field,
+  reported: unknown,
+  label: string = fieldLabel(field),
+): string {
   let out = '';
   for (let i = 0; i < raw.length;) {
     const char = String.fromCodePoint(raw.codePointAt(i) ?? 0);
@@ -185,6 +220,9 @@ function decodeEscape(text: string, at: number, label: string, field: Gs1Field, 
   return char;
 }
 
+/** The serial component of a GDTI, as messages name it (its `details.field` is `serial`). */
+export const GDTI_SERIAL_LABEL = 'GDTI serial component';
+
 /** The words a message uses for a field. */
 export function fieldLabel(field: Gs1Field): string {
   switch (field) {
@@ -212,6 +250,18 @@ export function fieldLabel(field: Gs1Field): string {
       return 'SSCC';
     case 'gln':
       return 'GLN';
+    case 'pgln':
+      return 'party GLN';
+    case 'gdti':
+      return 'GDTI document type key';
+    case 'giai':
+      return 'GIAI';
+    case 'partyReference':
+      return 'party reference';
+    case 'documentType':
+      return 'document type';
+    case 'assetReference':
+      return 'individual asset reference';
     default:
       return field;
   }

@@ -53,6 +53,26 @@ describe('parseDigitalLink: GS1 Digital Link examples', () => {
       'https://example.com/01/09521234543213/21/S1?10=LOT7',
       { identifier: { kind: 'sgtin', gtin: '09521234543213', serial: 'S1' }, lot: 'LOT7' },
     ],
+    // AI 417, 253 and 8004 of the EPC Tag Data Standard examples (PGLN of EPCIS 2.0's examples) and the GS1 event hash
+    // reference implementation's vectors.
+    ['https://id.gs1.org/417/0614141007776', { identifier: { kind: 'pgln', gln: '0614141007776' } }],
+    ['https://id.gs1.org/417/4012345000009', { identifier: { kind: 'pgln', gln: '4012345000009' } }],
+    [
+      'https://id.gs1.org/253/0614141123452006847',
+      { identifier: { kind: 'gdti', gdti: '0614141123452', serial: '006847' } },
+    ],
+    [
+      'https://id.example.com/253/4012345000054987',
+      { identifier: { kind: 'gdti', gdti: '4012345000054', serial: '987' } },
+    ],
+    ['https://id.gs1.org/8004/061414112345400', { identifier: { kind: 'giai', giai: '061414112345400' } }],
+    ['https://id.gs1.org/8004/061414132a%2Fb', { identifier: { kind: 'giai', giai: '061414132a/b' } }],
+    ['https://id.gs1.org/8004/4000001111', { identifier: { kind: 'giai', giai: '4000001111' } }],
+    // Other GS1 data attributes in the query are ignored whatever the key; an expiry date is kept.
+    [
+      'https://example.com/assets/8004/0614141ABC?linkType=gs1:pip&17=261231',
+      { identifier: { kind: 'giai', giai: '0614141ABC' }, expiry: '261231' },
+    ],
   ])('%s', (uri, expected) => {
     expect(parseDigitalLink(uri)).toEqual(expected);
   });
@@ -110,7 +130,7 @@ describe('parseDigitalLink: errors', () => {
       'path',
       /key qualifiers \(none\)/,
     ],
-    ['https://id.gs1.org/8004/0614141ABC', Gs1ErrorCode.UNSUPPORTED, 'path', /AI 8004 \(GIAI\)/],
+    ['https://id.gs1.org/8003/00614141123452400', Gs1ErrorCode.UNSUPPORTED, 'path', /AI 8003 \(GRAI\)/],
     [`${gtinUri}/21/a%2`, Gs1ErrorCode.MALFORMED, 'serial', /incomplete percent-escape/],
     [`${gtinUri}/21/a%C3%A9`, Gs1ErrorCode.MALFORMED, 'serial', /%C3, which stands for/],
     [`${gtinUri}/21/a b`, Gs1ErrorCode.MALFORMED, 'serial', /not allowed in a GS1 Digital Link/],
@@ -137,6 +157,77 @@ describe('parseDigitalLink: errors', () => {
       /has 17 digits; an SSCC has 18/,
     ],
     ['https://id.gs1.org/414/0614141123453', Gs1ErrorCode.CHECK_DIGIT, 'gln', /expected 0614141123452/],
+    // Party GLN (AI 417)
+    ['https://id.gs1.org/417//', Gs1ErrorCode.MALFORMED, 'pgln', /AI 417 \(party GLN\) has an empty value/],
+    [
+      'https://id.gs1.org/417/061414100777',
+      Gs1ErrorCode.MALFORMED,
+      'pgln',
+      /has 12 digits; a party GLN has 13/,
+    ],
+    ['https://id.gs1.org/417/061414100777X', Gs1ErrorCode.MALFORMED, 'pgln', /only the digits/],
+    ['https://id.gs1.org/417/0614141007777', Gs1ErrorCode.CHECK_DIGIT, 'pgln', /expected 0614141007776/],
+    [
+      'https://id.gs1.org/417/0614141007776/254/1',
+      Gs1ErrorCode.MALFORMED,
+      'path',
+      /after the party GLN \(AI 417\) .* key qualifiers \(none\)/,
+    ],
+    [
+      'https://id.gs1.org/417/0614141007776?10=A',
+      Gs1ErrorCode.MALFORMED,
+      'lot',
+      /qualifies a GTIN \(AI 01\) only, not a party GLN \(AI 417\)/,
+    ],
+    [`${gtinUri}?417=0614141007776`, Gs1ErrorCode.MALFORMED, 'query', /belongs in the path/],
+    // GDTI (AI 253)
+    [
+      'https://id.gs1.org/253/0614141123452',
+      Gs1ErrorCode.UNSUPPORTED,
+      'serial',
+      /GDTI without serial component names a document type/,
+    ],
+    ['https://id.gs1.org/253/061414112345X1', Gs1ErrorCode.MALFORMED, 'gdti', /starts with 13 digits/],
+    ['https://id.gs1.org/253/0614141', Gs1ErrorCode.MALFORMED, 'gdti', /starts with 13 digits/],
+    [
+      'https://id.gs1.org/253/0614141123453006847',
+      Gs1ErrorCode.CHECK_DIGIT,
+      'gdti',
+      /GDTI document type key 0614141123453 .* expected 0614141123452/,
+    ],
+    [
+      `https://id.gs1.org/253/0614141123452${'1'.repeat(18)}`,
+      Gs1ErrorCode.MALFORMED,
+      'serial',
+      /GDTI serial component .* has 18 characters; GS1 allows at most 17/,
+    ],
+    ['https://id.gs1.org/253/0614141123452a%C3%A9', Gs1ErrorCode.MALFORMED, 'gdti', /%C3, which stands for/],
+    ['https://id.gs1.org/253/0614141123452/21/1', Gs1ErrorCode.MALFORMED, 'path', /key qualifiers \(none\)/],
+    [
+      'https://id.gs1.org/253/0614141123452006847?10=A',
+      Gs1ErrorCode.MALFORMED,
+      'lot',
+      /not a GDTI \(AI 253\)/,
+    ],
+    // GIAI (AI 8004)
+    [`https://id.gs1.org/8004/0614141${'x'.repeat(24)}`, Gs1ErrorCode.MALFORMED, 'giai', /has 31 characters/],
+    [
+      'https://id.gs1.org/8004/12ABC',
+      Gs1ErrorCode.MALFORMED,
+      'giai',
+      /must start with the GS1 company prefix/,
+    ],
+    ['https://id.gs1.org/8004/ABC', Gs1ErrorCode.MALFORMED, 'giai', /must start with the GS1 company prefix/],
+    ['https://id.gs1.org/8004/1234ABC', Gs1ErrorCode.UNSUPPORTED, 'giai', /shorter company prefixes/],
+    ['https://id.gs1.org/8004/123456', Gs1ErrorCode.UNSUPPORTED, 'giai', /shorter company prefixes/],
+    [
+      'https://id.gs1.org/8004/0614141a b',
+      Gs1ErrorCode.MALFORMED,
+      'giai',
+      /not allowed in a GS1 Digital Link/,
+    ],
+    ['https://id.gs1.org/8004/0614141A/21/1', Gs1ErrorCode.MALFORMED, 'path', /after the GIAI \(AI 8004\)/],
+    ['https://id.gs1.org/8004/0614141A?10=A', Gs1ErrorCode.MALFORMED, 'lot', /not a GIAI \(AI 8004\)/],
   ])('%s → %s (%s)', (uri, code, field, message) => {
     const error = catchGs1Error(() => parseDigitalLink(uri));
     expect(error.code).toBe(code);
@@ -166,6 +257,25 @@ describe('toDigitalLink', () => {
     expect(toDigitalLink({ kind: 'sgln', gln: '0614141123452', extension: '400' })).toBe(
       'https://id.gs1.org/414/0614141123452/254/400',
     );
+    expect(toDigitalLink({ kind: 'pgln', gln: '0614141007776', companyPrefixLength: 7 })).toBe(
+      'https://id.gs1.org/417/0614141007776',
+    );
+    expect(toDigitalLink({ kind: 'gdti', gdti: '0614141123452', serial: '006847' })).toBe(
+      'https://id.gs1.org/253/0614141123452006847',
+    );
+    expect(toDigitalLink({ kind: 'giai', giai: '061414132a/b', companyPrefixLength: 7 })).toBe(
+      'https://id.gs1.org/8004/061414132a%2Fb',
+    );
+  });
+
+  it('percent-encodes a GDTI serial and a GIAI like any other value, and reads them back', () => {
+    const serial = `!"%&'()*+,-./:;<=`; // 17 characters, the most a GDTI serial component has
+    const gdti = toDigitalLink({ kind: 'gdti', gdti: '0614141123452', serial });
+    expect(gdti).toBe('https://id.gs1.org/253/0614141123452%21%22%25%26%27%28%29%2A%2B%2C-.%2F%3A%3B%3C%3D');
+    expect(parseDigitalLink(gdti).identifier).toEqual({ kind: 'gdti', gdti: '0614141123452', serial });
+    const giai = toDigitalLink({ kind: 'giai', giai: '0614141?_A' });
+    expect(giai).toBe('https://id.gs1.org/8004/0614141%3F_A');
+    expect(parseDigitalLink(giai).identifier).toEqual({ kind: 'giai', giai: '0614141?_A' });
   });
 
   it('percent-encodes every character of set 82 except A-Z a-z 0-9 - . _', () => {
@@ -206,6 +316,22 @@ describe('toDigitalLink', () => {
     [{ kind: 'sscc', sscc: '106141412345678909' }, Gs1ErrorCode.CHECK_DIGIT, 'sscc'],
     [{ kind: 'sgln', gln: '0614141123452' }, Gs1ErrorCode.MALFORMED, 'extension'],
     [{ kind: 'gtin', gtin: 9521234543213 }, Gs1ErrorCode.MALFORMED, 'gtin'],
+    [{ kind: 'pgln', gln: '0614141007777' }, Gs1ErrorCode.CHECK_DIGIT, 'pgln'],
+    [{ kind: 'pgln', gln: '614141007776' }, Gs1ErrorCode.MALFORMED, 'pgln'],
+    [{ kind: 'gdti', gdti: '0614141123453', serial: '1' }, Gs1ErrorCode.CHECK_DIGIT, 'gdti'],
+    [{ kind: 'gdti', gdti: '0614141123452' }, Gs1ErrorCode.MALFORMED, 'serial'],
+    [{ kind: 'gdti', gdti: '0614141123452', serial: 'x'.repeat(18) }, Gs1ErrorCode.MALFORMED, 'serial'],
+    [{ kind: 'gdti', gdti: '0614141123452', serial: 'a#' }, Gs1ErrorCode.MALFORMED, 'serial'],
+    [{ kind: 'giai', giai: 614141123 }, Gs1ErrorCode.MALFORMED, 'giai'],
+    [{ kind: 'giai', giai: '' }, Gs1ErrorCode.MALFORMED, 'giai'],
+    [{ kind: 'giai', giai: `0614141${'x'.repeat(24)}` }, Gs1ErrorCode.MALFORMED, 'giai'],
+    [{ kind: 'giai', giai: 'A0614141' }, Gs1ErrorCode.MALFORMED, 'giai'],
+    [{ kind: 'giai', giai: '06141ABC' }, Gs1ErrorCode.UNSUPPORTED, 'giai'],
+    [
+      { kind: 'giai', giai: '0614141ABC', companyPrefixLength: 9 },
+      Gs1ErrorCode.MALFORMED,
+      'companyPrefixLength',
+    ],
     [{ kind: 'grai', grai: '1' }, Gs1ErrorCode.UNSUPPORTED, 'kind'],
     [null, Gs1ErrorCode.MALFORMED, 'kind'],
   ])('rejects the identifier %j', (id, code, field) => {

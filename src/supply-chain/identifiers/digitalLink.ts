@@ -10,6 +10,9 @@
  * | `01` GTIN (GTIN-8/12/13 are read and left-padded to 14) | `10` batch/lot, then `21` serial (`22` consumer product variant: unsupported) |
  * | `00` SSCC (18 digits) | none |
  * | `414` GLN (13 digits) | `254` GLN extension |
+ * | `417` party GLN (13 digits) | none |
+ * | `253` GDTI (13 digits, then a serial component of 1–17 characters; without one it names a document type: unsupported) | none |
+ * | `8004` GIAI (company prefix, then individual asset reference; at most 30 characters) | none |
  *
  * The query may carry `17` (expiry date, YYMMDD) and `10` (batch/lot, when not in the path); other GS1 data attributes
  * and non-GS1 parameters are ignored, a key or key qualifier in the query is an error. The primary key is the
@@ -25,24 +28,24 @@ import {
 } from './characterSet82.js';
 import { fail, Gs1ErrorCode, show, type Gs1Field } from './errors.js';
 import { checkExpiry } from './expiryDate.js';
-import { checkKey, normalizeGtinIn, validateGs1Identifier } from './gs1Keys.js';
+import { checkGdtiSerial, checkGiai, checkKey, normalizeGtinIn, validateGs1Identifier } from './gs1Keys.js';
 import type { DigitalLinkData, Gs1Identifier } from './types.js';
 
 /** The Digital Link base URI used when none is given, and by {@link canonicalKey}: GS1's global resolver. */
 export const DEFAULT_DIGITAL_LINK_BASE = 'https://id.gs1.org';
 
-const SUPPORTED_KEYS = new Set(['01', '00', '414']);
+const SUPPORTED_KEYS = new Set(['01', '00', '414', '417', '253', '8004']);
+
+/** The supported keys, for messages. */
+const SUPPORTED_KEY_LIST = '01 (GTIN), 00 (SSCC), 414 (GLN), 417 (party GLN), 253 (GDTI), 8004 (GIAI)';
 
 /** GS1 keys a Digital Link may start with that this module does not handle (Digital Link 1.2+ grammar). */
 const UNSUPPORTED_KEYS: ReadonlyMap<string, string> = new Map([
-  ['253', 'GDTI'],
   ['255', 'GCN'],
   ['401', 'GINC'],
   ['402', 'GSIN'],
   ['415', 'GLN of the invoicing party'],
-  ['417', 'party GLN'],
   ['8003', 'GRAI'],
-  ['8004', 'GIAI'],
   ['8006', 'ITIP'],
   ['8010', 'CPID'],
   ['8013', 'GMN'],
@@ -55,12 +58,18 @@ const QUALIFIER_ORDER: ReadonlyMap<string, readonly string[]> = new Map([
   ['01', ['22', '10', '21']],
   ['00', []],
   ['414', ['254']],
+  ['417', []],
+  ['253', []],
+  ['8004', []],
 ]);
 
 const KEY_NAMES: ReadonlyMap<string, string> = new Map([
   ['01', 'GTIN'],
   ['00', 'SSCC'],
   ['414', 'GLN'],
+  ['417', 'party GLN'],
+  ['253', 'GDTI'],
+  ['8004', 'GIAI'],
 ]);
 
 /** Key qualifiers of the standard this module does not model. */
@@ -163,17 +172,40 @@ export function parseDigitalLink(uri: string): DigitalLinkData {
     if (attributes.lot !== undefined) {
       fail(
         Gs1ErrorCode.MALFORMED,
-        `${show(uri)}: a batch/lot (AI 10) qualifies a GTIN (AI 01) only, not ${primaryAi === '00' ? 'an SSCC' : 'a GLN'}`,
+        `${show(uri)}: a batch/lot (AI 10) qualifies a GTIN (AI 01) only, not ${keyPhrase(primaryAi)}`,
         uri,
         'lot',
       );
     }
-    if (primaryAi === '00') {
-      const sscc = decodeValue(primaryRaw, 'sscc', primaryAi, uri);
+    identifier = otherKey(primaryAi, primaryRaw, qualifiers, uri);
+  }
+  const data: DigitalLinkData = { identifier };
+  if (lot !== undefined) data.lot = lot;
+  if (attributes.expiry !== undefined) data.expiry = attributes.expiry;
+  return data;
+}
+
+/** "an SSCC", "a GLN", … (AI nn): the key of `ai` with its article, for messages. */
+function keyPhrase(ai: string): string {
+  const name = KEY_NAMES.get(ai) ?? 'GS1 key';
+  return `${/^S/.test(name) ? 'an' : 'a'} ${name} (AI ${ai})`;
+}
+
+/** The identifier of a primary key other than a GTIN: SSCC, GLN (+ extension), party GLN, GDTI, GIAI. */
+function otherKey(
+  ai: string,
+  raw: string,
+  qualifiers: ReadonlyMap<string, string>,
+  uri: string,
+): Gs1Identifier {
+  switch (ai) {
+    case '00': {
+      const sscc = decodeValue(raw, 'sscc', ai, uri);
       checkKey(sscc, 18, 'sscc', uri);
-      identifier = { kind: 'sscc', sscc };
-    } else {
-      const gln = decodeValue(primaryRaw, 'gln', primaryAi, uri);
+      return { kind: 'sscc', sscc };
+    }
+    case '414': {
+      const gln = decodeValue(raw, 'gln', ai, uri);
       checkKey(gln, 13, 'gln', uri);
       const extension = qualifiers.get('254');
       if (extension === '0') {
@@ -184,13 +216,49 @@ export function parseDigitalLink(uri: string): DigitalLinkData {
           'extension',
         );
       }
-      identifier = { kind: 'sgln', gln, extension: extension ?? '0' };
+      return { kind: 'sgln', gln, extension: extension ?? '0' };
+    }
+    case '417': {
+      const gln = decodeValue(raw, 'pgln', ai, uri);
+      checkKey(gln, 13, 'pgln', uri);
+      return { kind: 'pgln', gln };
+    }
+    case '253':
+      return gdtiOf(decodeValue(raw, 'gdti', ai, uri), uri);
+    default: {
+      // '8004', the last of SUPPORTED_KEYS.
+      const giai = decodeValue(raw, 'giai', ai, uri);
+      checkGiai(giai, uri);
+      return { kind: 'giai', giai };
     }
   }
-  const data: DigitalLinkData = { identifier };
-  if (lot !== undefined) data.lot = lot;
-  if (attributes.expiry !== undefined) data.expiry = attributes.expiry;
-  return data;
+}
+
+/** A GDTI from the value of AI 253: 13 digits (the document type key, with check digit), then the serial component. */
+function gdtiOf(value: string, uri: string): Gs1Identifier {
+  const key = value.slice(0, 13);
+  if (!/^[0-9]{13}$/.test(key)) {
+    fail(
+      Gs1ErrorCode.MALFORMED,
+      `${show(uri)}: a GDTI (AI 253) starts with 13 digits (company prefix, document type, check digit), ` +
+        `got ${show(value)}`,
+      uri,
+      'gdti',
+    );
+  }
+  checkKey(key, 13, 'gdti', uri);
+  const serial = value.slice(13);
+  if (serial === '') {
+    fail(
+      Gs1ErrorCode.UNSUPPORTED,
+      `${show(uri)}: a GDTI without serial component names a document type, not one document (it has no EPC); ` +
+        `only GDTIs with a serial component are supported`,
+      uri,
+      'serial',
+    );
+  }
+  checkGdtiSerial(serial, uri);
+  return { kind: 'gdti', gdti: key, serial };
 }
 
 /** Index of the primary key's AI in `segments`, or a precise error. */
@@ -206,7 +274,7 @@ function findPrimaryKey(segments: readonly string[], uri: string): number {
     fail(
       Gs1ErrorCode.UNSUPPORTED,
       `${show(uri)}: AI ${segment} (${UNSUPPORTED_KEYS.get(segment) ?? 'GS1 key'}) is a GS1 key this module does not ` +
-        `support; supported: 01 (GTIN), 00 (SSCC), 414 (GLN)`,
+        `support; supported: ${SUPPORTED_KEY_LIST}`,
       uri,
       'path',
     );
@@ -223,7 +291,8 @@ function findPrimaryKey(segments: readonly string[], uri: string): number {
   }
   fail(
     Gs1ErrorCode.MALFORMED,
-    `${show(uri)} has no GS1 primary key in its path: expected /01/{GTIN}, /00/{SSCC} or /414/{GLN} ` +
+    `${show(uri)} has no GS1 primary key in its path: expected /01/{GTIN}, /00/{SSCC}, /414/{GLN}, /417/{GLN}, ` +
+      `/253/{GDTI} or /8004/{GIAI} ` +
       `(compressed Digital Link URIs are not supported)`,
     uri,
     'path',
@@ -345,8 +414,9 @@ function readQuery(query: string | undefined, uri: string): QueryAttributes {
 }
 
 /**
- * The canonical GS1 Digital Link URI of an identifier: `{base}/01/{gtin}[/10/{lot}|/21/{serial}]`, `{base}/00/{sscc}`
- * or `{base}/414/{gln}[/254/{extension}]`, values percent-encoded except `A-Z a-z 0-9 - . _`.
+ * The canonical GS1 Digital Link URI of an identifier: `{base}/01/{gtin}[/10/{lot}|/21/{serial}]`, `{base}/00/{sscc}`,
+ * `{base}/414/{gln}[/254/{extension}]`, `{base}/417/{gln}`, `{base}/253/{gdti}{serial}` or `{base}/8004/{giai}`,
+ * values percent-encoded except `A-Z a-z 0-9 - . _`.
  * @param base - `http(s)://domain[/path]` without query or fragment; trailing "/" removed. Default
  *   {@link DEFAULT_DIGITAL_LINK_BASE}.
  * @throws Gs1IdentifierError GS1.MALFORMED or GS1.CHECK_DIGIT for an invalid identifier or base.
@@ -367,6 +437,12 @@ export function toDigitalLink(id: Gs1Identifier, base: string = DEFAULT_DIGITAL_
       return valid.extension === '0'
         ? `${stem}/414/${valid.gln}`
         : `${stem}/414/${valid.gln}/254/${encodeDigitalLinkValue(valid.extension)}`;
+    case 'pgln':
+      return `${stem}/417/${valid.gln}`;
+    case 'gdti':
+      return `${stem}/253/${valid.gdti}${encodeDigitalLinkValue(valid.serial)}`;
+    case 'giai':
+      return `${stem}/8004/${encodeDigitalLinkValue(valid.giai)}`;
   }
 }
 

@@ -44,6 +44,23 @@ describe('parseEpcUrn: EPC Tag Data Standard examples', () => {
       'urn:epc:idpat:sgtin:4012345.098765.*',
       { kind: 'gtin', gtin: '04012345987652', companyPrefixLength: 7 },
     ],
+    // TDS 6.3.7 / 7.7: GDTI (253)0614141123452006847 (the serial component keeps its leading zeros)
+    [
+      'urn:epc:id:gdti:0614141.12345.006847',
+      { kind: 'gdti', gdti: '0614141123452', serial: '006847', companyPrefixLength: 7 },
+    ],
+    // TDS 6.3.5 / 7.6: GIAI (8004)061414112345400, and (8004)061414132a/b with its "/" escaped
+    ['urn:epc:id:giai:0614141.12345400', { kind: 'giai', giai: '061414112345400', companyPrefixLength: 7 }],
+    ['urn:epc:id:giai:0614141.32a%2Fb', { kind: 'giai', giai: '061414132a/b', companyPrefixLength: 7 }],
+    // EPCIS 2.0 examples: an owning party PGLN (417)0614141007776
+    ['urn:epc:id:pgln:0614141.00777', { kind: 'pgln', gln: '0614141007776', companyPrefixLength: 7 }],
+    // The GS1 event hash reference implementation's vectors: PGLN, GDTI and GIAI
+    ['urn:epc:id:pgln:4012345.00000', { kind: 'pgln', gln: '4012345000009', companyPrefixLength: 7 }],
+    [
+      'urn:epc:id:gdti:4012345.55555.1234',
+      { kind: 'gdti', gdti: '4012345555554', serial: '1234', companyPrefixLength: 7 },
+    ],
+    ['urn:epc:id:giai:4000001.111', { kind: 'giai', giai: '4000001111', companyPrefixLength: 7 }],
   ])('%s', (urn, expected) => {
     expect(parseEpcUrn(urn)).toEqual(expected);
     expect(toEpcUrn(expected)).toBe(urn);
@@ -68,6 +85,57 @@ describe('parseEpcUrn: EPC Tag Data Standard examples', () => {
       'urn:epc:id:sgln:061414112345..0',
     );
     expect(parseEpcUrn('urn:epc:id:sscc:061414112345.12345')).toMatchObject({ sscc: '106141411234523459' });
+    // PGLN party reference and GDTI document type may be empty too; a GIAI asset reference may not.
+    expect(parseEpcUrn('urn:epc:id:pgln:061414112345.')).toEqual({
+      kind: 'pgln',
+      gln: '0614141123452',
+      companyPrefixLength: 12,
+    });
+    expect(parseEpcUrn('urn:epc:id:gdti:061414112345..A')).toEqual({
+      kind: 'gdti',
+      gdti: '0614141123452',
+      serial: 'A',
+      companyPrefixLength: 12,
+    });
+    expect(toEpcUrn({ kind: 'gdti', gdti: '0614141123452', serial: 'A', companyPrefixLength: 12 })).toBe(
+      'urn:epc:id:gdti:061414112345..A',
+    );
+    expect(parseEpcUrn('urn:epc:id:giai:061414.1')).toEqual({
+      kind: 'giai',
+      giai: '0614141',
+      companyPrefixLength: 6,
+    });
+    expect(parseEpcUrn('urn:epc:id:giai:061414112345.X')).toEqual({
+      kind: 'giai',
+      giai: '061414112345X',
+      companyPrefixLength: 12,
+    });
+  });
+
+  it('reads GDTI serial components and GIAI asset references as GS3A3 components (every character of set 82)', () => {
+    // The GDTI serial has at most 17 characters: the 20 symbols in two halves.
+    expect(parseEpcUrn(`urn:epc:id:gdti:0614141.12345.!%22%25%26'()*+,-`)).toMatchObject({
+      serial: `!"%&'()*+,-`,
+    });
+    expect(parseEpcUrn('urn:epc:id:gdti:0614141.12345..%2F:;%3C=%3E%3F_')).toMatchObject({
+      serial: './:;<=>?_',
+    });
+    expect(toEpcUrn({ kind: 'gdti', gdti: '0614141123452', serial: 'a/b.c?', companyPrefixLength: 7 })).toBe(
+      'urn:epc:id:gdti:0614141.12345.a%2Fb.c%3F',
+    );
+    // A GIAI of 7 + 20 characters; dots in the asset reference are part of it.
+    const reference = `!"%&'()*+,-./:;<=>?_`;
+    const urn = `urn:epc:id:giai:0614141.!%22%25%26'()*+,-.%2F:;%3C=%3E%3F_`;
+    expect(parseEpcUrn(urn)).toEqual({ kind: 'giai', giai: `0614141${reference}`, companyPrefixLength: 7 });
+    expect(toEpcUrn({ kind: 'giai', giai: `0614141${reference}`, companyPrefixLength: 7 })).toBe(urn);
+    expect(parseEpcUrn('urn:epc:id:giai:0614141.A.B.C')).toMatchObject({ giai: '0614141A.B.C' });
+  });
+
+  it('splits a GIAI after its company prefix, which may run into a numeric asset reference', () => {
+    const id = { kind: 'giai', giai: '061414112345400' } as const;
+    expect(toEpcUrn({ ...id, companyPrefixLength: 7 })).toBe('urn:epc:id:giai:0614141.12345400');
+    expect(toEpcUrn({ ...id, companyPrefixLength: 10 })).toBe('urn:epc:id:giai:0614141123.45400');
+    expect(parseEpcUrn('urn:epc:id:giai:0614141123.45400')).toEqual({ ...id, companyPrefixLength: 10 });
   });
 
   it('keeps leading zeros of every component', () => {
@@ -170,6 +238,85 @@ describe('parseEpcUrn: errors', () => {
       'extension',
       /GLN extension \(AI 254\) is empty/,
     ],
+    // PGLN
+    [
+      'urn:epc:id:pgln:0614141',
+      Gs1ErrorCode.MALFORMED,
+      'input',
+      /two parts .*: company prefix, party reference/,
+    ],
+    ['urn:epc:id:pgln:0614141.00777.0', Gs1ErrorCode.MALFORMED, 'input', /two parts/],
+    ['urn:epc:id:pgln:.00777', Gs1ErrorCode.MALFORMED, 'companyPrefix', /company prefix is empty/],
+    ['urn:epc:id:pgln:06141A1.00777', Gs1ErrorCode.MALFORMED, 'companyPrefix', /only the digits/],
+    ['urn:epc:id:pgln:06141.0077777', Gs1ErrorCode.MALFORMED, 'companyPrefix', /has 5 digits/],
+    [
+      'urn:epc:id:pgln:0614141.0077x',
+      Gs1ErrorCode.MALFORMED,
+      'partyReference',
+      /party reference .* only the digits/,
+    ],
+    ['urn:epc:id:pgln:0614141.0077', Gs1ErrorCode.MALFORMED, 'partyReference', /12 digits together/],
+    // GDTI
+    ['urn:epc:id:gdti:0614141.12345', Gs1ErrorCode.MALFORMED, 'input', /three parts .* serial component/],
+    [
+      'urn:epc:id:gdti:0614141.1234x.1',
+      Gs1ErrorCode.MALFORMED,
+      'documentType',
+      /document type .* only the digits/,
+    ],
+    ['urn:epc:id:gdti:0614141.1234.1', Gs1ErrorCode.MALFORMED, 'documentType', /12 digits together/],
+    [
+      'urn:epc:id:gdti:0614141.12345.',
+      Gs1ErrorCode.MALFORMED,
+      'serial',
+      /GDTI serial component is empty; .* 1 to 17/,
+    ],
+    [
+      'urn:epc:id:gdti:0614141.12345.a/b',
+      Gs1ErrorCode.MALFORMED,
+      'serial',
+      /GDTI serial .* must write as %2F/,
+    ],
+    ['urn:epc:id:gdti:0614141.12345.a%2', Gs1ErrorCode.MALFORMED, 'serial', /incomplete percent-escape/],
+    ['urn:epc:id:gdti:0614141.12345.a b', Gs1ErrorCode.MALFORMED, 'serial', /set 82/],
+    [
+      'urn:epc:id:gdti:0614141.12345.123456789012345678',
+      Gs1ErrorCode.MALFORMED,
+      'serial',
+      /GDTI serial component .* has 18 characters; GS1 allows at most 17/,
+    ],
+    ['urn:epc:idpat:gdti:0614141.12345.*', Gs1ErrorCode.UNSUPPORTED, 'scheme', /unsupported EPC URN scheme/],
+    // GIAI
+    [
+      'urn:epc:id:giai:061414112345400',
+      Gs1ErrorCode.MALFORMED,
+      'input',
+      /two parts .* individual asset reference/,
+    ],
+    ['urn:epc:id:giai:.12345400', Gs1ErrorCode.MALFORMED, 'companyPrefix', /company prefix is empty/],
+    ['urn:epc:id:giai:06141A1.1', Gs1ErrorCode.MALFORMED, 'companyPrefix', /only the digits/],
+    ['urn:epc:id:giai:0614141123456.1', Gs1ErrorCode.MALFORMED, 'companyPrefix', /has 13 digits/],
+    [
+      'urn:epc:id:giai:0614141.',
+      Gs1ErrorCode.MALFORMED,
+      'assetReference',
+      /individual asset reference is empty/,
+    ],
+    ['urn:epc:id:giai:0614141.a/b', Gs1ErrorCode.MALFORMED, 'assetReference', /must write as %2F/],
+    ['urn:epc:id:giai:0614141.a%zz', Gs1ErrorCode.MALFORMED, 'assetReference', /incomplete percent-escape/],
+    ['urn:epc:id:giai:0614141.é', Gs1ErrorCode.MALFORMED, 'assetReference', /U\+00E9/],
+    [
+      `urn:epc:id:giai:0614141.${'x'.repeat(31)}`,
+      Gs1ErrorCode.MALFORMED,
+      'assetReference',
+      /has 31 characters; GS1 allows at most 30/,
+    ],
+    [
+      `urn:epc:id:giai:0614141.${'%3C'.repeat(24)}`,
+      Gs1ErrorCode.MALFORMED,
+      'assetReference',
+      /company prefix \(7 digits\) and the individual asset reference \(24 characters\) must have at most 30/,
+    ],
   ])('%s → %s (%s)', (urn, code, field, message) => {
     const error = catchGs1Error(() => parseEpcUrn(urn));
     expect(error.code).toBe(code);
@@ -191,6 +338,31 @@ describe('toEpcUrn', () => {
     expect(error.details).toEqual({ value: '80614141123458', field: 'companyPrefixLength' });
     expect(error.message).toMatch(/without its GS1 company prefix length/);
     expect(error.message).toMatch(/withCompanyPrefixLength/);
+  });
+
+  it.each<[Gs1Identifier, string]>([
+    [{ kind: 'pgln', gln: '0614141007776' }, '0614141007776'],
+    [{ kind: 'gdti', gdti: '0614141123452', serial: '006847' }, '0614141123452006847'],
+    [{ kind: 'giai', giai: '061414112345400' }, '061414112345400'],
+    [{ kind: 'sgln', gln: '0614141123452', extension: '0' }, '0614141123452'],
+    [{ kind: 'sscc', sscc: '106141412345678908' }, '106141412345678908'],
+  ])('needs the company prefix length of a %j too', (id, key) => {
+    const error = catchGs1Error(() => toEpcUrn(id));
+    expect(error.code).toBe(Gs1ErrorCode.MALFORMED);
+    expect(error.details).toEqual({ value: key, field: 'companyPrefixLength' });
+    expect(error.message).toContain(`for ${id.kind} ${key} without its GS1 company prefix length`);
+  });
+
+  it.each([
+    [8, /"0614141A" is not all digits/],
+    [10, /no individual asset reference would be left/],
+  ])('refuses to split the GIAI 0614141ABC after %i characters', (length, message) => {
+    const error = catchGs1Error(() =>
+      toEpcUrn({ kind: 'giai', giai: '0614141ABC', companyPrefixLength: length }),
+    );
+    expect(error.code).toBe(Gs1ErrorCode.MALFORMED);
+    expect(error.details).toEqual({ value: '0614141ABC', field: 'companyPrefixLength' });
+    expect(error.message).toMatch(message);
   });
 
   it.each([5, 13, 7.5, Number.NaN])('rejects companyPrefixLength %s', (length) => {

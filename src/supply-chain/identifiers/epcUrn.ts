@@ -8,12 +8,23 @@
  * | `urn:epc:id:sgln:CP.LR.Ext` | company prefix, location reference (together 12 digits; LR may be empty), extension (`0` = none) | GLN = CP, LR, check digit |
  * | `urn:epc:class:lgtin:CP.IIR.Lot` | as SGTIN, with a batch/lot | GTIN |
  * | `urn:epc:idpat:sgtin:CP.IIR.*` | as SGTIN, every serial | GTIN |
+ * | `urn:epc:id:pgln:CP.PartyRef` | company prefix, party reference (together 12 digits; PartyRef may be empty) | party GLN = CP, PartyRef, check digit |
+ * | `urn:epc:id:gdti:CP.DocType.Serial` | company prefix, document type (together 12 digits; DocType may be empty), serial (1–17 characters) | GDTI = CP, DocType, check digit, serial |
+ * | `urn:epc:id:giai:CP.AssetRef` | company prefix, individual asset reference (together at most 30 characters) | GIAI = CP, AssetRef |
  *
- * The check digit is not written in a URN; serials, lots and extensions are `GS3A3` components (see
- * `characterSet82.ts`). The `urn:epc:` prefix, the kind and the scheme are read case-insensitively and written in
- * lower case.
+ * The check digit is not written in a URN; serials, lots, extensions, GDTI serials and asset references are `GS3A3`
+ * components (see `characterSet82.ts`). The `urn:epc:` prefix, the kind and the scheme are read case-insensitively
+ * and written in lower case.
  */
-import { checkCs82Value, escapeUrnComponent, fieldLabel, unescapeUrnComponent } from './characterSet82.js';
+import {
+  checkCs82Value,
+  escapeUrnComponent,
+  fieldLabel,
+  GDTI_SERIAL_LABEL,
+  MAX_GDTI_SERIAL_LENGTH,
+  MAX_GIAI_LENGTH,
+  unescapeUrnComponent,
+} from './characterSet82.js';
 import { fail, Gs1ErrorCode, show, type Gs1Field } from './errors.js';
 import { gs1CheckDigit } from './gs1CheckDigit.js';
 import {
@@ -28,7 +39,8 @@ const DIGITS = /^[0-9]*$/;
 const EPC_URN = /^urn:epc:([^:]*):([^:]*):(.*)$/is;
 
 /**
- * Reads an EPC pure identity URN: `urn:epc:id:sgtin|sscc|sgln`, `urn:epc:class:lgtin` or `urn:epc:idpat:sgtin:CP.IIR.*`.
+ * Reads an EPC pure identity URN: `urn:epc:id:sgtin|sscc|sgln|pgln|gdti|giai`, `urn:epc:class:lgtin` or
+ * `urn:epc:idpat:sgtin:CP.IIR.*`.
  * The result carries `companyPrefixLength` (the length of the URN's first component).
  * @throws Gs1IdentifierError GS1.MALFORMED (shape, digits, lengths, escaping), GS1.UNSUPPORTED (another URN
  *   namespace, another EPC scheme, tag/raw URIs, other idpat patterns).
@@ -82,11 +94,17 @@ export function parseEpcUrn(urn: string): Gs1Identifier {
       return parseSscc(urn, body);
     case 'id:sgln':
       return parseSgln(urn, body);
+    case 'id:pgln':
+      return parsePgln(urn, body);
+    case 'id:gdti':
+      return parseGdti(urn, body);
+    case 'id:giai':
+      return parseGiai(urn, body);
   }
   fail(
     Gs1ErrorCode.UNSUPPORTED,
     `unsupported EPC URN scheme ${show(`urn:epc:${kind}:${scheme}`)}; supported: urn:epc:id:sgtin, urn:epc:id:sscc, ` +
-      `urn:epc:id:sgln, urn:epc:class:lgtin, urn:epc:idpat:sgtin`,
+      `urn:epc:id:sgln, urn:epc:id:pgln, urn:epc:id:gdti, urn:epc:id:giai, urn:epc:class:lgtin, urn:epc:idpat:sgtin`,
     urn,
     'scheme',
   );
@@ -192,35 +210,98 @@ function parseSgln(urn: string, body: string): Gs1Identifier {
     );
   }
   const companyPrefix = body.slice(0, first);
-  const locationReference = body.slice(first + 1, second);
-  checkDigitsPart(companyPrefix, 'companyPrefix', urn);
-  checkCompanyPrefixPart(companyPrefix, urn);
-  if (!DIGITS.test(locationReference)) {
-    fail(
-      Gs1ErrorCode.MALFORMED,
-      `${show(urn)}: the location reference ${show(locationReference)} must contain only the digits 0-9`,
-      urn,
-      'locationReference',
-    );
-  }
-  if (companyPrefix.length + locationReference.length !== 12) {
-    fail(
-      Gs1ErrorCode.MALFORMED,
-      `${show(urn)}: the company prefix (${companyPrefix.length} digits) and the location reference ` +
-        `(${locationReference.length} digits) must have 12 digits together`,
-      urn,
-      'locationReference',
-    );
-  }
+  const gln = glnOf(urn, companyPrefix, body.slice(first + 1, second), 'locationReference');
   const extension = unescapeUrnComponent(body.slice(second + 1), 'extension', urn);
   checkCs82Value(extension, 'extension', urn);
-  const withoutCheck = companyPrefix + locationReference;
-  return {
-    kind: 'sgln',
-    gln: withoutCheck + String(gs1CheckDigit(withoutCheck)),
-    extension,
-    companyPrefixLength: companyPrefix.length,
-  };
+  return { kind: 'sgln', gln, extension, companyPrefixLength: companyPrefix.length };
+}
+
+function parsePgln(urn: string, body: string): Gs1Identifier {
+  const parts = body.split('.');
+  if (parts.length !== 2) {
+    fail(
+      Gs1ErrorCode.MALFORMED,
+      `${show(urn)} must have two parts separated by ".": company prefix, party reference`,
+      urn,
+      'input',
+    );
+  }
+  const [companyPrefix = '', partyReference = ''] = parts;
+  const gln = glnOf(urn, companyPrefix, partyReference, 'partyReference');
+  return { kind: 'pgln', gln, companyPrefixLength: companyPrefix.length };
+}
+
+function parseGdti(urn: string, body: string): Gs1Identifier {
+  const first = body.indexOf('.');
+  const second = first < 0 ? -1 : body.indexOf('.', first + 1);
+  if (second < 0) {
+    fail(
+      Gs1ErrorCode.MALFORMED,
+      `${show(urn)} must have three parts separated by ".": company prefix, document type, serial component`,
+      urn,
+      'input',
+    );
+  }
+  const companyPrefix = body.slice(0, first);
+  const gdti = glnOf(urn, companyPrefix, body.slice(first + 1, second), 'documentType');
+  const serial = unescapeUrnComponent(body.slice(second + 1), 'serial', urn, GDTI_SERIAL_LABEL);
+  checkCs82Value(serial, 'serial', urn, { max: MAX_GDTI_SERIAL_LENGTH, label: GDTI_SERIAL_LABEL });
+  return { kind: 'gdti', gdti, serial, companyPrefixLength: companyPrefix.length };
+}
+
+function parseGiai(urn: string, body: string): Gs1Identifier {
+  const dot = body.indexOf('.');
+  if (dot < 0) {
+    fail(
+      Gs1ErrorCode.MALFORMED,
+      `${show(urn)} must have two parts separated by ".": company prefix, individual asset reference`,
+      urn,
+      'input',
+    );
+  }
+  const companyPrefix = body.slice(0, dot);
+  checkDigitsPart(companyPrefix, 'companyPrefix', urn);
+  checkCompanyPrefixPart(companyPrefix, urn);
+  const assetReference = unescapeUrnComponent(body.slice(dot + 1), 'assetReference', urn);
+  checkCs82Value(assetReference, 'assetReference', urn, { max: MAX_GIAI_LENGTH });
+  if (companyPrefix.length + assetReference.length > MAX_GIAI_LENGTH) {
+    fail(
+      Gs1ErrorCode.MALFORMED,
+      `${show(urn)}: the company prefix (${companyPrefix.length} digits) and the individual asset reference ` +
+        `(${assetReference.length} characters) must have at most ${MAX_GIAI_LENGTH} characters together`,
+      urn,
+      'assetReference',
+    );
+  }
+  return { kind: 'giai', giai: companyPrefix + assetReference, companyPrefixLength: companyPrefix.length };
+}
+
+/**
+ * The 13-digit key (with check digit) of a company prefix and a reference that make 12 digits together: a GLN, a
+ * party GLN, or a GDTI's document type key. The reference may be empty (a 12-digit company prefix).
+ */
+function glnOf(urn: string, companyPrefix: string, reference: string, field: Gs1Field): string {
+  checkDigitsPart(companyPrefix, 'companyPrefix', urn);
+  checkCompanyPrefixPart(companyPrefix, urn);
+  if (!DIGITS.test(reference)) {
+    fail(
+      Gs1ErrorCode.MALFORMED,
+      `${show(urn)}: the ${fieldLabel(field)} ${show(reference)} must contain only the digits 0-9`,
+      urn,
+      field,
+    );
+  }
+  if (companyPrefix.length + reference.length !== 12) {
+    fail(
+      Gs1ErrorCode.MALFORMED,
+      `${show(urn)}: the company prefix (${companyPrefix.length} digits) and the ${fieldLabel(field)} ` +
+        `(${reference.length} digits) must have 12 digits together`,
+      urn,
+      field,
+    );
+  }
+  const withoutCheck = companyPrefix + reference;
+  return withoutCheck + String(gs1CheckDigit(withoutCheck));
 }
 
 function checkDigitsPart(part: string, field: Gs1Field, urn: string): void {
@@ -249,8 +330,9 @@ function checkCompanyPrefixPart(companyPrefix: string, urn: string): void {
 }
 
 /**
- * Writes the EPC URN of an identifier (`urn:epc:id:sgtin|sscc|sgln`, `urn:epc:class:lgtin`, or
- * `urn:epc:idpat:sgtin:CP.IIR.*` for a {@link GtinClass}), escaping serials, lots and extensions per the TDS.
+ * Writes the EPC URN of an identifier (`urn:epc:id:sgtin|sscc|sgln|pgln|gdti|giai`, `urn:epc:class:lgtin`, or
+ * `urn:epc:idpat:sgtin:CP.IIR.*` for a {@link GtinClass}), escaping serials, lots, extensions and asset references
+ * per the TDS.
  * @throws Gs1IdentifierError GS1.MALFORMED when `id.companyPrefixLength` is missing (a URN cannot be written
  *   without knowing where the company prefix ends: set it with `withCompanyPrefixLength`) or `id` is invalid;
  *   GS1.CHECK_DIGIT for a key with a wrong check digit.
@@ -259,7 +341,7 @@ export function toEpcUrn(id: Gs1Identifier): string {
   const valid = validateGs1Identifier(id);
   const length = valid.companyPrefixLength;
   if (length === undefined) {
-    const key = valid.kind === 'sscc' ? valid.sscc : valid.kind === 'sgln' ? valid.gln : valid.gtin;
+    const key = primaryKey(valid);
     fail(
       Gs1ErrorCode.MALFORMED,
       `cannot write an EPC URN for ${valid.kind} ${key} without its GS1 company prefix length: the URN splits the key ` +
@@ -291,5 +373,31 @@ export function toEpcUrn(id: Gs1Identifier): string {
       const locationReference = valid.gln.slice(length, 12);
       return `urn:epc:id:sgln:${companyPrefix}.${locationReference}.${escapeUrnComponent(valid.extension)}`;
     }
+    case 'pgln':
+      return `urn:epc:id:pgln:${valid.gln.slice(0, length)}.${valid.gln.slice(length, 12)}`;
+    case 'gdti': {
+      const head = `${valid.gdti.slice(0, length)}.${valid.gdti.slice(length, 12)}`;
+      return `urn:epc:id:gdti:${head}.${escapeUrnComponent(valid.serial)}`;
+    }
+    case 'giai':
+      // validateGs1Identifier has checked the first `length` characters are digits and leave an asset reference.
+      return `urn:epc:id:giai:${valid.giai.slice(0, length)}.${escapeUrnComponent(valid.giai.slice(length))}`;
+  }
+}
+
+/** The identifier's GS1 key as a person reads it, for messages: GTIN, SSCC, GLN, GDTI (with serial) or GIAI. */
+function primaryKey(id: Gs1Identifier): string {
+  switch (id.kind) {
+    case 'sscc':
+      return id.sscc;
+    case 'sgln':
+    case 'pgln':
+      return id.gln;
+    case 'gdti':
+      return id.gdti + id.serial;
+    case 'giai':
+      return id.giai;
+    default:
+      return id.gtin;
   }
 }

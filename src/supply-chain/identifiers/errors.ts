@@ -11,7 +11,10 @@ export const Gs1ErrorCode = {
   MALFORMED: 'GS1.MALFORMED',
   /** The digits are well formed but the last one is not the GS1 mod-10 check digit of the others. */
   CHECK_DIGIT: 'GS1.CHECK_DIGIT',
-  /** A valid GS1 or EPC construct this module does not handle (e.g. GRAI, tag URIs, consumer product variant). */
+  /**
+   * A valid GS1 or EPC construct this module does not handle (e.g. GRAI, tag URIs, consumer product variant, a GDTI
+   * without serial component).
+   */
   UNSUPPORTED: 'GS1.UNSUPPORTED',
 } as const;
 
@@ -24,6 +27,9 @@ export type Gs1Field =
   | 'gtin'
   | 'sscc'
   | 'gln'
+  | 'pgln'
+  | 'gdti'
+  | 'giai'
   | 'serial'
   | 'lot'
   | 'extension'
@@ -32,6 +38,9 @@ export type Gs1Field =
   | 'itemReference'
   | 'serialReference'
   | 'locationReference'
+  | 'partyReference'
+  | 'documentType'
+  | 'assetReference'
   | 'expiry'
   | 'digits'
   | 'kind'
@@ -52,7 +61,9 @@ export type Gs1ErrorDetails = {
 /** Longest `details.value` kept; longer values are cut, so a huge input cannot bloat logs or responses. */
 export const MAX_DETAIL_VALUE_LENGTH = 200;
 
-/** A GS1 identifier (GTIN, SSCC, GLN, serial, lot, EPC URN, Digital Link URI) is malformed or not supported. */
+/**
+ * A GS1 identifier (GTIN, SSCC, GLN, GDTI, GIAI, serial, lot, EPC URN, Digital Link URI) is malformed or not supported.
+ */
 export class Gs1IdentifierError extends InvalidInputError {
   declare readonly code: Gs1ErrorCode;
   declare readonly details: Gs1ErrorDetails;

@@ -23,13 +23,17 @@ import { gs1CheckDigit, hasValidCheckDigit } from './gs1CheckDigit.js';
 import {
   catchGs1Error,
   cs82Value,
+  gdti,
+  giai,
   gs1Identifier,
+  pgln,
+  prefixLengthsOf,
   sgtin,
   validKey,
   withoutPrefixLength,
 } from './testSupport.js';
 
-/** TDS examples as URN ↔ canonical Digital Link pairs. */
+/** TDS (and, for the PGLN, EPCIS 2.0) examples as URN ↔ canonical Digital Link pairs. */
 const EXAMPLES: ReadonlyArray<[string, string]> = [
   ['urn:epc:id:sgtin:0614141.812345.6789', 'https://id.gs1.org/01/80614141123458/21/6789'],
   ['urn:epc:id:sgtin:0614141.712345.32a%2Fb', 'https://id.gs1.org/01/70614141123451/21/32a%2Fb'],
@@ -38,6 +42,10 @@ const EXAMPLES: ReadonlyArray<[string, string]> = [
   ['urn:epc:id:sgln:0614141.12345.0', 'https://id.gs1.org/414/0614141123452'],
   ['urn:epc:class:lgtin:4012345.012345.998877', 'https://id.gs1.org/01/04012345123456/10/998877'],
   ['urn:epc:idpat:sgtin:4012345.098765.*', 'https://id.gs1.org/01/04012345987652'],
+  ['urn:epc:id:pgln:0614141.00777', 'https://id.gs1.org/417/0614141007776'],
+  ['urn:epc:id:gdti:0614141.12345.006847', 'https://id.gs1.org/253/0614141123452006847'],
+  ['urn:epc:id:giai:0614141.12345400', 'https://id.gs1.org/8004/061414112345400'],
+  ['urn:epc:id:giai:0614141.32a%2Fb', 'https://id.gs1.org/8004/061414132a%2Fb'],
 ];
 
 describe('URN ↔ Digital Link round trips', () => {
@@ -68,6 +76,17 @@ describe('URN ↔ Digital Link round trips', () => {
         const fromUri = parseDigitalLink(uri).identifier;
         const urn = toEpcUrn(withCompanyPrefixLength(fromUri, id.companyPrefixLength ?? 0));
         expect(toDigitalLink(parseEpcUrn(urn))).toBe(uri);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('any valid PGLN, GDTI or GIAI round-trips through both forms unchanged', () => {
+    fc.assert(
+      fc.property(fc.oneof(pgln, gdti, giai), (id) => {
+        expect(parseGs1Identifier(toEpcUrn(id))).toEqual(id);
+        expect(parseGs1Identifier(toDigitalLink(id))).toEqual(withoutPrefixLength(id));
+        expect(canonicalKey(parseGs1Identifier(toEpcUrn(id)))).toBe(toDigitalLink(id));
       }),
       { numRuns: 500 },
     );
@@ -131,13 +150,26 @@ describe('canonicalKey', () => {
   });
 
   it('ignores the company prefix length', () => {
+    const withLength = gs1Identifier.chain((id) =>
+      fc.tuple(fc.constant(id), fc.constantFrom(...prefixLengthsOf(id))),
+    );
     fc.assert(
-      fc.property(gs1Identifier, fc.integer({ min: 6, max: 12 }), (id, length) => {
+      fc.property(withLength, ([id, length]) => {
         expect(canonicalKey(withCompanyPrefixLength(id, length))).toBe(
           canonicalKey(withoutPrefixLength(id) as Gs1Identifier),
         );
       }),
     );
+  });
+
+  it('keeps the kinds apart: a party GLN, a location GLN and a GDTI on the same 13 digits are different things', () => {
+    const keys = [
+      { kind: 'pgln', gln: '0614141123452' },
+      { kind: 'sgln', gln: '0614141123452', extension: '0' },
+      { kind: 'gdti', gdti: '0614141123452', serial: '0' },
+      { kind: 'giai', giai: '0614141123452' },
+    ].map((id) => canonicalKey(id as Gs1Identifier));
+    expect(new Set(keys).size).toBe(4);
   });
 
   it('is equal exactly when the identifiers are', () => {
@@ -161,6 +193,19 @@ describe('canonicalKey', () => {
         kind: fc.constant('sgln' as const),
         gln: fc.constantFrom('0614141123452'),
         extension: fc.constantFrom('0', '1', 'A'),
+      }),
+      fc.record({
+        kind: fc.constant('pgln' as const),
+        gln: fc.constantFrom('0614141123452', '4012345000009'),
+      }),
+      fc.record({
+        kind: fc.constant('gdti' as const),
+        gdti: fc.constantFrom('0614141123452', '4012345555554'),
+        serial: fc.constantFrom('1', 'A', 'a', '1/'),
+      }),
+      fc.record({
+        kind: fc.constant('giai' as const),
+        giai: fc.constantFrom('0614141123452', '06141411', '061414112345400', '0614141A', '0614141a'),
       }),
     );
     fc.assert(
@@ -214,11 +259,21 @@ describe('check digits through the parsers', () => {
   const mutate = (key: string, position: number, shift: number): string =>
     key.slice(0, position) + String((Number(key[position]) + shift) % 10) + key.slice(position + 1);
 
-  it('any single-digit change of a valid GTIN, SSCC or GLN is rejected as GS1.CHECK_DIGIT', () => {
+  it('any single-digit change of a valid GTIN, SSCC, GLN, party GLN or GDTI is rejected as GS1.CHECK_DIGIT', () => {
     const cases = fc.oneof(
       validKey(14).map((key) => ({ key, toUri: (k: string) => `https://id.gs1.org/01/${k}`, field: 'gtin' })),
       validKey(18).map((key) => ({ key, toUri: (k: string) => `https://id.gs1.org/00/${k}`, field: 'sscc' })),
       validKey(13).map((key) => ({ key, toUri: (k: string) => `https://id.gs1.org/414/${k}`, field: 'gln' })),
+      validKey(13).map((key) => ({
+        key,
+        toUri: (k: string) => `https://id.gs1.org/417/${k}`,
+        field: 'pgln',
+      })),
+      validKey(13).map((key) => ({
+        key,
+        toUri: (k: string) => `https://id.gs1.org/253/${k}DOC-7`,
+        field: 'gdti',
+      })),
     );
     fc.assert(
       fc.property(cases, fc.nat(), fc.integer({ min: 1, max: 9 }), ({ key, toUri, field }, at, shift) => {
@@ -230,6 +285,22 @@ describe('check digits through the parsers', () => {
         expect(error.message).toContain(`expected ${wrong.slice(0, -1)}${gs1CheckDigit(wrong.slice(0, -1))}`);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('a single-digit change of a party GLN or GDTI key given as an object is rejected by every writer', () => {
+    fc.assert(
+      fc.property(fc.oneof(pgln, gdti), fc.nat(), fc.integer({ min: 1, max: 9 }), (id, at, shift) => {
+        const wrong: Gs1Identifier =
+          id.kind === 'pgln'
+            ? { ...id, gln: mutate(id.gln, at % 13, shift) }
+            : { ...id, gdti: mutate(id.gdti, at % 13, shift) };
+        for (const write of [toEpcUrn, toDigitalLink, canonicalKey]) {
+          const error = catchGs1Error(() => write(wrong));
+          expect(error.code).toBe(Gs1ErrorCode.CHECK_DIGIT);
+          expect(error.details.field).toBe(id.kind);
+        }
+      }),
     );
   });
 
@@ -250,6 +321,9 @@ describe('robustness: arbitrary input only ever raises Gs1IdentifierError', () =
     ...EXAMPLES.flat(),
     'https://example.com/p/01/09521234543213/10/A%2F1?17=261200&10=x',
     'urn:epc:idpat:sgtin:0614141.812345.*',
+    'https://id.example.com/253/4012345000054987',
+    'https://example.com/assets/8004/4000001111?17=261231',
+    'urn:epc:id:pgln:061414112345.',
   ];
   /** A valid URN or URI with a random slice replaced by random text. */
   const mutated = fc
@@ -285,6 +359,13 @@ describe('robustness: arbitrary input only ever raises Gs1IdentifierError', () =
       'toDigitalLink(sgln with extension)',
       (value) => toDigitalLink({ kind: 'sgln', gln: '0614141123452', extension: value }),
     ],
+    [
+      'toEpcUrn(gdti with serial)',
+      (value) => toEpcUrn({ kind: 'gdti', gdti: '0614141123452', serial: value, companyPrefixLength: 7 }),
+    ],
+    ['toDigitalLink(giai)', (value) => toDigitalLink({ kind: 'giai', giai: value })],
+    ['toEpcUrn(giai)', (value) => toEpcUrn({ kind: 'giai', giai: value, companyPrefixLength: 7 })],
+    ['toDigitalLink(pgln)', (value) => toDigitalLink({ kind: 'pgln', gln: value })],
   ];
 
   it.each(throwing)('%s', (_name, action) => {
@@ -359,6 +440,37 @@ describe('Gs1IdentifierError', () => {
     expect([...reached].sort()).toEqual(Object.values(Gs1ErrorCode).sort());
   });
 
+  it.each<[string, string[], Array<() => unknown>]>([
+    [
+      'PGLN',
+      [Gs1ErrorCode.MALFORMED, Gs1ErrorCode.CHECK_DIGIT],
+      [
+        () => parseEpcUrn('urn:epc:id:pgln:0614141.0077'),
+        () => parseDigitalLink('https://id.gs1.org/417/0614141007777'),
+      ],
+    ],
+    [
+      'GDTI',
+      [Gs1ErrorCode.MALFORMED, Gs1ErrorCode.CHECK_DIGIT, Gs1ErrorCode.UNSUPPORTED],
+      [
+        () => parseEpcUrn('urn:epc:id:gdti:0614141.12345.a/b'),
+        () => parseDigitalLink('https://id.gs1.org/253/0614141123453006847'),
+        () => parseDigitalLink('https://id.gs1.org/253/0614141123452'), // no serial: a document type
+      ],
+    ],
+    [
+      'GIAI (it has no check digit)',
+      [Gs1ErrorCode.MALFORMED, Gs1ErrorCode.UNSUPPORTED],
+      [
+        () => parseEpcUrn(`urn:epc:id:giai:0614141.${'x'.repeat(24)}`),
+        () => parseDigitalLink('https://id.gs1.org/8004/1234ABC'), // a 4-digit company prefix
+      ],
+    ],
+  ])('the error codes a %s can raise are all reachable', (_name, codes, actions) => {
+    const reached = new Set(actions.map((action) => catchGs1Error(action).code));
+    expect([...reached].sort()).toEqual([...codes].sort());
+  });
+
   it('is a 400 InvalidInputError with FHIR issue type invalid and a named class', () => {
     const error = catchGs1Error(() => parseGs1Identifier('nonsense'));
     expect(error).toBeInstanceOf(InvalidInputError);
@@ -416,6 +528,22 @@ describe('withCompanyPrefixLength', () => {
     );
     expect(error.code).toBe(Gs1ErrorCode.MALFORMED);
     expect(error.details).toEqual({ value: String(length), field: 'companyPrefixLength' });
+  });
+
+  it('gives a GIAI only a length that ends on its digits and leaves an asset reference', () => {
+    const id: Gs1Identifier = { kind: 'giai', giai: '4000001111' };
+    expect(withCompanyPrefixLength(id, 7)).toEqual({ ...id, companyPrefixLength: 7 });
+    expect(withCompanyPrefixLength(id, 9)).toEqual({ ...id, companyPrefixLength: 9 });
+    for (const [giai, length, message] of [
+      ['4000001111', 10, /no individual asset reference would be left/],
+      ['4000001111', 12, /no individual asset reference would be left/],
+      ['400000A111', 7, /"400000A" is not all digits/],
+    ] as const) {
+      const error = catchGs1Error(() => withCompanyPrefixLength({ kind: 'giai', giai }, length));
+      expect(error.code).toBe(Gs1ErrorCode.MALFORMED);
+      expect(error.details).toEqual({ value: giai, field: 'companyPrefixLength' });
+      expect(error.message).toMatch(message);
+    }
   });
 });
 

@@ -1,8 +1,8 @@
 /**
- * GS1 identifiers for the drug supply chain (GS1 EPCIS 2.0, DSCSA): SGTIN, SSCC, SGLN, LGTIN and GTIN classes, read
- * from and written to EPC URNs (EPC Tag Data Standard 2.0) and GS1 Digital Link URIs, plus GTIN normalisation and
- * AI (17) expiry dates. Pure functions; every failure is a {@link Gs1IdentifierError} (`GS1.MALFORMED`,
- * `GS1.CHECK_DIGIT`, `GS1.UNSUPPORTED`).
+ * GS1 identifiers for the drug supply chain (GS1 EPCIS 2.0, DSCSA): SGTIN, SSCC, SGLN, LGTIN and GTIN classes, party
+ * GLNs (PGLN), documents (GDTI with serial) and individual assets (GIAI), read from and written to EPC URNs (EPC Tag
+ * Data Standard 2.0) and GS1 Digital Link URIs, plus GTIN normalisation and AI (17) expiry dates. Pure functions;
+ * every failure is a {@link Gs1IdentifierError} (`GS1.MALFORMED`, `GS1.CHECK_DIGIT`, `GS1.UNSUPPORTED`).
  *
  * Identity: two identifiers are the same thing exactly when their {@link canonicalKey}s are equal (the canonical
  * Digital Link URI under https://id.gs1.org, which ignores `companyPrefixLength`).
@@ -12,7 +12,18 @@ import { parseEpcUrn } from './epcUrn.js';
 import { fail, Gs1ErrorCode, show } from './errors.js';
 import type { Gs1Identifier } from './types.js';
 
-export type { DigitalLinkData, Gs1Identifier, GtinClass, Lgtin, Sgln, Sgtin, Sscc } from './types.js';
+export type {
+  DigitalLinkData,
+  Gdti,
+  Giai,
+  Gs1Identifier,
+  GtinClass,
+  Lgtin,
+  Pgln,
+  Sgln,
+  Sgtin,
+  Sscc,
+} from './types.js';
 export { DEFAULT_DIGITAL_LINK_BASE, parseDigitalLink, toDigitalLink } from './digitalLink.js';
 export { parseEpcUrn, toEpcUrn } from './epcUrn.js';
 export { expiryToDate, gs1FullYear, isExpiryDate } from './expiryDate.js';

@@ -1,8 +1,14 @@
 /**
- * Checks of the GS1 keys (GTIN, SSCC, GLN), of serials, lots and GLN extensions, of company prefix lengths, and of
- * whole {@link Gs1Identifier} objects. Every check throws a {@link Gs1IdentifierError} that says what is wrong.
+ * Checks of the GS1 keys (GTIN, SSCC, GLN, GDTI, GIAI), of serials, lots and GLN extensions, of company prefix lengths,
+ * and of whole {@link Gs1Identifier} objects. Every check throws a {@link Gs1IdentifierError} that says what is wrong.
  */
-import { checkCs82Value, fieldLabel } from './characterSet82.js';
+import {
+  checkCs82Value,
+  fieldLabel,
+  GDTI_SERIAL_LABEL,
+  MAX_GDTI_SERIAL_LENGTH,
+  MAX_GIAI_LENGTH,
+} from './characterSet82.js';
 import { fail, Gs1ErrorCode, show, type Gs1Field } from './errors.js';
 import { gs1CheckDigit } from './gs1CheckDigit.js';
 import type { Gs1Identifier } from './types.js';
@@ -13,10 +19,13 @@ export const MAX_COMPANY_PREFIX_LENGTH = 12;
 
 const DIGITS = /^[0-9]+$/;
 
+/** The kinds {@link validateGs1Identifier} knows, for messages. */
+const SUPPORTED_KINDS = 'sgtin, sscc, sgln, lgtin, gtin, pgln, gdti or giai';
+
 /**
  * Checks a fixed-length GS1 key: digits only, the right length, the right check digit.
  * @param digits - The key as given.
- * @param length - Its required length (14 GTIN, 18 SSCC, 13 GLN).
+ * @param length - Its required length (14 GTIN, 18 SSCC, 13 GLN and party GLN, 13 GDTI document type key).
  * @param field - Which key, for the message and `details.field`.
  * @param reported - What to put in `details.value` (the caller's whole input).
  */
@@ -142,21 +151,82 @@ export function checkExtension(extension: unknown, reported: unknown): asserts e
   checkText(extension, 'extension', reported);
 }
 
-function checkText(text: unknown, field: Gs1Field, reported: unknown): asserts text is string {
+/** Checks the serial component of a GDTI (AI 253 after the 13 digits): 1–17 characters of set 82. */
+export function checkGdtiSerial(serial: unknown, reported: unknown): asserts serial is string {
+  checkText(serial, 'serial', reported, { max: MAX_GDTI_SERIAL_LENGTH, label: GDTI_SERIAL_LABEL });
+}
+
+/** Fewest digits a GIAI may start with by GS1's own syntax (AI 8004: N4+X..26), shorter than this module's 6. */
+const GS1_MIN_GIAI_PREFIX = 4;
+
+/**
+ * Checks a GIAI (AI 8004): at most 30 characters of set 82 that start with a GS1 company prefix of 6–12 digits and
+ * go on with an individual asset reference of at least one character.
+ * @throws Gs1IdentifierError GS1.MALFORMED, or GS1.UNSUPPORTED for a GIAI that GS1's syntax allows (4 or 5 leading
+ *   digits) but whose company prefix cannot have the 6–12 digits this module (like the EPC URN) requires.
+ */
+export function checkGiai(giai: unknown, reported: unknown): asserts giai is string {
+  checkText(giai, 'giai', reported, { max: MAX_GIAI_LENGTH });
+  const leadingDigits = /^[0-9]*/.exec(giai)?.[0].length ?? 0;
+  if (leadingDigits >= MIN_COMPANY_PREFIX_LENGTH && giai.length > MIN_COMPANY_PREFIX_LENGTH) return;
+  if (leadingDigits >= GS1_MIN_GIAI_PREFIX && giai.length > GS1_MIN_GIAI_PREFIX) {
+    fail(
+      Gs1ErrorCode.UNSUPPORTED,
+      `the GIAI (AI 8004) ${show(giai)} cannot start with a GS1 company prefix of ${MIN_COMPANY_PREFIX_LENGTH} to ` +
+        `${MAX_COMPANY_PREFIX_LENGTH} digits followed by an individual asset reference; shorter company prefixes are ` +
+        `not supported`,
+      reported,
+      'giai',
+    );
+  }
+  fail(
+    Gs1ErrorCode.MALFORMED,
+    `the GIAI (AI 8004) ${show(giai)} must start with the GS1 company prefix (${MIN_COMPANY_PREFIX_LENGTH} to ` +
+      `${MAX_COMPANY_PREFIX_LENGTH} digits) followed by the individual asset reference`,
+    reported,
+    'giai',
+  );
+}
+
+/**
+ * Checks that a GIAI can be split after `length` characters: those are digits (the company prefix) and at least one
+ * character (the individual asset reference) follows.
+ */
+export function checkGiaiCompanyPrefixLength(giai: string, length: number, reported: unknown): void {
+  const prefix = giai.slice(0, length);
+  if (giai.length > length && /^[0-9]+$/.test(prefix)) return;
+  fail(
+    Gs1ErrorCode.MALFORMED,
+    `the GIAI ${show(giai)} cannot start with a GS1 company prefix of ${length} digits: ` +
+      (giai.length <= length
+        ? 'no individual asset reference would be left after it'
+        : `${show(prefix)} is not all digits`),
+    reported,
+    'companyPrefixLength',
+  );
+}
+
+function checkText(
+  text: unknown,
+  field: Gs1Field,
+  reported: unknown,
+  options: { max?: number; label?: string } = {},
+): asserts text is string {
   if (typeof text !== 'string') {
     fail(
       Gs1ErrorCode.MALFORMED,
-      `the ${fieldLabel(field)} must be a string, not a ${typeof text}`,
+      `the ${options.label ?? fieldLabel(field)} must be a string, not a ${typeof text}`,
       reported,
       field,
     );
   }
-  checkCs82Value(text, field, reported);
+  checkCs82Value(text, field, reported, options);
 }
 
 /**
  * Checks that `id` is a well-formed {@link Gs1Identifier}: a known kind, keys with the right length and check digit,
- * serial/lot/extension of 1–20 characters of set 82, and any `companyPrefixLength` from 6 to 12.
+ * serial/lot/extension of 1–20 characters of set 82 (a GDTI serial 1–17), a GIAI of at most 30 that starts with a
+ * company prefix, and any `companyPrefixLength` from 6 to 12 (for a GIAI, one that leaves an asset reference).
  * @returns `id`, typed.
  * @throws Gs1IdentifierError GS1.MALFORMED, GS1.CHECK_DIGIT, or GS1.UNSUPPORTED for an unknown `kind`.
  */
@@ -173,7 +243,7 @@ export function validateGs1Identifier(id: unknown): Gs1Identifier {
   if (typeof candidate.kind !== 'string') {
     fail(
       Gs1ErrorCode.MALFORMED,
-      `a GS1 identifier needs a kind (sgtin, sscc, sgln, lgtin or gtin); this one has ${candidate.kind === undefined ? 'none' : `a ${typeof candidate.kind}`}`,
+      `a GS1 identifier needs a kind (${SUPPORTED_KINDS}); this one has ${candidate.kind === undefined ? 'none' : `a ${typeof candidate.kind}`}`,
       id,
       'kind',
     );
@@ -197,17 +267,29 @@ export function validateGs1Identifier(id: unknown): Gs1Identifier {
       checkKey(candidate.gln, 13, 'gln', candidate.gln);
       checkExtension(candidate.extension, candidate.extension);
       break;
+    case 'pgln':
+      checkKey(candidate.gln, 13, 'pgln', candidate.gln);
+      break;
+    case 'gdti':
+      checkKey(candidate.gdti, 13, 'gdti', candidate.gdti);
+      checkGdtiSerial(candidate.serial, candidate.serial);
+      break;
+    case 'giai':
+      checkGiai(candidate.giai, candidate.giai);
+      break;
     default:
       fail(
         Gs1ErrorCode.UNSUPPORTED,
-        `unsupported GS1 identifier kind ${show(candidate.kind)}; ` +
-          `supported: sgtin, sscc, sgln, lgtin, gtin`,
+        `unsupported GS1 identifier kind ${show(candidate.kind)}; supported: ${SUPPORTED_KINDS}`,
         candidate.kind,
         'kind',
       );
   }
   if (candidate.companyPrefixLength !== undefined) {
     checkCompanyPrefixLength(candidate.companyPrefixLength, candidate.companyPrefixLength);
+    if (candidate.kind === 'giai') {
+      checkGiaiCompanyPrefixLength(candidate.giai as string, candidate.companyPrefixLength, candidate.giai);
+    }
   }
   return id as Gs1Identifier;
 }
@@ -215,10 +297,12 @@ export function validateGs1Identifier(id: unknown): Gs1Identifier {
 /**
  * A copy of `id` with its GS1 Company Prefix length set (e.g. from a GS1 company prefix table), which
  * {@link toEpcUrn} needs for identifiers read from a Digital Link URI.
- * @throws Gs1IdentifierError GS1.MALFORMED when `length` is not 6–12, or `id` is not a valid identifier.
+ * @throws Gs1IdentifierError GS1.MALFORMED when `length` is not 6–12 (for a GIAI: when its first `length`
+ *   characters are not all digits or leave no asset reference), or `id` is not a valid identifier.
  */
 export function withCompanyPrefixLength<T extends Gs1Identifier>(id: T, length: number): T {
   validateGs1Identifier(id);
   checkCompanyPrefixLength(length, length);
+  if (id.kind === 'giai') checkGiaiCompanyPrefixLength(id.giai, length, id.giai);
   return { ...id, companyPrefixLength: length };
 }
