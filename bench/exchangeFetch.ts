@@ -111,6 +111,7 @@ export async function runExchangeFetch(
     CARELEDGER_ANCHOR_REGISTRY: deployment.anchorRegistry,
     CARELEDGER_CONSENT_REGISTRY: deployment.consentRegistry,
     CARELEDGER_RECORD_LOCATOR: deployment.recordLocator,
+    CARELEDGER_SUPPLY_CHAIN_REGISTRY: deployment.supplyChainRegistry,
     CARELEDGER_ORG_KEY: bKey,
     CARELEDGER_MASTER_KEY: bMasterKey,
     PORT: String(bPort),
