@@ -43,6 +43,32 @@ export function supplyChainLedger(registry: ViemSupplyChainRegistry): SupplyLedg
       });
       return { transactionHash: mined.transactionHash, blockNumber: mined.blockNumber };
     },
+    async custody({ action, gtin, lot, serials, to, reference, lotSerials }) {
+      const lotId = lotIdOf(gtin, lot);
+      const tree =
+        lotSerials && lotSerials.length > 0 ? new LotTree(lotSerials.map((s) => packIdOf(gtin, s))) : null;
+      const packs = await Promise.all(
+        serials.map(async (serial) => {
+          const packId = packIdOf(gtin, serial);
+          // A pack's first write needs its Merkle proof; afterwards its stored state suffices.
+          const status = await registry.packStatus(lotId, packId);
+          return !status.recorded && tree?.has(packId) ? { packId, proof: tree.proof(packId) } : { packId };
+        }),
+      );
+      const mined =
+        action === 'transfer'
+          ? await registry.transferPacks({ lotId, packs, to: to as Hex, transactionRef: reference })
+          : action === 'dispense'
+            ? await registry.dispense(lotId, packs)
+            : action === 'decommission'
+              ? await registry.decommission(lotId, packs, reference)
+              : await registry.destroy(lotId, packs, reference);
+      return { transactionHash: mined.transactionHash, blockNumber: mined.blockNumber };
+    },
+    async recallLot(gtin, lot, reasonHash) {
+      const mined = await registry.recallLot(lotIdOf(gtin, lot), reasonHash);
+      return { transactionHash: mined.transactionHash, blockNumber: mined.blockNumber };
+    },
     async lot(gtin, lot): Promise<ChainLot | null> {
       const found = await orNull(registry.lotOf(lotIdOf(gtin, lot)), 'SUPPLY.UNKNOWN_LOT');
       if (!found || isZero(found.manufacturer)) return null;

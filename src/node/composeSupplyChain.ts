@@ -11,6 +11,15 @@ import { epcisDocumentReader } from '../supply-chain/capture/epcisDocumentReader
 import { queryVocabulary } from '../supply-chain/capture/queryVocabulary.js';
 import { commissionedPacks } from '../supply-chain/custody/commissionedPacks.js';
 import { commitLot } from '../supply-chain/custody/lotCommissioning.js';
+import { containerContents } from '../supply-chain/custody/containerContents.js';
+import { CustodyService } from '../supply-chain/custody/custodyService.js';
+import { partyKey } from '../supply-chain/custody/custodyPlan.js';
+import type { CapturedEvent } from '../supply-chain/capture/captureService.js';
+import { InvalidInputError } from '../core/errors.js';
+import { toHex } from '../core/hex.js';
+import { sha256 } from '../core/sha256.js';
+import { parseGs1Identifier } from '../supply-chain/identifiers/index.js';
+import { SqlitePartyStore } from '../store/sqlite/sqlitePartyStore.js';
 import { VerificationService } from '../supply-chain/verification/verificationService.js';
 
 /**
@@ -29,6 +38,25 @@ export function composeSupplyChain(p: {
   const store = new SqliteEpcisStore(p.db);
   const packs = new SqliteSupplyStore(p.db);
   const ledger = supplyChainLedger(p.registry);
+  const parties = new SqlitePartyStore(p.db);
+  const verification = new VerificationService({ ledger, packs });
+  const self = p.organization.toLowerCase() as Address;
+  const custody = new CustodyService({
+    self,
+    ledger,
+    packs,
+    verify: (request) => verification.verify(request),
+    context: {
+      organizationOf: (key) => parties.organizationOf(key),
+      childrenOf: (key) => containerContents(store, key),
+    },
+  });
+  /** Commissioned by a mapped partner (its shared documents): the lot is known here, but not ours to vouch for. */
+  const commissionedElsewhere = (event: CapturedEvent) => {
+    const site = event.bizLocation ?? event.readPoint;
+    const owner = site ? parties.organizationOf(site) : undefined;
+    return owner !== undefined && owner.toLowerCase() !== self;
+  };
   const capture = new CaptureService({
     store,
     reader: epcisDocumentReader({
@@ -36,9 +64,16 @@ export function composeSupplyChain(p: {
       futureToleranceMs: p.config.epcis.futureToleranceMs,
     }),
     anchoring: p.anchoring,
-    derive: (events) => packs.recordPacks(events.flatMap(({ event }) => commissionedPacks(event))),
+    beforeStore: (events) => custody.apply(events),
+    derive: (events) =>
+      packs.recordPacks(
+        events.flatMap(({ event }) =>
+          commissionedPacks(event).map((pack) =>
+            commissionedElsewhere(event) ? { ...pack, origin: 'received' as const } : pack,
+          ),
+        ),
+      ),
   });
-  const verification = new VerificationService({ ledger, packs });
   return {
     epcis: {
       capture,
@@ -49,7 +84,22 @@ export function composeSupplyChain(p: {
     },
     supply: {
       commitLot: (gtin: string, lot: string) => commitLot(gtin, lot, { packs, ledger, self: p.organization }),
+      recallLot: (gtin: string, lot: string, reason: string) =>
+        ledger.recallLot(gtin, lot, toHex(sha256(Buffer.from(reason, 'utf8'))) as `0x${string}`),
       verify: (query: Parameters<VerificationService['verify']>[0]) => verification.verify(query),
+      setParty: (party: string, organization: string, name: string) => {
+        const kind = parseGs1Identifier(party).kind; // a 400 naming what is wrong with it
+        if (kind !== 'sgln' && kind !== 'pgln') {
+          throw new InvalidInputError(
+            'SUPPLY.NOT_A_PARTY',
+            `${party.slice(0, 200)} is a ${kind.toUpperCase()}, not a location or party: give an SGLN (urn:epc:id:sgln:…, /414/…) or a PGLN (urn:epc:id:pgln:…, /417/…).`,
+          );
+        }
+        const key = partyKey(party);
+        parties.setParty({ key, organization: organization as Address, name });
+        return { key, organization: organization.toLowerCase(), name };
+      },
+      parties: () => parties.list(),
     },
     registry: p.registry,
   };

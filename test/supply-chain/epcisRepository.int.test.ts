@@ -5,6 +5,8 @@ import {
   LOT,
   MANUFACTURER_SITE,
   PACKS,
+  PHARMACY_SITE,
+  WHOLESALER_SITE,
   pharmaDocument,
   withEvent,
 } from '../../src/supply-chain/epcis/testdata/pharmaDocument.js';
@@ -21,6 +23,19 @@ describe('EPCIS repository over HTTP', () => {
 
   beforeAll(async () => {
     node = await startTestNode();
+    // The journey's later steps happen at partners' sites: their events are shared here, not this gateway's own, so
+    // capturing them changes no custody on chain.
+    for (const [party, name] of [
+      [WHOLESALER_SITE, 'wholesaler'],
+      [PHARMACY_SITE, 'pharmacy'],
+    ]) {
+      const res = await node.api('/supply/parties', {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ party, organization: `0x${'ab'.repeat(20)}`, name }),
+      });
+      expect(res.status).toBe(200);
+    }
   }, 60_000);
   afterAll(async () => node?.destroy());
 

@@ -34,6 +34,7 @@ function captureJobView(job: CaptureJob) {
     stored: job.stored,
     duplicates: job.duplicates,
     eventIDs: job.eventIds,
+    ...(job.effects && job.effects.length > 0 ? { effects: job.effects } : {}),
   };
 }
 

@@ -7,7 +7,19 @@ import type { VerificationResult } from '../../supply-chain/verification/product
 
 export interface SupplyRouteOptions {
   commitLot(gtin: string, lot: string): Promise<CommittedLot>;
+  recallLot(
+    gtin: string,
+    lot: string,
+    reason: string,
+  ): Promise<{ transactionHash: string; blockNumber: number }>;
   verify(query: VerificationQuery): Promise<VerificationResult>;
+  /** Maps a location or party (SGLN/PGLN, URN or Digital Link) to a member organisation; returns its canonical key. */
+  setParty(
+    party: string,
+    organization: string,
+    name: string,
+  ): { key: string; organization: string; name: string };
+  parties(): { key: string; organization: string; name: string }[];
 }
 
 const problems = { '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } };
@@ -38,6 +50,63 @@ export const supplyRoutes: FastifyPluginAsync<SupplyRouteOptions> = async (plain
     },
     async (request, reply) =>
       reply.status(201).send(await options.commitLot(request.body.gtin, request.body.lot)),
+  );
+
+  app.post(
+    '/supply/lots/recall',
+    {
+      config: { access: 'admin' },
+      schema: {
+        summary:
+          'Recall a lot (its manufacturer or a regulator): every verification answers "recalled" at once',
+        body: Type.Object(
+          {
+            gtin: Type.String({ pattern: '^[0-9]{14}$' }),
+            lot: Type.String({ minLength: 1, maxLength: 20 }),
+            reason: Type.String({
+              minLength: 1,
+              maxLength: 2_000,
+              description: 'kept off chain; its hash is recorded',
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: problems,
+      },
+    },
+    async (request) => options.recallLot(request.body.gtin, request.body.lot, request.body.reason),
+  );
+
+  app.put(
+    '/supply/parties',
+    {
+      config: { access: 'admin' },
+      schema: {
+        summary: "Map a trading partner's location or party (SGLN or PGLN) to its member organisation",
+        body: Type.Object(
+          {
+            party: Type.String({
+              minLength: 1,
+              maxLength: 500,
+              description: 'an SGLN or PGLN, EPC URN or Digital Link',
+            }),
+            organization: Type.String({ pattern: '^0x[0-9a-fA-F]{40}$' }),
+            name: Type.String({ minLength: 1, maxLength: 200 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: problems,
+      },
+    },
+    async (request) => options.setParty(request.body.party, request.body.organization, request.body.name),
+  );
+  app.get(
+    '/supply/parties',
+    {
+      config: { access: 'read' },
+      schema: { summary: 'The mapped locations and parties', response: problems },
+    },
+    async () => ({ parties: options.parties() }),
   );
 
   app.get(

@@ -287,6 +287,15 @@ const MIGRATIONS: Migration[] = [
   );
   CREATE INDEX supply_packs_by_lot ON supply_packs (gtin, lot);
   `,
+  // 11: trading partners' locations and parties (SGLN/PGLN as canonical GS1 Digital Link keys) and the member
+  // organisation each belongs to: how an EPCIS shipment's owning parties become a transfer between organisations.
+  `
+  CREATE TABLE supply_parties (
+    party         TEXT PRIMARY KEY,
+    organization  TEXT NOT NULL,
+    name          TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /**

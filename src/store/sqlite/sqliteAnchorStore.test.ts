@@ -93,6 +93,7 @@ describe('migrations', () => {
       'patient_links',
       'records',
       'supply_packs',
+      'supply_parties',
     ]);
   });
 

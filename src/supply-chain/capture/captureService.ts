@@ -44,6 +44,11 @@ export interface CaptureServiceOptions {
    * commissioning event brings), so what it writes is durable, and rolled back, with them.
    */
   derive?: (events: readonly { event: CapturedEvent; eventId: string }[]) => void;
+  /**
+   * Runs before the new events are stored (e.g. custody carried onto the chain); a rejection refuses the capture
+   * and nothing is stored. What it resolves with is reported in the capture's `effects`.
+   */
+  beforeStore?: (events: readonly { event: CapturedEvent; eventId: string }[]) => Promise<object[]>;
   now?: () => number;
 }
 
@@ -78,6 +83,7 @@ export class CaptureService {
       inDocument.add(e.eventId);
       fresh.push(e);
     }
+    const effects = this.options.beforeStore ? await this.options.beforeStore(fresh) : [];
     const captureId = uuidv7(createdAt);
     const recordTime = createdAt;
     const rows = fresh.map(({ event, eventId }) => {
@@ -122,6 +128,6 @@ export class CaptureService {
         this.options.derive?.(fresh);
       },
     );
-    return job;
+    return { ...job, effects };
   }
 }

@@ -38,6 +38,8 @@ export interface CaptureJob {
   /** Events of the document already stored before (same eventID): not stored again. */
   duplicates: number;
   eventIds: string[];
+  /** What the capture did beyond storing (e.g. custody operations on chain); not stored with the job. */
+  effects?: object[];
 }
 
 /** One query in the EPCIS Simple Event Query's terms (all conditions AND; lists OR). */

@@ -34,6 +34,33 @@ export interface SupplyLedger {
     /** UNIX seconds: the first second at which the lot is expired. */
     expiry: number;
   }): Promise<{ transactionHash: `0x${string}`; blockNumber: number }>;
+  /**
+   * One custody operation on packs of one lot, as this organisation; resolves once mined. `lotSerials` (the lot's
+   * commissioned serials, known to its manufacturer) lets the ledger prove packs the chain has no record of yet.
+   */
+  custody(operation: {
+    action: 'transfer' | 'dispense' | 'decommission' | 'destroy';
+    gtin: string;
+    lot: string;
+    serials: readonly string[];
+    to?: `0x${string}` | undefined;
+    /** Hash of the document behind it (the shipment's transaction information, the event). */
+    reference: `0x${string}`;
+    lotSerials?: readonly string[] | undefined;
+  }): Promise<{ transactionHash: `0x${string}`; blockNumber: number }>;
+  /** Recalls the lot (its manufacturer or a regulator); every verification answers "recalled" from the next block. */
+  recallLot(
+    gtin: string,
+    lot: string,
+    reasonHash: `0x${string}`,
+  ): Promise<{ transactionHash: `0x${string}`; blockNumber: number }>;
   lot(gtin: string, lot: string): Promise<ChainLot | null>;
   pack(gtin: string, lot: string, serial: string): Promise<ChainPack>;
+}
+
+/** Trading partners' locations and parties (SGLN/PGLN canonical keys) mapped to member organisations. */
+export interface PartyStore {
+  organizationOf(partyKey: string): `0x${string}` | undefined;
+  setParty(party: { key: string; organization: `0x${string}`; name: string }): void;
+  list(): { key: string; organization: `0x${string}`; name: string }[];
 }

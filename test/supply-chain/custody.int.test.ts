@@ -1,0 +1,210 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestNode } from '../helpers/inProcessNode.js';
+import { startFounderNode, startMemberNode } from '../helpers/memberNode.js';
+
+/**
+ * A manufacturer, a wholesaler and a pharmacy, each with its own gateway on one chain. Custody follows the EPCIS
+ * events each captures: the manufacturer's shipment moves the packs to the wholesaler on chain, the wholesaler's to
+ * the pharmacy, the pharmacy's dispensing ends a pack. A second dispensing of the same pack (a clone), a shipment of
+ * packs the sender does not hold, and anything after a recall are refused with the reason, and nothing is stored.
+ */
+describe('custody across three gateways', () => {
+  let maker: TestNode;
+  let wholesaler: TestNode;
+  let pharmacy: TestNode;
+  const GTIN = '10614141073464';
+  const LOT = 'LOT7';
+  const MAKER_SITE = 'urn:epc:id:sgln:0614141.00001.0';
+  const WHOLESALER_SITE = 'https://id.gs1.org/414/4012345000122';
+  const PHARMACY_SITE = 'urn:epc:id:sgln:4000001.00012.0';
+  const CASE = 'urn:epc:id:sscc:0614141.1234567890';
+  const pack = (n: number) => `urn:epc:id:sgtin:0614141.107346.${n}`;
+  let clock = Date.now() - 3_600_000;
+  const at = () => new Date((clock += 1_000)).toISOString();
+
+  const doc = (...events: Record<string, unknown>[]) => ({
+    '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
+    type: 'EPCISDocument',
+    schemaVersion: '2.0',
+    creationDate: new Date().toISOString(),
+    epcisBody: { eventList: events.map((e) => ({ eventTime: at(), eventTimeZoneOffset: '+00:00', ...e })) },
+  });
+  const commissioning = {
+    type: 'ObjectEvent',
+    epcList: [1, 2, 3, 4].map(pack),
+    action: 'ADD',
+    bizStep: 'commissioning',
+    disposition: 'active',
+    readPoint: { id: MAKER_SITE },
+    bizLocation: { id: MAKER_SITE },
+    ilmd: { 'cbvmda:lotNumber': LOT, 'cbvmda:itemExpirationDate': '2027-06-30' },
+  };
+  const shipping = (epcList: string[], from: string, to: string) => ({
+    type: 'ObjectEvent',
+    epcList,
+    action: 'OBSERVE',
+    bizStep: 'shipping',
+    disposition: 'in_transit',
+    readPoint: { id: from },
+    sourceList: [{ type: 'owning_party', source: from }],
+    destinationList: [{ type: 'owning_party', destination: to }],
+  });
+  let commissioningDoc: ReturnType<typeof doc>;
+  const dispensing = (n: number) => ({
+    type: 'ObjectEvent',
+    epcList: [pack(n)],
+    action: 'OBSERVE',
+    bizStep: 'dispensing',
+    disposition: 'dispensed',
+    bizLocation: { id: PHARMACY_SITE },
+  });
+
+  const capture = async (node: TestNode, document: unknown) => {
+    const res = await node.api('/epcis/capture', {
+      method: 'POST',
+      headers: { 'content-type': 'application/ld+json' },
+      body: JSON.stringify(document),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+  const verify = async (node: TestNode, n: number, seller?: string) => {
+    const res = await node.api(
+      `/verify/product?gtin=${GTIN}&serial=${n}&lot=${LOT}${seller ? `&seller=${seller}` : ''}`,
+    );
+    return (await res.json()) as { verified: boolean; reason?: string; owner?: string };
+  };
+  const eventCount = async (node: TestNode) => {
+    const res = await node.api('/epcis/events?perPage=1000');
+    return ((await res.json()) as any).epcisBody.queryResults.resultsBody.eventList.length as number;
+  };
+
+  beforeAll(async () => {
+    const founder = await startFounderNode(['MANUFACTURER']);
+    maker = founder;
+    wholesaler = await startMemberNode(founder, 'wholesaler', ['DISTRIBUTOR']);
+    pharmacy = await startMemberNode(founder, 'pharmacy', ['DISPENSER']);
+    for (const node of [maker, wholesaler, pharmacy]) {
+      for (const [party, org, name] of [
+        [MAKER_SITE, maker.organization, 'maker'],
+        [WHOLESALER_SITE, wholesaler.organization, 'wholesaler'],
+        [PHARMACY_SITE, pharmacy.organization, 'pharmacy'],
+      ] as const) {
+        const res = await node.api('/supply/parties', {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ party, organization: org, name }),
+        });
+        expect(res.status).toBe(200);
+      }
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const node of [pharmacy, wholesaler, maker]) await node?.destroy();
+  });
+
+  it('the manufacturer commissions, commits the lot, packs and ships the case: the packs become the wholesaler’s', async () => {
+    commissioningDoc = doc(commissioning);
+    expect((await capture(maker, commissioningDoc)).status).toBe(202);
+    const commit = await maker.api('/supply/lots/commit', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ gtin: GTIN, lot: LOT }),
+    });
+    expect(commit.status).toBe(201);
+    const packing = {
+      type: 'AggregationEvent',
+      parentID: CASE,
+      childEPCs: [1, 2, 3, 4].map(pack),
+      action: 'ADD',
+      bizStep: 'packing',
+      disposition: 'in_progress',
+      readPoint: { id: MAKER_SITE },
+    };
+    const shipped = await capture(maker, doc(packing, shipping([CASE], MAKER_SITE, WHOLESALER_SITE)));
+    expect(shipped.status).toBe(202);
+    expect(shipped.body.effects).toMatchObject([
+      {
+        action: 'transfer',
+        gtin: GTIN,
+        lot: LOT,
+        serials: ['1', '2', '3', '4'],
+        to: wholesaler.organization.toLowerCase(),
+      },
+    ]);
+    for (const node of [maker, wholesaler, pharmacy]) {
+      expect(await verify(node, 2, wholesaler.organization)).toMatchObject({ verified: true });
+    }
+    expect(await verify(pharmacy, 2, maker.organization)).toMatchObject({
+      verified: false,
+      reason: 'WRONG_OWNER',
+    });
+  });
+
+  it('the wholesaler ships two packs on to the pharmacy', async () => {
+    // The seller's documents (the same commissioning event) tell the wholesaler which lot its packs belong to.
+    expect((await capture(wholesaler, commissioningDoc)).status).toBe(202);
+    const shipped = await capture(
+      wholesaler,
+      doc(shipping([pack(1), pack(2)], WHOLESALER_SITE, PHARMACY_SITE)),
+    );
+    expect(shipped.status, JSON.stringify(shipped.body)).toBe(202);
+    expect((await verify(maker, 1, pharmacy.organization)).verified).toBe(true);
+    expect((await verify(maker, 3, wholesaler.organization)).verified).toBe(true);
+  });
+
+  it('refuses a shipment of packs the sender does not hold, and stores nothing of it', async () => {
+    expect((await capture(pharmacy, commissioningDoc)).status).toBe(202);
+    const before = await eventCount(pharmacy);
+    const refused = await capture(pharmacy, doc(shipping([pack(3)], PHARMACY_SITE, WHOLESALER_SITE)));
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe('SUPPLY.NOT_HOLDER');
+    expect(refused.body.detail).toMatch(/not the owner/);
+    expect(await eventCount(pharmacy)).toBe(before);
+  });
+
+  it('dispenses a pack once; a second dispensing of it is a clone, refused everywhere', async () => {
+    const first = await capture(pharmacy, doc(dispensing(1)));
+    expect(first.status, JSON.stringify(first.body)).toBe(202);
+    expect(first.body.effects).toMatchObject([{ action: 'dispense', serials: ['1'] }]);
+    const before = await eventCount(pharmacy);
+    const clone = await capture(pharmacy, doc(dispensing(1)));
+    expect(clone.status).toBe(409);
+    expect(clone.body.code).toBe('SUPPLY.ALREADY_DISPENSED');
+    expect(clone.body.detail).toMatch(/clone/);
+    expect(await eventCount(pharmacy)).toBe(before);
+    for (const node of [maker, wholesaler]) {
+      expect(await verify(node, 1)).toMatchObject({ verified: false, reason: 'ALREADY_DISPENSED' });
+    }
+  });
+
+  it('a recall by the manufacturer reaches every partner’s verification at once, and stops dispensing', async () => {
+    const recall = await maker.api('/supply/lots/recall', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ gtin: GTIN, lot: LOT, reason: 'out-of-specification assay' }),
+    });
+    expect(recall.status).toBe(200);
+    for (const node of [maker, wholesaler, pharmacy]) {
+      expect(await verify(node, 2)).toMatchObject({ verified: false, reason: 'RECALLED' });
+    }
+    const refused = await capture(pharmacy, doc(dispensing(2)));
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('SUPPLY.RECALLED');
+  });
+
+  it('refuses bad party mappings with a clear error', async () => {
+    for (const body of [
+      { party: CASE, organization: maker.organization, name: 'a case' },
+      { party: 'urn:epc:id:sgln:0614141.00001', organization: maker.organization, name: 'x' },
+      { party: MAKER_SITE, organization: 'maker', name: 'x' },
+    ]) {
+      const res = await maker.api('/supply/parties', {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(400);
+    }
+  });
+});
