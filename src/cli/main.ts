@@ -38,6 +38,7 @@ import {
   type PatientLinkOptions,
 } from './patientKeys.js';
 import { startCommand } from './start.js';
+import { supplyDemoCommand } from './supply/supplyDemo.js';
 import {
   tokenCreateCommand,
   tokenListCommand,
@@ -358,6 +359,17 @@ network
   .option('--json', 'print the status as JSON')
   .action(async (options: { dir?: string; json?: boolean }) => {
     process.exitCode = await networkStatusCommand(options);
+  });
+
+const supply = program.command('supply').description('the drug supply chain');
+supply
+  .command('demo')
+  .description(
+    'a drug’s journey across a manufacturer, a wholesaler and a pharmacy (three gateways on a local chain started for it), with a counterfeit, a clone, a diverted pack and a recall',
+  )
+  .option('--json', 'print one JSON object per step')
+  .action(async (options: { json?: boolean }) => {
+    process.exitCode = await supplyDemoCommand(options);
   });
 
 program.parseAsync().catch((error: unknown) => {

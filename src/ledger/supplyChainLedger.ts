@@ -2,6 +2,9 @@ import { keccak256, stringToHex } from 'viem';
 import { CareLedgerError } from '../core/errors.js';
 import type { Hex } from '../core/hex.js';
 import type { SupplyLedger } from '../supply-chain/custody/ports.js';
+import type { SupplyChainNoticeEvent, SuspectLedger } from '../supply-chain/custody/ports.js';
+import type { PublicClient } from 'viem';
+import { supplyChainRegistryAbi } from './generated/contracts.js';
 import type { ChainLot, ChainPack } from '../supply-chain/verification/productVerification.js';
 import { LotTree, lotIdOf, packIdOf } from './supplyChainIds.js';
 import type { ViemSupplyChainRegistry } from './viemSupplyChainRegistry.js';
@@ -69,6 +72,19 @@ export function supplyChainLedger(registry: ViemSupplyChainRegistry): SupplyLedg
       const mined = await registry.recallLot(lotIdOf(gtin, lot), reasonHash);
       return { transactionHash: mined.transactionHash, blockNumber: mined.blockNumber };
     },
+    async inLot(gtin, lot, knownSerials, serial) {
+      if (knownSerials.length === 0) return null;
+      const found = await orNull(registry.lotOf(lotIdOf(gtin, lot)), 'SUPPLY.UNKNOWN_LOT');
+      if (!found) return null;
+      let tree: LotTree;
+      try {
+        tree = new LotTree([...new Set(knownSerials)].map((s) => packIdOf(gtin, s)));
+      } catch {
+        return null;
+      }
+      if (tree.root.toLowerCase() !== found.serialsRoot.toLowerCase()) return null;
+      return tree.has(packIdOf(gtin, serial));
+    },
     async lot(gtin, lot): Promise<ChainLot | null> {
       const found = await orNull(registry.lotOf(lotIdOf(gtin, lot)), 'SUPPLY.UNKNOWN_LOT');
       if (!found || isZero(found.manufacturer)) return null;
@@ -80,6 +96,9 @@ export function supplyChainLedger(registry: ViemSupplyChainRegistry): SupplyLedg
         suspect: found.suspect,
         illegitimate: found.illegitimate,
       };
+    },
+    async packHistory(gtin, lot, serial) {
+      return registry.packLogs(lotIdOf(gtin, lot), packIdOf(gtin, serial));
     },
     async pack(gtin, lot, serial): Promise<ChainPack> {
       const status = await orNull(
@@ -96,6 +115,147 @@ export function supplyChainLedger(registry: ViemSupplyChainRegistry): SupplyLedg
         suspect: status.suspect,
         illegitimate: status.illegitimate,
       };
+    },
+  };
+}
+
+type NoticeEventName = SupplyChainNoticeEvent['event'];
+const NOTICE_EVENTS = supplyChainRegistryAbi.filter(
+  (item) =>
+    item.type === 'event' &&
+    ['PackMarkedSuspect', 'PackInvestigated', 'LotMarkedSuspect', 'LotInvestigated', 'LotRecalled'].includes(
+      item.name,
+    ),
+);
+const PACK_TRANSFERRED = supplyChainRegistryAbi.find(
+  (item) => item.type === 'event' && item.name === 'PackTransferred',
+) as Extract<(typeof supplyChainRegistryAbi)[number], { type: 'event'; name: 'PackTransferred' }>;
+const OUTCOME_NAMES = ['cleared', 'illegitimate'] as const;
+
+/**
+ * Quarantine, investigations and the registry's events for the suspect-product services and the notification
+ * watcher (`SuspectLedger`), by natural keys; `publicClient` reads the registry's logs.
+ */
+export function supplySuspectLedger(
+  registry: ViemSupplyChainRegistry,
+  publicClient: PublicClient,
+): SuspectLedger {
+  const packRefs = async (
+    gtin: string,
+    lotId: Hex,
+    serials: readonly string[],
+    lotSerials?: readonly string[],
+  ) => {
+    const tree =
+      lotSerials && lotSerials.length > 0 ? new LotTree(lotSerials.map((s) => packIdOf(gtin, s))) : null;
+    return Promise.all(
+      serials.map(async (serial) => {
+        const packId = packIdOf(gtin, serial);
+        const status = await registry.packStatus(lotId, packId);
+        return !status.recorded && tree?.has(packId) ? { packId, proof: tree.proof(packId) } : { packId };
+      }),
+    );
+  };
+  const mined = (r: { transactionHash: Hex; blockNumber: number }) => ({
+    transactionHash: r.transactionHash,
+    blockNumber: r.blockNumber,
+  });
+  return {
+    async markSuspect({ gtin, lot, serials, reasonHash, lotSerials }) {
+      const lotId = lotIdOf(gtin, lot);
+      if (!serials || serials.length === 0) return mined(await registry.markLotSuspect(lotId, reasonHash));
+      return mined(
+        await registry.markSuspect(lotId, await packRefs(gtin, lotId, serials, lotSerials), reasonHash),
+      );
+    },
+    async recordInvestigation({ gtin, lot, serials, outcome, reportHash }) {
+      const lotId = lotIdOf(gtin, lot);
+      if (!serials || serials.length === 0) {
+        return mined(await registry.recordLotInvestigation(lotId, outcome, reportHash));
+      }
+      const packIds = serials.map((serial) => packIdOf(gtin, serial));
+      return mined(await registry.recordInvestigation(lotId, packIds, outcome, reportHash));
+    },
+    async handlersOf(gtin, lot, serials) {
+      const logs = await publicClient.getLogs({
+        address: registry.contractAddress(),
+        event: PACK_TRANSFERRED,
+        args: {
+          lotId: lotIdOf(gtin, lot),
+          ...(serials && serials.length > 0 ? { packId: serials.map((s) => packIdOf(gtin, s)) } : {}),
+        },
+        fromBlock: 0n,
+        toBlock: 'latest',
+      });
+      logs.sort((a, b) =>
+        a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1,
+      );
+      const seen = new Set<string>();
+      const handlers: Hex[] = [];
+      for (const log of logs) {
+        for (const who of [log.args.from, log.args.to]) {
+          const address = who?.toLowerCase() as Hex | undefined;
+          if (address && !seen.has(address)) {
+            seen.add(address);
+            handlers.push(address);
+          }
+        }
+      }
+      return handlers;
+    },
+    async blockNumber() {
+      return Number(await publicClient.getBlockNumber({ cacheTime: 0 }));
+    },
+    contract: () => registry.contractAddress(),
+    async noticeEvents({ fromBlock, toBlock, recipient, lots, serialsOf }) {
+      const address = registry.contractAddress();
+      const range = { fromBlock: BigInt(fromBlock), toBlock: BigInt(toBlock) };
+      const [notices, transfers] = await Promise.all([
+        publicClient.getLogs({ address, events: NOTICE_EVENTS, ...range }),
+        publicClient.getLogs({ address, event: PACK_TRANSFERRED, args: { to: recipient }, ...range }),
+      ]);
+      const byLotId = new Map(lots.map((l) => [lotIdOf(l.gtin, l.lot).toLowerCase(), l]));
+      const packsOf = new Map<string, Map<string, string>>();
+      const serialOf = (lotId: string, packId: Hex | null): string | null => {
+        const known = byLotId.get(lotId);
+        if (!known || packId === null) return null;
+        let packs = packsOf.get(lotId);
+        if (!packs) {
+          packs = new Map(
+            serialsOf(known.gtin, known.lot).map((s) => [packIdOf(known.gtin, s).toLowerCase(), s]),
+          );
+          packsOf.set(lotId, packs);
+        }
+        return packs.get(packId.toLowerCase()) ?? null;
+      };
+      const events: SupplyChainNoticeEvent[] = [];
+      for (const log of [...notices, ...transfers]) {
+        if (log.blockNumber === null || log.transactionHash === null || log.logIndex === null) continue;
+        const args = log.args as Record<string, unknown>;
+        const lotId = String(args.lotId).toLowerCase() as Hex;
+        const packId = typeof args.packId === 'string' ? (args.packId as Hex) : null;
+        const known = byLotId.get(lotId);
+        const name = log.eventName as NoticeEventName;
+        events.push({
+          event: name,
+          lotId,
+          gtin: known?.gtin ?? null,
+          lot: known?.lot ?? null,
+          serial: serialOf(lotId, packId),
+          packId,
+          by: String(name === 'PackTransferred' ? args.from : args.by).toLowerCase() as Hex,
+          ...(name === 'PackTransferred' ? { to: String(args.to).toLowerCase() as Hex } : {}),
+          ...(args.outcome !== undefined
+            ? { outcome: OUTCOME_NAMES[Number(args.outcome)] ?? 'illegitimate' }
+            : {}),
+          reference: (args.reasonHash ?? args.reportHash ?? args.transactionRef) as Hex,
+          transactionHash: log.transactionHash,
+          blockNumber: Number(log.blockNumber),
+          logIndex: log.logIndex,
+        });
+      }
+      events.sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+      return events;
     },
   };
 }

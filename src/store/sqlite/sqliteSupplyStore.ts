@@ -24,6 +24,9 @@ export class SqliteSupplyStore implements PackStore {
         `SELECT gtin, serial, lot, expiry, origin FROM supply_packs
          WHERE gtin = ? AND lot = ? AND origin = 'commissioned' ORDER BY rowid`,
       ),
+      allOfLot: db.prepare(
+        `SELECT gtin, serial, lot, expiry, origin FROM supply_packs WHERE gtin = ? AND lot = ? ORDER BY rowid`,
+      ),
       pack: db.prepare(
         `SELECT gtin, serial, lot, expiry, origin FROM supply_packs WHERE gtin = ? AND serial = ?`,
       ),
@@ -36,6 +39,10 @@ export class SqliteSupplyStore implements PackStore {
 
   commissionedSerials(gtin: string, lot: string): PackRecord[] {
     return (this.stmt.ofLot.all(gtin, lot) as PackRow[]).map(toPack);
+  }
+
+  packsOfLot(gtin: string, lot: string): PackRecord[] {
+    return (this.stmt.allOfLot.all(gtin, lot) as PackRow[]).map(toPack);
   }
 
   pack(gtin: string, serial: string): PackRecord | undefined {

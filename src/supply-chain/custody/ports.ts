@@ -17,6 +17,8 @@ export interface PackStore {
   recordPacks(packs: readonly PackRecord[]): void;
   /** The serials commissioned here in one lot, in commissioning order. */
   commissionedSerials(gtin: string, lot: string): PackRecord[];
+  /** Every pack of a lot this gateway knows (commissioned here, or from a partner's commissioning documents). */
+  packsOfLot(gtin: string, lot: string): PackRecord[];
   pack(gtin: string, serial: string): PackRecord | undefined;
 }
 
@@ -54,8 +56,49 @@ export interface SupplyLedger {
     lot: string,
     reasonHash: `0x${string}`,
   ): Promise<{ transactionHash: `0x${string}`; blockNumber: number }>;
+  /**
+   * Whether `serial` is in the lot, shown against the chain: true or false when `knownSerials` are exactly the lot's
+   * commissioned serials (their Merkle root is the one on chain), null when they are not (nothing can be said).
+   */
+  inLot(gtin: string, lot: string, knownSerials: readonly string[], serial: string): Promise<boolean | null>;
   lot(gtin: string, lot: string): Promise<ChainLot | null>;
   pack(gtin: string, lot: string, serial: string): Promise<ChainPack>;
+  /**
+   * What the chain recorded about one pack (its transfers, dispensing, decommissioning, destruction, quarantine and
+   * investigation) and about its lot (commissioning, quarantine, recall), oldest first. Optional: a ledger without
+   * it has no on-chain history to show.
+   */
+  packHistory?(gtin: string, lot: string, serial: string): Promise<ChainCustodyEntry[]>;
+}
+
+/** One entry of a pack's on-chain history: a registry event of the pack (`scope: 'pack'`) or of its lot. */
+export interface ChainCustodyEntry {
+  event:
+    | 'LotCommissioned'
+    | 'PackTransferred'
+    | 'PackDispensed'
+    | 'PackDecommissioned'
+    | 'PackDestroyed'
+    | 'PackMarkedSuspect'
+    | 'PackInvestigated'
+    | 'LotMarkedSuspect'
+    | 'LotInvestigated'
+    | 'LotRecalled';
+  scope: 'pack' | 'lot';
+  /** A transfer's sender. */
+  from?: `0x${string}`;
+  /** A transfer's recipient. */
+  to?: `0x${string}`;
+  /** Who did anything else (the manufacturer, dispenser, owner, investigator…). */
+  by?: `0x${string}`;
+  /** The hash of the document behind it (transaction information, reason, report), when the event has one. */
+  reference?: `0x${string}`;
+  outcome?: 'cleared' | 'illegitimate';
+  blockNumber: number;
+  transactionHash: `0x${string}`;
+  logIndex: number;
+  /** UNIX seconds of its block. */
+  time: number;
 }
 
 /** Trading partners' locations and parties (SGLN/PGLN canonical keys) mapped to member organisations. */
@@ -63,4 +106,77 @@ export interface PartyStore {
   organizationOf(partyKey: string): `0x${string}` | undefined;
   setParty(party: { key: string; organization: `0x${string}`; name: string }): void;
   list(): { key: string; organization: `0x${string}`; name: string }[];
+}
+
+/** A mined transaction. */
+export interface MinedTransaction {
+  transactionHash: `0x${string}`;
+  blockNumber: number;
+}
+
+/** A SupplyChainRegistry event a gateway notifies about, with the lot (and pack) by natural key when known here. */
+export interface SupplyChainNoticeEvent {
+  event:
+    | 'PackTransferred'
+    | 'PackMarkedSuspect'
+    | 'PackInvestigated'
+    | 'LotMarkedSuspect'
+    | 'LotInvestigated'
+    | 'LotRecalled';
+  lotId: `0x${string}`;
+  /** The lot's GTIN and number when it is one of the lots asked about, else null. */
+  gtin: string | null;
+  lot: string | null;
+  /** The pack's serial for pack events whose pack is known here; null otherwise. */
+  serial: string | null;
+  /** Pack events: the pack id (whether known or not). */
+  packId: `0x${string}` | null;
+  /** Who acted (a transfer's sender). */
+  by: `0x${string}`;
+  /** A transfer's recipient. */
+  to?: `0x${string}`;
+  outcome?: 'cleared' | 'illegitimate';
+  /** The reason, report or transaction-information hash. */
+  reference: `0x${string}`;
+  transactionHash: `0x${string}`;
+  blockNumber: number;
+  logIndex: number;
+}
+
+/** Quarantine, investigations and the registry's events, by natural keys (see `SupplyLedger`). */
+export interface SuspectLedger {
+  /** Quarantines packs of a lot (`serials`) or the whole lot (no serials); resolves once mined. */
+  markSuspect(operation: {
+    gtin: string;
+    lot: string;
+    serials?: readonly string[] | undefined;
+    reasonHash: `0x${string}`;
+    /** The lot's commissioned serials (known to its manufacturer), to prove packs the chain has no record of yet. */
+    lotSerials?: readonly string[] | undefined;
+  }): Promise<MinedTransaction>;
+  /** Concludes the investigation of quarantined packs (or of the quarantined lot); resolves once mined. */
+  recordInvestigation(operation: {
+    gtin: string;
+    lot: string;
+    serials?: readonly string[] | undefined;
+    outcome: 'cleared' | 'illegitimate';
+    reportHash: `0x${string}`;
+  }): Promise<MinedTransaction>;
+  /** Every organisation that sent or received the packs (or any pack of the lot), in order of first appearance. */
+  handlersOf(gtin: string, lot: string, serials?: readonly string[]): Promise<`0x${string}`[]>;
+  /** The chain's latest block. */
+  blockNumber(): Promise<number>;
+  /** The registry's contract address (a redeployment starts a watcher afresh). */
+  contract(): `0x${string}`;
+  /**
+   * In blocks `fromBlock`..`toBlock`: every quarantine, investigation and recall, and the transfers to `recipient`,
+   * in chain order; lots among `lots` are named, and their packs by serial when `serialsOf` knows them.
+   */
+  noticeEvents(query: {
+    fromBlock: number;
+    toBlock: number;
+    recipient: `0x${string}`;
+    lots: readonly { gtin: string; lot: string }[];
+    serialsOf(gtin: string, lot: string): readonly string[];
+  }): Promise<SupplyChainNoticeEvent[]>;
 }

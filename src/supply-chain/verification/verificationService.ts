@@ -62,9 +62,10 @@ export function verificationRequestOf(query: VerificationQuery): VerificationReq
 }
 
 /**
- * Product verification at any gateway: the chain decides (product, lot, pack state, recall, suspicion, owner); a
- * pack the chain has no record of yet is vouched for only by the gateway that commissioned its lot (its own
- * records), since serial numbers are not on chain.
+ * Product verification at any gateway: the chain decides (product, lot, pack state, recall, suspicion, owner). A
+ * pack the chain has no record of yet is shown to be in its lot only by a gateway that knows all the lot's serials
+ * (the manufacturer, or a partner holding its commissioning documents) and only when their Merkle root is the one
+ * on chain, since serial numbers are not on chain.
  */
 export class VerificationService {
   private readonly chain: VerificationChain;
@@ -77,11 +78,15 @@ export class VerificationService {
       manufacturerOf: (gtin) => ledger.manufacturerOf(gtin),
       lot: (gtin, lot) => ledger.lot(gtin, lot),
       pack: (gtin, lot, serial) => ledger.pack(gtin, lot, serial),
-      async commissioned(gtin, lot, serial) {
-        const commissionedHere = packs.commissionedSerials(gtin, lot);
-        if (commissionedHere.length === 0) return null;
-        return commissionedHere.some((p) => p.serial === serial);
-      },
+      // The lot's serials as this gateway knows them (its own commissioning, or the manufacturer's documents):
+      // believed only when their Merkle root is the lot's root on chain.
+      commissioned: (gtin, lot, serial) =>
+        ledger.inLot(
+          gtin,
+          lot,
+          packs.packsOfLot(gtin, lot).map((p) => p.serial),
+          serial,
+        ),
       async lotsRecordingSerial(gtin, serial) {
         const known = packs.pack(gtin, serial);
         if (!known) return null;
