@@ -17,7 +17,9 @@ import { auditEventRoutes, type AuditTrailReader, type PatientViewReader } from 
 import { consentRoutes } from './routes/consent.js';
 import { exchangeRoutes } from './routes/exchange.js';
 import { epcisRoutes, type EpcisRouteOptions } from './routes/epcis.js';
+import { traceRoutes, type TraceRouteOptions } from './routes/trace.js';
 import { supplyRoutes, type SupplyRouteOptions } from './routes/supply.js';
+import { supplySuspectRoutes, type SupplySuspectRouteOptions } from './routes/supplySuspect.js';
 import type { ExchangeGateway } from '../exchange/exchangeGateway.js';
 import type { ExternalRecords } from '../exchange/externalRecords.js';
 import { patientLinkRoutes } from './routes/patientLinks.js';
@@ -48,10 +50,10 @@ export interface GatewayDependencies {
   consent: ConsentService;
   /** The access audit trail, served as FHIR AuditEvents (absent: no /fhir/AuditEvent routes). */
   audit?: AuditTrailReader | undefined;
-  /** The EPCIS repository (absent: no /epcis routes). */
-  epcis?: EpcisRouteOptions | undefined;
+  /** The EPCIS repository (absent: no /epcis routes); with `trace`, chain-of-custody traces at /trace. */
+  epcis?: (EpcisRouteOptions & { trace?: TraceRouteOptions | undefined }) | undefined;
   /** Lot commissioning and product verification (absent: no /supply and /verify routes). */
-  supply?: SupplyRouteOptions | undefined;
+  supply?: (SupplyRouteOptions & { suspect?: SupplySuspectRouteOptions | undefined }) | undefined;
   /** Cross-organisation exchange (absent: no /exchange routes and no $fetch-external). */
   exchange?:
     | {
@@ -153,7 +155,10 @@ export async function buildApp(
   // Before the FHIR router's /fhir/* catch-all: /fhir/Patient/:id/$fetch-external is more specific.
   if (deps.exchange) await app.register(exchangeRoutes, deps.exchange);
   if (deps.epcis) await app.register(epcisRoutes, deps.epcis);
+  if (deps.epcis?.trace) await app.register(traceRoutes, deps.epcis.trace);
   if (deps.supply) await app.register(supplyRoutes, deps.supply);
+  // Suspect product, illegitimate-product reports and this organisation's notifications (and their event stream).
+  if (deps.supply?.suspect) await app.register(supplySuspectRoutes, deps.supply.suspect);
   await app.register(adminRoutes, { repository: deps.fhir.repository, onErased: deps.exchange?.onErased });
   await app.register(patientLinkRoutes, { patients: deps.patients });
   await app.register(patientSignInRoutes, { signIn: deps.patientSignIn });

@@ -176,7 +176,7 @@ export function supplySuspectLedger(
       const packIds = serials.map((serial) => packIdOf(gtin, serial));
       return mined(await registry.recordInvestigation(lotId, packIds, outcome, reportHash));
     },
-    async handlersOf(gtin, lot, serials) {
+    async transfersOf(gtin, lot, serials) {
       const logs = await publicClient.getLogs({
         address: registry.contractAddress(),
         event: PACK_TRANSFERRED,
@@ -190,18 +190,11 @@ export function supplySuspectLedger(
       logs.sort((a, b) =>
         a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1,
       );
-      const seen = new Set<string>();
-      const handlers: Hex[] = [];
-      for (const log of logs) {
-        for (const who of [log.args.from, log.args.to]) {
-          const address = who?.toLowerCase() as Hex | undefined;
-          if (address && !seen.has(address)) {
-            seen.add(address);
-            handlers.push(address);
-          }
-        }
-      }
-      return handlers;
+      return logs.map((log) => ({
+        from: String(log.args.from).toLowerCase() as Hex,
+        to: String(log.args.to).toLowerCase() as Hex,
+        blockNumber: Number(log.blockNumber),
+      }));
     },
     async blockNumber() {
       return Number(await publicClient.getBlockNumber({ cacheTime: 0 }));

@@ -72,6 +72,32 @@ export interface PackStatus {
   lastTransferAt: number;
 }
 
+/** One registry event about a pack or its lot, as {@link ViemSupplyChainRegistry.packLogs} reads it. */
+export interface SupplyChainLog {
+  event:
+    | 'LotCommissioned'
+    | 'PackTransferred'
+    | 'PackDispensed'
+    | 'PackDecommissioned'
+    | 'PackDestroyed'
+    | 'PackMarkedSuspect'
+    | 'PackInvestigated'
+    | 'LotMarkedSuspect'
+    | 'LotInvestigated'
+    | 'LotRecalled';
+  scope: 'pack' | 'lot';
+  from?: Hex;
+  to?: Hex;
+  by?: Hex;
+  reference?: Hex;
+  outcome?: InvestigationOutcome;
+  blockNumber: number;
+  transactionHash: Hex;
+  logIndex: number;
+  /** UNIX seconds of its block. */
+  time: number;
+}
+
 export interface ViemSupplyChainRegistryOptions {
   /** How long a write waits for its receipt before answering 503 (it may still be mined). */
   receiptTimeoutMs?: number;
@@ -376,6 +402,111 @@ export class ViemSupplyChainRegistry {
         args,
       }),
     );
+  }
+
+  /**
+   * The registry's events about `packId` of `lotId` (indexed by pack, then lot) and about the lot itself (indexed by
+   * lot first), oldest first, with their block times: a pack's chain of custody in two log filters.
+   * @param fromBlock - The first block to search (the registry's deployment block, when known).
+   */
+  async packLogs(lotId: Hex, packId: Hex, fromBlock = 0): Promise<SupplyChainLog[]> {
+    const lot = bytes32(lotId, 'lot id');
+    const pack = bytes32(packId, 'pack id');
+    const filter = (topics: (Hex | null)[]) =>
+      this.read(() =>
+        this.clients.publicClient.request({
+          method: 'eth_getLogs',
+          params: [
+            { address: this.address, topics, fromBlock: `0x${fromBlock.toString(16)}`, toBlock: 'latest' },
+          ],
+        }),
+      );
+    const [packLogs, lotLogs] = await Promise.all([filter([null, pack, lot]), filter([null, lot])]);
+    const parsed = parseEventLogs({ abi: supplyChainRegistryAbi, logs: [...packLogs, ...lotLogs] });
+    const times = new Map<bigint, Promise<number>>();
+    const timeOf = (blockNumber: bigint) => {
+      let time = times.get(blockNumber);
+      if (!time) {
+        time = this.read(() => this.clients.publicClient.getBlock({ blockNumber })).then((b) =>
+          Number(b.timestamp),
+        );
+        times.set(blockNumber, time);
+      }
+      return time;
+    };
+    const out: SupplyChainLog[] = [];
+    for (const log of parsed) {
+      if (log.blockNumber === null || log.transactionHash === null || log.logIndex === null) continue;
+      const base = {
+        blockNumber: Number(log.blockNumber),
+        transactionHash: log.transactionHash,
+        logIndex: log.logIndex,
+        time: await timeOf(log.blockNumber),
+      };
+      const a = log.args as Record<string, unknown>;
+      const hex = (key: string) => a[key] as Hex;
+      switch (log.eventName) {
+        case 'PackTransferred':
+          out.push({
+            ...base,
+            event: log.eventName,
+            scope: 'pack',
+            from: hex('from'),
+            to: hex('to'),
+            reference: hex('transactionRef'),
+          });
+          break;
+        case 'PackDispensed':
+          out.push({ ...base, event: log.eventName, scope: 'pack', by: hex('dispenser') });
+          break;
+        case 'PackDecommissioned':
+        case 'PackMarkedSuspect':
+          out.push({
+            ...base,
+            event: log.eventName,
+            scope: 'pack',
+            by: hex('by'),
+            reference: hex('reasonHash'),
+          });
+          break;
+        case 'PackDestroyed':
+          out.push({
+            ...base,
+            event: log.eventName,
+            scope: 'pack',
+            by: hex('by'),
+            reference: hex('reportHash'),
+          });
+          break;
+        case 'PackInvestigated':
+        case 'LotInvestigated':
+          out.push({
+            ...base,
+            event: log.eventName,
+            scope: log.eventName === 'PackInvestigated' ? 'pack' : 'lot',
+            by: hex('by'),
+            reference: hex('reportHash'),
+            outcome: Number(a.outcome) === OUTCOMES.illegitimate ? 'illegitimate' : 'cleared',
+          });
+          break;
+        case 'LotCommissioned':
+          out.push({ ...base, event: log.eventName, scope: 'lot', by: hex('manufacturer') });
+          break;
+        case 'LotMarkedSuspect':
+        case 'LotRecalled':
+          out.push({
+            ...base,
+            event: log.eventName,
+            scope: 'lot',
+            by: hex('by'),
+            reference: hex('reasonHash'),
+          });
+          break;
+        default:
+          break; // another event whose first indexed topic happens to match: not about this pack or lot
+      }
+    }
+    return out.sort((x, y) => x.blockNumber - y.blockNumber || x.logIndex - y.logIndex);
   }
 
   private outcome(outcome: InvestigationOutcome): number {

@@ -21,6 +21,16 @@ import { sha256 } from '../core/sha256.js';
 import { parseGs1Identifier } from '../supply-chain/identifiers/index.js';
 import { SqlitePartyStore } from '../store/sqlite/sqlitePartyStore.js';
 import { VerificationService } from '../supply-chain/verification/verificationService.js';
+import type { PublicClient } from 'viem';
+import { supplySuspectLedger } from '../ledger/supplyChainLedger.js';
+import { SqliteSupplySuspectStore } from '../store/sqlite/sqliteSupplySuspectStore.js';
+import { SqliteSupplyNotificationStore } from '../store/sqlite/sqliteSupplyNotificationStore.js';
+import { SuspectService } from '../supply-chain/suspect/suspectService.js';
+import { NotificationHub } from '../supply-chain/notifications/notificationHub.js';
+import { NotificationWatcher } from '../supply-chain/notifications/notificationWatcher.js';
+import type { Logger } from '../core/logger.js';
+import { TraceService } from '../supply-chain/trace/traceService.js';
+import { CareLedgerError } from '../core/errors.js';
 
 /**
  * Composes the supply-chain services on the spine: the EPCIS repository (capture, queries, events anchored like
@@ -34,6 +44,9 @@ export function composeSupplyChain(p: {
   organization: Address;
   /** The node's SupplyChainRegistry adapter; it follows a redeployment of the embedded chain's contracts. */
   registry: ViemSupplyChainRegistry;
+  /** Reads the registry's logs (suspect-product reports and the notification watcher). */
+  publicClient: PublicClient;
+  logger: Logger;
 }) {
   const store = new SqliteEpcisStore(p.db);
   const packs = new SqliteSupplyStore(p.db);
@@ -74,13 +87,50 @@ export function composeSupplyChain(p: {
         ),
       ),
   });
+  const tracer = new TraceService({
+    events: store,
+    packs,
+    packHistory: ledger.packHistory?.bind(ledger),
+    // An event whose batch is not confirmed on chain yet has no proof: 'pending' rather than the spine's 409.
+    proofOf: (recordId) => {
+      try {
+        return p.anchoring.getProof(recordId);
+      } catch (error) {
+        if (error instanceof CareLedgerError && error.code === 'PROOF.NOT_ANCHORED_YET') return 'pending';
+        throw error;
+      }
+    },
+  });
+  // Suspect product and notifications (DSCSA): quarantines and investigations on chain, anchored illegitimate-product
+  // reports, and a watcher turning the registry's events about lots known here into notifications.
+  const suspectLedger = supplySuspectLedger(p.registry, p.publicClient);
+  const suspect = new SuspectService({
+    self,
+    ledger: { lot: (gtin, lot) => ledger.lot(gtin, lot), ...suspectLedger },
+    packs,
+    store: new SqliteSupplySuspectStore(p.db),
+    anchoring: p.anchoring,
+  });
+  const notificationStore = new SqliteSupplyNotificationStore(p.db);
+  const hub = new NotificationHub();
+  const watcher = new NotificationWatcher({
+    ledger: suspectLedger,
+    store: notificationStore,
+    hub,
+    self,
+    regulator: p.config.organization.roles.includes('REGULATOR'),
+    pollingIntervalMs: Math.min(1_000, p.config.anchoring.chainCheckIntervalMs),
+    logger: p.logger,
+  });
   return {
+    notifications: watcher,
     epcis: {
       capture,
       store,
       vocabulary: queryVocabulary,
       proof: (recordId: number) => p.anchoring.getProof(recordId),
       maxDocumentBytes: p.config.epcis.maxDocumentBytes,
+      trace: { trace: tracer.trace.bind(tracer) },
     },
     supply: {
       commitLot: (gtin: string, lot: string) => commitLot(gtin, lot, { packs, ledger, self: p.organization }),
@@ -100,6 +150,17 @@ export function composeSupplyChain(p: {
         return { key, organization: organization.toLowerCase(), name };
       },
       parties: () => parties.list(),
+      suspect: {
+        quarantine: suspect.quarantine.bind(suspect),
+        investigate: suspect.investigate.bind(suspect),
+        reports: suspect.reports.bind(suspect),
+        report: suspect.report.bind(suspect),
+        notifications: {
+          list: (page: { limit: number; before?: number | undefined; after?: number | undefined }) =>
+            notificationStore.list(page),
+          subscribe: hub.subscribe.bind(hub),
+        },
+      },
     },
     registry: p.registry,
   };

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LogController, type FastifyInstance } from 'fastify';
 import { pino, type Logger as PinoLogger } from 'pino';
-import { createTestClient, http, parseEther } from 'viem';
+import { createTestClient, http, parseEther, type PublicClient } from 'viem';
 import { AnchoringService } from '../anchoring/anchoringService.js';
 import type { TokenStore } from '../auth/ports.js';
 import type { Config } from '../config/config.js';
@@ -263,13 +263,18 @@ export async function startNode(
       cleanups,
     });
     exchangeRef = exchange;
-    const { epcis, supply } = composeSupplyChain({
+    const { epcis, supply, notifications } = composeSupplyChain({
       config,
       db,
       anchoring,
       organization,
       registry: supplyChain,
+      publicClient: clients.publicClient as PublicClient,
+      logger,
     });
+    // Recalls, quarantines, investigations and receipts from the chain become notifications, from this block on.
+    await notifications.start();
+    cleanups.push(() => notifications.stop());
 
     const health = async (): Promise<HealthBody> => {
       const status = anchoring.status();

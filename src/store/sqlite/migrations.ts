@@ -296,6 +296,50 @@ const MIGRATIONS: Migration[] = [
     name          TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 12: suspect product: this gateway's quarantines and investigations (the texts whose hashes went on chain), its
+  // illegitimate-product notification reports (anchored), the notifications its chain watcher derived from the
+  // registry's events (one per transaction, kind and lot), and how far that watcher has read.
+  `
+  CREATE TABLE supply_suspect_actions (
+    id                INTEGER PRIMARY KEY,
+    action            TEXT    NOT NULL CHECK (action IN ('quarantine', 'investigation')),
+    gtin              TEXT    NOT NULL,
+    lot               TEXT    NOT NULL,
+    serials           TEXT,
+    outcome           TEXT    CHECK (outcome IN ('cleared', 'illegitimate')),
+    text              TEXT    NOT NULL,
+    text_hash         TEXT    NOT NULL,
+    report_id         TEXT,
+    transaction_hash  TEXT    NOT NULL,
+    block_number      INTEGER NOT NULL,
+    created_at        INTEGER NOT NULL
+  );
+  CREATE TABLE supply_reports (
+    id                TEXT    PRIMARY KEY,
+    record_id         INTEGER NOT NULL REFERENCES records (id),
+    created_at        INTEGER NOT NULL,
+    gtin              TEXT    NOT NULL,
+    lot               TEXT    NOT NULL,
+    hash              TEXT    NOT NULL,
+    document          TEXT    NOT NULL,
+    transaction_hash  TEXT    NOT NULL,
+    block_number      INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX supply_reports_by_time ON supply_reports (created_at);
+  CREATE TABLE supply_notifications (
+    id                INTEGER PRIMARY KEY,
+    created_at        INTEGER NOT NULL,
+    kind              TEXT    NOT NULL,
+    lot_id            TEXT    NOT NULL,
+    transaction_hash  TEXT    NOT NULL,
+    body              TEXT    NOT NULL,
+    UNIQUE (transaction_hash, kind, lot_id)
+  );
+  CREATE TABLE supply_watch_cursor (
+    contract  TEXT    PRIMARY KEY,
+    block     INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /**

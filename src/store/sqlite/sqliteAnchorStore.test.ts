@@ -92,8 +92,12 @@ describe('migrations', () => {
       'meta',
       'patient_links',
       'records',
+      'supply_notifications',
       'supply_packs',
       'supply_parties',
+      'supply_reports',
+      'supply_suspect_actions',
+      'supply_watch_cursor',
     ]);
   });
 

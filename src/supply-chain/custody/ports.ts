@@ -162,8 +162,12 @@ export interface SuspectLedger {
     outcome: 'cleared' | 'illegitimate';
     reportHash: `0x${string}`;
   }): Promise<MinedTransaction>;
-  /** Every organisation that sent or received the packs (or any pack of the lot), in order of first appearance. */
-  handlersOf(gtin: string, lot: string, serials?: readonly string[]): Promise<`0x${string}`[]>;
+  /** Every transfer of the packs (or of any pack of the lot) on chain, oldest first. */
+  transfersOf(
+    gtin: string,
+    lot: string,
+    serials?: readonly string[],
+  ): Promise<{ from: `0x${string}`; to: `0x${string}`; blockNumber: number }[]>;
   /** The chain's latest block. */
   blockNumber(): Promise<number>;
   /** The registry's contract address (a redeployment starts a watcher afresh). */
