@@ -163,6 +163,58 @@ describe('custody across three gateways', () => {
     expect(await eventCount(pharmacy)).toBe(before);
   });
 
+  const receiving = (epcList: string[], site: string) => ({
+    type: 'ObjectEvent',
+    epcList,
+    action: 'OBSERVE',
+    bizStep: 'receiving',
+    disposition: 'in_progress',
+    bizLocation: { id: site },
+  });
+
+  it('accepts a receipt only of packs the chain shows transferred to the receiver', async () => {
+    expect((await capture(pharmacy, doc(receiving([pack(1), pack(2)], PHARMACY_SITE)))).status).toBe(202);
+    const before = await eventCount(pharmacy);
+    const notOurs = await capture(pharmacy, doc(receiving([pack(3)], PHARMACY_SITE)));
+    expect(notOurs.status).toBe(409);
+    expect(notOurs.body.code).toBe('SUPPLY.NOT_RECEIVED');
+    expect(await eventCount(pharmacy)).toBe(before);
+  });
+
+  it('takes a saleable return back only after verifying it: the pack goes back on chain first', async () => {
+    const returned = await capture(pharmacy, doc(shipping([pack(2)], PHARMACY_SITE, WHOLESALER_SITE)));
+    expect(returned.status, JSON.stringify(returned.body)).toBe(202);
+    const accepted = await capture(
+      wholesaler,
+      doc({ ...receiving([pack(2)], WHOLESALER_SITE), disposition: 'returned' }),
+    );
+    expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
+    // Back to the pharmacy for the rest of the story.
+    expect((await capture(wholesaler, doc(shipping([pack(2)], WHOLESALER_SITE, PHARMACY_SITE)))).status).toBe(
+      202,
+    );
+  });
+
+  it('refuses packing packs or cases this gateway does not know, and stores nothing of it', async () => {
+    const before = await eventCount(wholesaler);
+    for (const child of [pack(77), 'urn:epc:id:sscc:0614141.9999999999']) {
+      const refused = await capture(
+        wholesaler,
+        doc({
+          type: 'AggregationEvent',
+          parentID: 'urn:epc:id:sscc:4012345.0000000017',
+          childEPCs: [child],
+          action: 'ADD',
+          bizStep: 'packing',
+          readPoint: { id: WHOLESALER_SITE },
+        }),
+      );
+      expect(refused.status).toBe(422);
+      expect(refused.body.code).toBe('SUPPLY.UNKNOWN_CHILD');
+    }
+    expect(await eventCount(wholesaler)).toBe(before);
+  });
+
   it('dispenses a pack once; a second dispensing of it is a clone, refused everywhere', async () => {
     const first = await capture(pharmacy, doc(dispensing(1)));
     expect(first.status, JSON.stringify(first.body)).toBe(202);

@@ -6,7 +6,8 @@ import { commissionedPacks } from './commissionedPacks.js';
 import type { PackRecord, PackStore } from './ports.js';
 
 /** What an event does to packs on chain, by its business step. */
-export type CustodyAction = 'transfer' | 'dispense' | 'decommission' | 'destroy';
+/** `receive` changes nothing on chain: the packs must already be this organisation's (verified on receipt). */
+export type CustodyAction = 'transfer' | 'dispense' | 'decommission' | 'destroy' | 'receive';
 
 /** One chain operation on packs of one lot. */
 export interface CustodyOperation {
@@ -35,6 +36,7 @@ const unprocessable = (code: string, message: string, options: { details: Record
 
 const STEP_ACTIONS: Partial<Record<string, CustodyAction>> = {
   shipping: 'transfer',
+  receiving: 'receive',
   dispensing: 'dispense',
   decommissioning: 'decommission',
   destroying: 'destroy',
@@ -91,6 +93,9 @@ export function planCustody(
       const children = (Array.isArray(event.json.childEPCs) ? (event.json.childEPCs as unknown[]) : [])
         .filter((c): c is string => typeof c === 'string')
         .map(partyKey);
+      if (event.json.action === 'ADD' && ownSite(event, context)) {
+        for (const child of children) checkKnownChild(child, eventId, scope);
+      }
       if (event.json.action === 'ADD') for (const c of children) contents.add(c);
       else if (event.json.action === 'DELETE') {
         if (children.length === 0) contents.clear();
@@ -116,11 +121,8 @@ export function planCustody(
         );
       }
       if (to.toLowerCase() === context.self.toLowerCase()) continue;
-    } else {
-      // Dispensing or taking out of commerce at a site a partner owns is that partner's event, shared with us.
-      const site = event.bizLocation ?? event.readPoint;
-      const owner = site ? context.organizationOf(site) : undefined;
-      if (owner && owner.toLowerCase() !== context.self.toLowerCase()) continue;
+    } else if (!ownSite(event, context)) {
+      continue; // receiving, dispensing or ending at a site a partner owns: that partner's event, shared with us
     }
     for (const pack of packsOf(event, scope)) {
       const known = scope.pack(pack.gtin, pack.serial);
@@ -144,6 +146,40 @@ export function planCustody(
 }
 
 /** The serialised packs an event names: SGTINs in its epcList, and SGTINs inside any container it lists. */
+/** Whether an event happened at one of this organisation's sites (or at a site not mapped to anyone). */
+function ownSite(event: CapturedEvent, context: CustodyContext): boolean {
+  const site = event.bizLocation ?? event.readPoint;
+  const owner = site ? context.organizationOf(site) : undefined;
+  return !owner || owner.toLowerCase() === context.self.toLowerCase();
+}
+
+/**
+ * A child packed here must be known here: a serialised pack whose lot this gateway knows, or a container it packed
+ * before (a case going onto a pallet). Aggregating something unknown would put a pack of no known origin into a
+ * case that partners will trust.
+ */
+function checkKnownChild(child: string, eventId: string, scope: Scope): void {
+  let id;
+  try {
+    id = parseGs1Identifier(child);
+  } catch {
+    return; // not a GS1 identifier: nothing the chain knows either
+  }
+  const known =
+    id.kind === 'sgtin'
+      ? scope.pack(id.gtin, id.serial) !== undefined
+      : id.kind === 'sscc'
+        ? scope.childrenOf(child).length > 0
+        : true;
+  if (!known) {
+    throw unprocessable(
+      'SUPPLY.UNKNOWN_CHILD',
+      `Event ${eventId} packs ${child}, which this gateway does not know (${id.kind === 'sgtin' ? 'no commissioning event or seller documents for it' : 'no packing event filled it'}): capture those first; nothing was stored.`,
+      { details: { eventId, child } },
+    );
+  }
+}
+
 interface Scope {
   pack(gtin: string, serial: string): PackRecord | undefined;
   childrenOf(parentKey: string): string[];

@@ -58,6 +58,7 @@ export class CustodyService {
     for (const op of operations) await this.check(op);
     const done: (CustodyOperation & { transactionHash: Hex; blockNumber: number })[] = [];
     for (const op of operations) {
+      if (op.action === 'receive') continue; // verified above; the chain already says the packs are ours
       const commissioned = packs.commissionedSerials(op.gtin, op.lot).map((p) => p.serial);
       try {
         const mined = await ledger.custody({
@@ -96,6 +97,17 @@ export class CustodyService {
       if (result.verified) continue;
       const ending = op.action === 'decommission' || op.action === 'destroy';
       if (ending && ENDING_ALLOWED.has(result.reason)) continue;
+      if (op.action === 'receive' && result.reason === 'WRONG_OWNER') {
+        throw new CareLedgerError(
+          'SUPPLY.NOT_RECEIVED',
+          `Event ${op.eventId} receives pack ${op.gtin}/${serial} of lot ${op.lot}, but the chain does not show it transferred to this organisation: ${result.message} Do not accept it until the sender's shipment is recorded; nothing was stored.`,
+          {
+            status: 409,
+            issueType: 'conflict',
+            details: { eventId: op.eventId, gtin: op.gtin, serial, lot: op.lot },
+          },
+        );
+      }
       const refusal = REFUSALS[result.reason];
       throw new CareLedgerError(
         refusal.code,
