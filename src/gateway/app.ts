@@ -19,6 +19,7 @@ import { exchangeRoutes } from './routes/exchange.js';
 import { epcisRoutes, type EpcisRouteOptions } from './routes/epcis.js';
 import { traceRoutes, type TraceRouteOptions } from './routes/trace.js';
 import { supplyRoutes, type SupplyRouteOptions } from './routes/supply.js';
+import { t3Routes } from './routes/t3.js';
 import { supplySuspectRoutes, type SupplySuspectRouteOptions } from './routes/supplySuspect.js';
 import type { ExchangeGateway } from '../exchange/exchangeGateway.js';
 import type { ExternalRecords } from '../exchange/externalRecords.js';
@@ -157,6 +158,7 @@ export async function buildApp(
   if (deps.epcis) await app.register(epcisRoutes, deps.epcis);
   if (deps.epcis?.trace) await app.register(traceRoutes, deps.epcis.trace);
   if (deps.supply) await app.register(supplyRoutes, deps.supply);
+  if (deps.supply?.t3) await app.register(t3Routes, deps.supply.t3);
   // Suspect product, illegitimate-product reports and this organisation's notifications (and their event stream).
   if (deps.supply?.suspect) await app.register(supplySuspectRoutes, deps.supply.suspect);
   await app.register(adminRoutes, { repository: deps.fhir.repository, onErased: deps.exchange?.onErased });

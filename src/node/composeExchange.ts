@@ -122,6 +122,8 @@ export function composeExchange(p: ExchangeParameters) {
     if (address) void announcer.release(address);
   };
   return {
+    /** What other envelope traffic (T3 documents) reuses: the sealing identity, the directory, the replay guard. */
+    envelopes: { self, member, replay },
     gateway,
     external,
     keeper,

@@ -32,6 +32,15 @@ import type { Logger } from '../core/logger.js';
 import { TraceService } from '../supply-chain/trace/traceService.js';
 import { CareLedgerError } from '../core/errors.js';
 
+import { organizationSigner } from '../keys/organizationSigner.js';
+import { SqliteT3Store } from '../store/sqlite/sqliteT3Store.js';
+import { T3Service } from '../supply-chain/dscsa/t3Service.js';
+import { openEnvelope, sealEnvelope } from '../exchange/envelope.js';
+import { httpTransport } from '../exchange/httpTransport.js';
+import type { MemberProfile } from '../exchange/externalFetcher.js';
+import type { ReplayGuard } from '../exchange/replayGuard.js';
+import type { Hex } from '../core/hex.js';
+
 /**
  * Composes the supply-chain services on the spine: the EPCIS repository (capture, queries, events anchored like
  * any record; the packs a commissioning event brings recorded in the same commit), lot commissioning on the
@@ -47,6 +56,15 @@ export function composeSupplyChain(p: {
   /** Reads the registry's logs (suspect-product reports and the notification watcher). */
   publicClient: PublicClient;
   logger: Logger;
+  /** This organisation's name and chain key (it signs the T3s of its sales). */
+  name: string;
+  chainKey: Hex;
+  /** The exchange's sealing identity, member directory and replay guard: T3s travel in the same envelopes. */
+  exchange: {
+    self: { address: Hex; signingKey: Hex; encryptionPrivateKey: Uint8Array };
+    member(organization: Hex): Promise<MemberProfile | null>;
+    replay: ReplayGuard;
+  };
 }) {
   const store = new SqliteEpcisStore(p.db);
   const packs = new SqliteSupplyStore(p.db);
@@ -54,6 +72,32 @@ export function composeSupplyChain(p: {
   const parties = new SqlitePartyStore(p.db);
   const verification = new VerificationService({ ledger, packs });
   const self = p.organization.toLowerCase() as Address;
+  const t3 = new T3Service({
+    self: { organization: p.organization, name: p.name },
+    signer: organizationSigner(p.chainKey),
+    store: new SqliteT3Store(p.db),
+    packs,
+    anchoring: p.anchoring,
+    memberName: async (organization) => (await p.exchange.member(organization))?.name ?? organization,
+    deliver: async (buyer, signed) => {
+      const member = await p.exchange.member(buyer);
+      if (!member?.active) throw new Error(`${buyer} is not an active member`);
+      const envelope = await sealEnvelope({
+        sender: { address: p.exchange.self.address, signingKey: p.exchange.self.signingKey },
+        recipient: { address: member.organization, encryptionPublicKey: member.encryptionPublicKey },
+        kind: 'request',
+        body: Buffer.from(JSON.stringify(signed), 'utf8'),
+      });
+      const answer = await httpTransport(
+        `${member.gatewayUrl.replace(/\/+$/, '')}/exchange/v1/documents`,
+        JSON.stringify(envelope),
+        p.config.exchange.timeoutMs,
+      );
+      if (answer.status !== 201)
+        throw new Error(`the buyer's gateway answered HTTP ${answer.status}: ${answer.body.slice(0, 200)}`);
+    },
+    logger: p.logger,
+  });
   const custody = new CustodyService({
     self,
     ledger,
@@ -63,7 +107,42 @@ export function composeSupplyChain(p: {
       organizationOf: (key) => parties.organizationOf(key),
       childrenOf: (key) => containerContents(store, key),
     },
+    onTransferred: async (transfer) => {
+      try {
+        await t3.issue({
+          buyer: transfer.to as Hex,
+          products: [{ gtin: transfer.gtin, lot: transfer.lot, serials: transfer.serials }],
+          shipmentEventId: transfer.eventId,
+          shipmentTime: Date.now(),
+          chainTransaction: transfer.transactionHash,
+        });
+      } catch (error) {
+        p.logger.error(
+          { err: error instanceof Error ? error.message : String(error), lot: transfer.lot },
+          'the T3 of a transfer could not be issued',
+        );
+      }
+    },
   });
+  /** Receives a T3 from its seller's gateway: the envelope authenticates the seller, the T3 carries its signature. */
+  const receiveDocument = async (input: unknown) => {
+    const opened = await openEnvelope(input, {
+      recipient: {
+        address: p.exchange.self.address,
+        encryptionPrivateKey: p.exchange.self.encryptionPrivateKey,
+      },
+      expectedKind: 'request',
+      replay: p.exchange.replay,
+      acceptSender: async (from) => (await p.exchange.member(from))?.active === true,
+    });
+    let document: unknown;
+    try {
+      document = JSON.parse(Buffer.from(opened.body).toString('utf8'));
+    } catch {
+      throw new InvalidInputError('T3.MALFORMED', 'The delivered document is not JSON.');
+    }
+    return t3.receive(document, opened.from);
+  };
   /** Commissioned by a mapped partner (its shared documents): the lot is known here, but not ours to vouch for. */
   const commissionedElsewhere = (event: CapturedEvent) => {
     const site = event.bizLocation ?? event.readPoint;
@@ -124,6 +203,7 @@ export function composeSupplyChain(p: {
   });
   return {
     notifications: watcher,
+    deliverPendingT3: () => t3.deliverPending(),
     epcis: {
       capture,
       store,
@@ -150,6 +230,7 @@ export function composeSupplyChain(p: {
         return { key, organization: organization.toLowerCase(), name };
       },
       parties: () => parties.list(),
+      t3: { forPack: t3.forPack.bind(t3), get: t3.get.bind(t3), receive: receiveDocument },
       suspect: {
         quarantine: suspect.quarantine.bind(suspect),
         investigate: suspect.investigate.bind(suspect),

@@ -263,7 +263,7 @@ export async function startNode(
       cleanups,
     });
     exchangeRef = exchange;
-    const { epcis, supply, notifications } = composeSupplyChain({
+    const { epcis, supply, notifications, deliverPendingT3 } = composeSupplyChain({
       config,
       db,
       anchoring,
@@ -271,7 +271,18 @@ export async function startNode(
       registry: supplyChain,
       publicClient: clients.publicClient as PublicClient,
       logger,
+      name: config.organization.name,
+      chainKey: keys.chainKey,
+      exchange: exchange.envelopes,
     });
+    // T3s whose buyer's gateway was away are delivered again, now and every half minute.
+    const redeliver = () =>
+      void deliverPendingT3().catch((error: unknown) =>
+        logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'T3 redelivery failed'),
+      );
+    const redelivery = setInterval(redeliver, 30_000);
+    redelivery.unref();
+    cleanups.push(() => clearInterval(redelivery));
     // Recalls, quarantines, investigations and receipts from the chain become notifications, from this block on.
     await notifications.start();
     cleanups.push(() => notifications.stop());

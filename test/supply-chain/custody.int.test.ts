@@ -153,6 +153,41 @@ describe('custody across three gateways', () => {
     expect((await verify(maker, 3, wholesaler.organization)).verified).toBe(true);
   });
 
+  it('each sale comes with its DSCSA T3, signed by the seller, delivered to the buyer, with the earlier history', async () => {
+    const t3s = async (node: TestNode, serial: number) => {
+      const res = await node.api(`/supply/t3?gtin=${GTIN}&serial=${serial}`);
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { t3: any[] }).t3;
+    };
+    // The pharmacy holds pack 1 now: the wholesaler's T3 to it cites the maker's T3 to the wholesaler.
+    const atPharmacy = await t3s(pharmacy, 1);
+    expect(atPharmacy).toHaveLength(1);
+    const [sale] = atPharmacy;
+    expect(sale.direction).toBe('received');
+    expect(sale.signer).toBe(wholesaler.organization.toLowerCase());
+    expect(sale.document.transactionInformation).toMatchObject({
+      seller: { organization: wholesaler.organization.toLowerCase() },
+      buyer: { organization: pharmacy.organization.toLowerCase(), name: 'pharmacy' },
+      products: [{ gtin: GTIN, lot: LOT, expiry: '2027-06-30', serials: ['1', '2'], quantity: 2 }],
+    });
+    expect(sale.document.transactionStatement).toMatch(/Drug Supply Chain Security Act/);
+    const atWholesaler = await t3s(wholesaler, 1);
+    expect(atWholesaler.map((t) => t.direction)).toEqual(['received', 'sent']);
+    const fromMaker = atWholesaler[0];
+    expect(fromMaker.signer).toBe(maker.organization.toLowerCase());
+    expect(sale.document.transactionHistory).toEqual([
+      expect.objectContaining({ t3: fromMaker.document.id, documentHash: fromMaker.documentHash }),
+    ]);
+    expect((await t3s(maker, 1)).map((t) => t.direction)).toEqual(['sent']);
+    // A forged delivery (not sealed by a member) is refused.
+    const forged = await pharmacy.api('/exchange/v1/documents', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ format: 'careledger.exchange/v1' }),
+    });
+    expect(forged.status).toBe(400);
+  });
+
   it('refuses a shipment of packs the sender does not hold, and stores nothing of it', async () => {
     expect((await capture(pharmacy, commissioningDoc)).status).toBe(202);
     const before = await eventCount(pharmacy);

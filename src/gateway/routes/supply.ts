@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import type { T3RouteOptions } from './t3.js';
 import type { CommittedLot } from '../../supply-chain/custody/lotCommissioning.js';
 import type { VerificationQuery } from '../../supply-chain/verification/verificationService.js';
 import type { VerificationResult } from '../../supply-chain/verification/productVerification.js';
@@ -20,6 +21,8 @@ export interface SupplyRouteOptions {
     name: string,
   ): { key: string; organization: string; name: string };
   parties(): { key: string; organization: string; name: string }[];
+  /** DSCSA T3s (see `t3Routes`, registered beside these). */
+  t3?: T3RouteOptions | undefined;
 }
 
 const problems = { '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } };

@@ -340,6 +340,27 @@ const MIGRATIONS: Migration[] = [
     block     INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 13: DSCSA T3s (transaction information, history and statement) this organisation sent as seller or received
+  // as buyer, each signed by its seller and anchored by its record, with the packs each names.
+  `
+  CREATE TABLE supply_t3 (
+    record_id         INTEGER PRIMARY KEY REFERENCES records (id),
+    id                TEXT    NOT NULL UNIQUE,
+    direction         TEXT    NOT NULL CHECK (direction IN ('sent', 'received')),
+    seller            TEXT    NOT NULL,
+    buyer             TEXT    NOT NULL,
+    transaction_date  INTEGER NOT NULL,
+    document_hash     TEXT    NOT NULL,
+    signed            TEXT    NOT NULL,
+    delivered_at      INTEGER
+  );
+  CREATE TABLE supply_t3_packs (
+    gtin    TEXT NOT NULL,
+    serial  TEXT NOT NULL,
+    t3_id   TEXT NOT NULL,
+    PRIMARY KEY (gtin, serial, t3_id)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /**

@@ -97,6 +97,8 @@ describe('migrations', () => {
       'supply_parties',
       'supply_reports',
       'supply_suspect_actions',
+      'supply_t3',
+      'supply_t3_packs',
       'supply_watch_cursor',
     ]);
   });

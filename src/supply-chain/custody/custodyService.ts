@@ -34,6 +34,8 @@ export interface CustodyServiceOptions {
   /** Verification of one pack as held by `seller` (this organisation). */
   verify(request: { gtin: string; serial: string; lot: string; seller: Hex }): Promise<VerificationResult>;
   context: Omit<CustodyContext, 'self' | 'packs'>;
+  /** Told of every transfer once mined (the DSCSA T3 of the change of ownership is issued there). */
+  onTransferred?: (transfer: CustodyOperation & { transactionHash: Hex }) => Promise<void>;
 }
 
 /**
@@ -73,6 +75,7 @@ export class CustodyService {
           lotSerials: commissioned.length > 0 ? commissioned : undefined,
         });
         done.push({ ...op, ...mined });
+        if (op.action === 'transfer') await this.options.onTransferred?.({ ...op, ...mined });
       } catch (error) {
         if (done.length === 0) throw error;
         // Rare (another sender moved a pack after the checks): say what already happened, so nothing is repeated.

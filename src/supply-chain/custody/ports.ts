@@ -184,3 +184,11 @@ export interface SuspectLedger {
     serialsOf(gtin: string, lot: string): readonly string[];
   }): Promise<SupplyChainNoticeEvent[]>;
 }
+
+/** Signs and checks documents with organisation chain keys (EIP-191), for T3s. */
+export interface DocumentSigner {
+  address: `0x${string}`;
+  sign(bytes: Uint8Array): Promise<`0x${string}`>;
+  /** The address that signed `bytes`, or null for a malformed signature. */
+  recover(bytes: Uint8Array, signature: `0x${string}`): Promise<`0x${string}` | null>;
+}
