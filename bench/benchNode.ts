@@ -62,8 +62,20 @@ export async function startBenchNode(
 /** CPU seconds (user + system) a process has used, from /proc; null where /proc is not available. */
 export function processCpuSeconds(pid: number | undefined): number | null {
   if (!pid) return null;
+  return statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/**
+ * CPU seconds this process's main thread (the node's event loop, in the bench) has used, from /proc; null where
+ * /proc is not available. Unlike event-loop utilisation, time the thread waited for a core is not counted.
+ */
+export function mainThreadCpuSeconds(): number | null {
+  return statCpuSeconds(`/proc/${process.pid}/task/${process.pid}/stat`);
+}
+
+function statCpuSeconds(file: string): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(file, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // Fields 14 and 15 of proc(5) (utime, stime), in clock ticks of (almost always) 1/100 s.
     return (Number(fields[11]) + Number(fields[12])) / 100;

@@ -9,7 +9,10 @@
  * 5–7. FHIR on a fresh node: Observation creates per second (single POSTs and transaction Bundles) and reads per
  *    second, against the spine's acknowledgement rate from (1), and where one create's CPU goes;
  * 9. a cross-gateway fetch of a 200-resource patient record between two nodes on one chain (latency, resources/s,
- *    every proof verified), against the same resources read from the holder's own store.
+ *    every proof verified), against the same resources read from the holder's own store;
+ * 10–11. the supply chain on a manufacturer's node: EPCIS events captured per second in documents of 100, against
+ *    raw SQLite inserts of the same rows; then product verifications per second and their p99 for packs of a lot
+ *    committed on chain, against the chain reads alone.
  *
  * Targets are reported as PASS/MISS, never asserted: the exit code is non-zero only when a section failed to run.
  * Figures are also written to `.bench/results.json`.
@@ -28,11 +31,18 @@ import {
   runExchangeFetch,
   type ExchangeFetchResult,
 } from './exchangeFetch.js';
+import { EPCIS_TARGET_EVENTS_PER_SECOND, epcisCaptureDetail, epcisCaptureRows } from './epcisCapture.js';
 import { runFhir, type FhirResult } from './fhir.js';
 import { makeRecordSet, totalBytes } from './records.js';
 import { fmt, fmtRatio, renderTable, status, type Row } from './report.js';
+import {
+  productVerificationDetail,
+  productVerificationRows,
+  VERIFICATION_TARGET_P99_MS,
+} from './productVerification.js';
 import { readSettings } from './settings.js';
 import { rawSqliteInserts, type RawSqliteResult } from './sqliteRaw.js';
+import { runSupplyChain, type SupplyChainResult } from './supplyChain.js';
 import { runVerifyBench, type VerifyResult } from './verifyBench.js';
 
 const TARGETS = {
@@ -42,6 +52,8 @@ const TARGETS = {
   fhirCreatesPerSecond: 3_000,
   fhirReadsPerSecond: 5_000,
   consentDecisionP99Us: 1_000,
+  epcisEventsPerSecond: EPCIS_TARGET_EVENTS_PER_SECOND,
+  productVerificationP99Ms: VERIFICATION_TARGET_P99_MS,
 } as const;
 const WATCHDOG_MS = 10 * 60_000;
 
@@ -158,6 +170,19 @@ async function main(cleanup: Cleanup): Promise<number> {
   } catch (error) {
     cleanup.throwIfAborted();
     errors.push(`exchange fetch section failed: ${message(error)}`);
+    console.error(error);
+  }
+
+  cleanup.throwIfAborted();
+
+  // 10–11: the supply chain on a manufacturer's node: EPCIS capture, then product verification.
+  let supply: SupplyChainResult | null = null;
+  try {
+    supply = await runSupplyChain(settings, cleanup, log);
+    errors.push(...supply.problems);
+  } catch (error) {
+    cleanup.throwIfAborted();
+    errors.push(`supply-chain section failed: ${message(error)}`);
     console.error(error);
   }
 
@@ -339,6 +364,13 @@ async function main(cleanup: Cleanup): Promise<number> {
   // Exchange rows: a cross-gateway fetch against the same resources read from the holder's own store.
   rows.push(...exchangeFetchRows(exchange));
 
+  // Supply-chain rows: capture against raw SQLite inserts of the same rows, verification against its chain reads.
+  const supplyRowsAt = rows.length;
+  rows.push(
+    ...epcisCaptureRows(supply?.capture ?? null, settings.epcisDocumentEvents),
+    ...productVerificationRows(supply?.verification ?? null),
+  );
+
   const cpuList = cpus();
   const details: string[] = [];
   if (e2e) {
@@ -444,6 +476,8 @@ async function main(cleanup: Cleanup): Promise<number> {
   }
 
   if (exchange) details.push(exchangeFetchDetail(exchange));
+  if (supply?.capture) details.push(epcisCaptureDetail(supply.capture));
+  if (supply?.verification) details.push(productVerificationDetail(supply.verification));
 
   console.log('');
   console.log(
@@ -501,6 +535,22 @@ async function main(cleanup: Cleanup): Promise<number> {
     consentDecisions: consent,
     consentReads,
     exchangeFetch: exchange,
+    epcisCapture: supply?.capture && {
+      ...supply.capture,
+      ratioToRawSqlite:
+        supply.capture.baseline && supply.capture.load.ok > 0
+          ? supply.capture.load.perSecond / supply.capture.baseline.eventsPerSecond
+          : null,
+      status: rows[supplyRowsAt]?.status,
+    },
+    productVerification: supply?.verification && {
+      ...supply.verification,
+      p99RatioToChainReads:
+        supply.verification.chainReads && supply.verification.load.ok > 0
+          ? supply.verification.load.latencyMs.p99 / supply.verification.chainReads.latencyMs.p99
+          : null,
+      p99Status: rows[supplyRowsAt + 3]?.status,
+    },
     verification: verify && {
       ...verify,
       merkleRatioToSha256: ratio(verify.merklePerSecond, sha),

@@ -40,6 +40,23 @@ export interface BenchSettings {
   fhirBreakdownMs: number;
   /** Exchange section: timed cross-gateway `$fetch-external` calls (each followed by the same read from the local store). */
   exchangeFetches: number;
+  /** EPCIS section: events captured in the timed run (`POST /epcis/capture`), in documents of `epcisDocumentEvents`. */
+  epcisEvents: number;
+  epcisDocumentEvents: number;
+  /** EPCIS section: untimed events captured first (warm-up), in documents of the same size. */
+  epcisWarmupEvents: number;
+  /** EPCIS section: capture requests (documents) in flight. */
+  epcisDocumentsInFlight: number;
+  /** EPCIS section: packs per case (each commissioning and packing event lists this many). */
+  epcisPacksPerCase: number;
+  /** Product verification: packs of the lot committed on chain and then verified. */
+  productLotPacks: number;
+  /** Product verification: timed `GET /verify/product` requests (a tenth of them for serials never commissioned). */
+  productVerifications: number;
+  /** Product verification: requests in flight. */
+  productVerifyConcurrency: number;
+  /** Product verification: no more requests are sent after this long (the count may then not be reached). */
+  productVerifyMaxMs: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -75,6 +92,15 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     fhirReads: int(env, 'BENCH_FHIR_READS', 40_000, 1, 10_000_000),
     fhirBreakdownMs: int(env, 'BENCH_FHIR_BREAKDOWN_MS', 800, 100, 60_000),
     exchangeFetches: int(env, 'BENCH_EXCHANGE_FETCHES', 20, 1, 10_000),
+    epcisEvents: int(env, 'BENCH_EPCIS_EVENTS', 50_000, 1, 10_000_000),
+    epcisDocumentEvents: int(env, 'BENCH_EPCIS_DOCUMENT_EVENTS', 100, 1, 10_000),
+    epcisWarmupEvents: int(env, 'BENCH_EPCIS_WARMUP_EVENTS', 5_000, 0, 1_000_000),
+    epcisDocumentsInFlight: int(env, 'BENCH_EPCIS_IN_FLIGHT', 4, 1, 256),
+    epcisPacksPerCase: int(env, 'BENCH_EPCIS_PACKS_PER_CASE', 10, 1, 1_000),
+    productLotPacks: int(env, 'BENCH_PRODUCT_LOT_PACKS', 1_000, 1, 100_000),
+    productVerifications: int(env, 'BENCH_PRODUCT_VERIFICATIONS', 5_000, 1, 10_000_000),
+    productVerifyConcurrency: int(env, 'BENCH_PRODUCT_VERIFY_CONCURRENCY', 4, 1, 1024),
+    productVerifyMaxMs: int(env, 'BENCH_PRODUCT_VERIFY_MAX_MS', 30_000, 1_000, 3_600_000),
   };
 }
 

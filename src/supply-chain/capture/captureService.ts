@@ -1,6 +1,6 @@
-import { canonicalJson } from '../../core/canonicalJson.js';
 import { sha256 } from '../../core/sha256.js';
 import { uuidv7 } from '../../core/uuidv7.js';
+import { canonicalEventJson } from './canonicalEventJson.js';
 import type { CaptureJob, EpcRole, EpcisStore, StoredEpcisEvent } from './ports.js';
 
 /** An event of a validated EPCIS document, as capture needs it. */
@@ -87,7 +87,7 @@ export class CaptureService {
     const captureId = uuidv7(createdAt);
     const recordTime = createdAt;
     const rows = fresh.map(({ event, eventId }) => {
-      const body = canonicalJson({
+      const body = canonicalEventJson({
         ...event.json,
         eventID: eventId,
         recordTime: new Date(recordTime).toISOString(),

@@ -1,13 +1,13 @@
 import {
-  eventIdentifiers,
+  eventIdentifiersWith,
   eventTimeMillis,
   eventToJson,
   parseEpcisDocument,
   type EpcisEvent,
   type EpcisParseOptions,
 } from '../epcis/epcisDocument.js';
-import { eventHash } from '../epcis/eventHash.js';
-import { identifierKey } from '../epcis/gs1.js';
+import { eventHashWith } from '../epcis/eventHash.js';
+import { IdentifierReadings } from '../epcis/gs1.js';
 import type { CapturedEvent, EpcisDocumentReader } from './captureService.js';
 
 /**
@@ -20,17 +20,19 @@ export function epcisDocumentReader(
 ): EpcisDocumentReader {
   return {
     read(document, now): CapturedEvent[] {
-      const parsed = parseEpcisDocument(document, { ...options, now });
+      // Each identifier of the document read once, for its checks, the event hashes and the canonical keys.
+      const identifiers = new IdentifierReadings();
+      const parsed = parseEpcisDocument(document, { ...options, now, identifiers });
       return parsed.events.map((event) => ({
         json: eventToJson(event),
         eventType: event.type,
-        eventId: event.eventID ?? eventHash(event),
+        eventId: event.eventID ?? eventHashWith(event, identifiers),
         eventTime: eventTimeMillis(event),
         bizStep: event.bizStep ?? null,
         disposition: event.disposition ?? null,
-        bizLocation: event.bizLocation ? identifierKey(event.bizLocation.id) : null,
-        readPoint: event.readPoint ? identifierKey(event.readPoint.id) : null,
-        epcs: eventIdentifiers(event),
+        bizLocation: event.bizLocation ? identifiers.key(event.bizLocation.id) : null,
+        readPoint: event.readPoint ? identifiers.key(event.readPoint.id) : null,
+        epcs: eventIdentifiersWith(event, identifiers),
         ...lotData(event),
       }));
     },

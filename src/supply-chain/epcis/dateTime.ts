@@ -5,22 +5,38 @@
  * meaning on every node.
  */
 
-/** A parsed `xsd:dateTimeStamp`. */
+/** A parsed `xsd:dateTimeStamp` (frozen: the same text may give the same object). */
 export interface DateTimeStamp {
   /** Milliseconds since the epoch (UTC), fractional digits beyond the third truncated. */
-  epochMs: number;
+  readonly epochMs: number;
   /** The fractional second digits as written (`''` when none). */
-  fraction: string;
+  readonly fraction: string;
   /** The written offset in minutes east of UTC (`+01:00` → 60). */
-  offsetMinutes: number;
+  readonly offsetMinutes: number;
 }
 
 const DATE_TIME_STAMP =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,64}))?(Z|[+-]\d{2}:\d{2})$/;
 const OFFSET = /^([+-])(\d{2}):(\d{2})$/;
 
+/**
+ * Texts read lately and what they gave: an event's time is read when its document is checked, again when it is
+ * hashed and when it is stored. Emptied when full, so it holds at most a few documents' worth.
+ */
+const recent = new Map<string, DateTimeStamp | undefined>();
+const RECENT_MAX = 4_096;
+
 /** Reads an `xsd:dateTimeStamp` (years 0001–9999); undefined when `text` is not one. */
 export function parseDateTimeStamp(text: string): DateTimeStamp | undefined {
+  const known = recent.get(text);
+  if (known !== undefined || recent.has(text)) return known;
+  const stamp = readDateTimeStamp(text);
+  if (recent.size >= RECENT_MAX) recent.clear();
+  recent.set(text, stamp);
+  return stamp;
+}
+
+function readDateTimeStamp(text: string): DateTimeStamp | undefined {
   const match = DATE_TIME_STAMP.exec(text);
   if (match === null) return undefined;
   const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
@@ -40,7 +56,7 @@ export function parseDateTimeStamp(text: string): DateTimeStamp | undefined {
   // setUTCFullYear, not Date.UTC: Date.UTC maps years 0–99 to 1900–1999.
   date.setUTCFullYear(year, month - 1, day);
   date.setUTCHours(hour, minute, second, Number(fraction.padEnd(3, '0').slice(0, 3)));
-  return { epochMs: date.getTime() - offsetMinutes * 60_000, fraction, offsetMinutes };
+  return Object.freeze({ epochMs: date.getTime() - offsetMinutes * 60_000, fraction, offsetMinutes });
 }
 
 /** Reads a UTC offset `±hh:mm` (at most ±14:00) into minutes east of UTC; undefined when `text` is not one. */

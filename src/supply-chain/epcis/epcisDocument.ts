@@ -22,7 +22,7 @@
 import { InvalidInputError } from '../../core/errors.js';
 import { parseDateTimeStamp, parseOffset } from './dateTime.js';
 import { EpcisErrorCode, invalidDocument, quote, type EpcisProblem } from './errors.js';
-import { identifierKey, readIdentifier, type Gs1Identifier } from './gs1.js';
+import { IdentifierReadings, type Gs1Identifier } from './gs1.js';
 import {
   isAbsoluteUri,
   normalizeVocabularyValue,
@@ -197,6 +197,11 @@ export interface EpcisParseOptions {
   maxExtensionDepth?: number;
   /** Accept user vocabulary URIs (outside the CBV namespaces) for bizStep, disposition and types (default false). */
   allowCustomVocabulary?: boolean;
+  /**
+   * Where identifier readings are remembered (default: a fresh one per call); pass the same one to
+   * `eventHashWith` and {@link eventIdentifiersWith} for the document's events so each identifier is read once.
+   */
+  identifiers?: IdentifierReadings;
 }
 
 /** The defaults of {@link EpcisParseOptions}. */
@@ -272,11 +277,19 @@ export type EpcisIdentifierRole = 'epc' | 'parent' | 'child' | 'input' | 'output
  * does not read are kept as sent), each (identifier, role) once.
  */
 export function eventIdentifiers(event: EpcisEvent): { epc: string; role: EpcisIdentifierRole }[] {
+  return eventIdentifiersWith(event, new IdentifierReadings());
+}
+
+/** {@link eventIdentifiers}, reading identifiers through `identifiers` (those of the event's document). */
+export function eventIdentifiersWith(
+  event: EpcisEvent,
+  identifiers: IdentifierReadings,
+): { epc: string; role: EpcisIdentifierRole }[] {
   const out: { epc: string; role: EpcisIdentifierRole }[] = [];
   const seen = new Set<string>();
   const add = (value: string | undefined, role: EpcisIdentifierRole): void => {
     if (value === undefined) return;
-    const epc = identifierKey(value);
+    const epc = identifiers.key(value);
     const key = `${role} ${epc}`;
     if (seen.has(key)) return;
     seen.add(key);
@@ -542,8 +555,18 @@ class Reader {
   private readonly maxString: number;
   private readonly maxDepth: number;
   private readonly allowCustom: boolean;
+  private readonly identifiers: IdentifierReadings;
   /** The index of the event being read, for problems. */
   private eventIndex: number | undefined;
+
+  // Element readers of the lists, made once per document rather than once per list.
+  private readonly readUri = (p: string, v: unknown) => this.uri(p, v);
+  private readonly readBizTransaction = (p: string, v: unknown) => this.bizTransaction(p, v);
+  private readonly readSource = (p: string, v: unknown) => this.sourceOrDestination(p, v, 'source');
+  private readonly readDestination = (p: string, v: unknown) => this.sourceOrDestination(p, v, 'destination');
+  private readonly readSensorElement = (p: string, v: unknown) => this.sensorElement(p, v);
+  private readonly readInstance = (p: string, v: unknown) => this.identifier(p, v, 'instance');
+  private readonly readQuantity = (p: string, v: unknown) => this.quantity(p, v);
 
   constructor(options: EpcisParseOptions) {
     this.now = options.now ?? Date.now();
@@ -553,6 +576,7 @@ class Reader {
     this.maxString = options.maxStringLength ?? EPCIS_PARSE_DEFAULTS.maxStringLength;
     this.maxDepth = options.maxExtensionDepth ?? EPCIS_PARSE_DEFAULTS.maxExtensionDepth;
     this.allowCustom = options.allowCustomVocabulary ?? EPCIS_PARSE_DEFAULTS.allowCustomVocabulary;
+    this.identifiers = options.identifiers ?? new IdentifierReadings();
   }
 
   private invalid(path: string, message: string): void {
@@ -787,7 +811,7 @@ class Reader {
         }
         return value;
       case 'certificationInfo':
-        if (Array.isArray(value)) return this.list(at, value, (p, v) => this.uri(p, v), false);
+        if (Array.isArray(value)) return this.list(at, value, this.readUri, false);
         return this.uri(at, value);
       case 'errorDeclaration':
         return this.errorDeclaration(at, value);
@@ -811,25 +835,25 @@ class Reader {
       case 'bizLocation':
         return this.location(at, value);
       case 'bizTransactionList':
-        return this.list(at, value, (p, v) => this.bizTransaction(p, v), true);
+        return this.list(at, value, this.readBizTransaction, true);
       case 'sourceList':
-        return this.list(at, value, (p, v) => this.sourceOrDestination(p, v, 'source'), true);
+        return this.list(at, value, this.readSource, true);
       case 'destinationList':
-        return this.list(at, value, (p, v) => this.sourceOrDestination(p, v, 'destination'), true);
+        return this.list(at, value, this.readDestination, true);
       case 'sensorElementList':
-        return this.list(at, value, (p, v) => this.sensorElement(p, v), true);
+        return this.list(at, value, this.readSensorElement, true);
       case 'epcList':
       case 'childEPCs':
       case 'inputEPCList':
       case 'outputEPCList':
-        return this.list(at, value, (p, v) => this.identifier(p, v, 'instance'), false);
+        return this.list(at, value, this.readInstance, false);
       case 'parentID':
         return this.identifier(at, value, 'instance');
       case 'quantityList':
       case 'childQuantityList':
       case 'inputQuantityList':
       case 'outputQuantityList':
-        return this.list(at, value, (p, v) => this.quantity(p, v), false);
+        return this.list(at, value, this.readQuantity, false);
       case 'transformationID':
         return this.identifier(at, value, 'any');
       case 'ilmd':
@@ -1023,7 +1047,7 @@ class Reader {
   private identifier(at: string, value: unknown, place: IdentifierPlace): string | undefined {
     const text = this.uri(at, value);
     if (text === undefined) return undefined;
-    const reading = readIdentifier(text);
+    const reading = this.identifiers.read(text);
     if (reading.status === 'invalid') {
       this.report(at, EpcisErrorCode.INVALID_IDENTIFIER, reading.error.message);
       return undefined;

@@ -30,7 +30,7 @@
 import { sha256 } from '../../core/sha256.js';
 import { toHashTimestamp } from './dateTime.js';
 import type { EpcisEvent, JsonObject, JsonValue, QuantityElement } from './epcisDocument.js';
-import { readIdentifier } from './gs1.js';
+import { IdentifierReadings } from './gs1.js';
 import { toCbvWebUri, type CbvVocabulary } from './vocabulary.js';
 
 /** The algorithm version this module implements, as it appears in the hash URI. */
@@ -38,7 +38,14 @@ export const EVENT_HASH_VERSION = 'CBV2.0';
 
 /** The event hash ID: `ni:///sha-256;<64 hex digits>?ver=CBV2.0`. */
 export function eventHash(event: EpcisEvent): string {
-  const digest = Buffer.from(sha256(new TextEncoder().encode(preHashString(event)))).toString('hex');
+  return eventHashWith(event, new IdentifierReadings());
+}
+
+/** {@link eventHash}, reading identifiers through `readings` (those of the event's document, read once for all). */
+export function eventHashWith(event: EpcisEvent, readings: IdentifierReadings): string {
+  const digest = Buffer.from(sha256(new TextEncoder().encode(new PreHash(event, readings).build()))).toString(
+    'hex',
+  );
   return `ni:///sha-256;${digest}?ver=${EVENT_HASH_VERSION}`;
 }
 
@@ -49,7 +56,7 @@ export function isEventHash(value: string): boolean {
 
 /** The pre-hash string of an event (what {@link eventHash} hashes), for debugging and comparing implementations. */
 export function preHashString(event: EpcisEvent): string {
-  return new PreHash(event).build();
+  return new PreHash(event, new IdentifierReadings()).build();
 }
 
 // --- Constants -----------------------------------------------------------------------------------------------------
@@ -151,8 +158,14 @@ function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
+/** Any UTF-16 surrogate: where code unit order and code point order part. */
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 function sorted(strings: string[]): string[] {
-  return strings.sort(compareCodePoints);
+  if (strings.length < 2) return strings;
+  // Without surrogates, code unit order (the built-in sort, much faster) is code point order.
+  for (const s of strings) if (SURROGATE.test(s)) return strings.sort(compareCodePoints);
+  return strings.sort();
 }
 
 // --- The builder ---------------------------------------------------------------------------------------------------
@@ -160,9 +173,11 @@ function sorted(strings: string[]): string[] {
 class PreHash {
   private readonly event: EpcisEvent;
   private readonly namespaces: Record<string, string>;
+  private readonly readings: IdentifierReadings;
 
-  constructor(event: EpcisEvent) {
+  constructor(event: EpcisEvent, readings: IdentifierReadings) {
     this.event = event;
+    this.readings = readings;
     this.namespaces = { ...DEFAULT_NAMESPACES, ...event.namespaces, gs1: GS1_VOC };
   }
 
@@ -405,14 +420,17 @@ class PreHash {
         value = namespace + value.slice(colon + 1);
       }
     }
-    for (const [urn, web] of CBV_URN_TO_WEB) value = value.replaceAll(urn, web);
+    // Every CBV 1.x prefix starts so, and no replacement brings one in.
+    if (value.includes('urn:epcglobal:cbv:')) {
+      for (const [urn, web] of CBV_URN_TO_WEB) value = value.replaceAll(urn, web);
+    }
     if (PYTHON_FLOAT.test(value)) {
       const number = Number(value.replaceAll('_', ''));
       if (Number.isFinite(number)) return hashNumber(number);
     }
     if (/^(?:urn:|https?:\/\/)/i.test(value)) {
       // Rule 18 (II): a Digital Link's query string is not part of the identifier.
-      const reading = readIdentifier(/^https?:/i.test(value) ? value.replace(/\?.*$/s, '') : value);
+      const reading = this.readings.read(/^https?:/i.test(value) ? value.replace(/\?.*$/s, '') : value);
       if (reading.status === 'gs1') return reading.key;
     }
     return value;

@@ -30,6 +30,15 @@ export function readIdentifier(value: string): IdentifierReading {
   // Only URNs and http(s) URIs can be GS1 identifiers; the GS1 module is not asked about anything else (a bare number
   // in a user extension must stay a number).
   if (!/^(?:urn:|https?:\/\/)/i.test(value)) return { status: 'opaque' };
+  // A URN outside `urn:epc:` (e.g. a CBV business transaction) is never a GS1 key the module reads, nor one that
+  // claims to be: the module would refuse it, and the answer would be `opaque` whatever its reason; say so without
+  // building the error.
+  if (!/^urn:epc:/i.test(value) && /^urn:/i.test(value)) return { status: 'opaque' };
+  // Likewise an http(s) URI none of whose path segments can be a key the module reads (each segment follows a "/"),
+  // e.g. a CBV Web URI: refused by the module whatever else it holds, so `opaque` unless it claims to be a GS1 key.
+  if (/^https?:/i.test(value) && !SUPPORTED_KEY_SEGMENT.test(value) && !looksLikeGs1(value)) {
+    return { status: 'opaque' };
+  }
   try {
     const id = parseGs1Identifier(value);
     return { status: 'gs1', id, key: canonicalKey(id) };
@@ -48,6 +57,33 @@ export function identifierKey(value: string): string {
   const reading = readIdentifier(value);
   return reading.status === 'gs1' ? reading.key : value;
 }
+
+/**
+ * {@link readIdentifier} and {@link identifierKey} remembered for the life of this object: one per document, since
+ * a document names the same packs, cases, locations and CBV Web URIs many times over (checked, hashed and keyed for
+ * every event that lists them). Readings are pure functions of the text, so a remembered one is the same answer;
+ * they are shared, never to be changed by callers.
+ */
+export class IdentifierReadings {
+  private readonly readings = new Map<string, IdentifierReading>();
+
+  read(value: string): IdentifierReading {
+    let reading = this.readings.get(value);
+    if (reading === undefined) {
+      reading = readIdentifier(value);
+      this.readings.set(value, reading);
+    }
+    return reading;
+  }
+
+  key(value: string): string {
+    const reading = this.read(value);
+    return reading.status === 'gs1' ? reading.key : value;
+  }
+}
+
+/** Where a Digital Link key the GS1 module reads could start: `/00`, `/01`, `/414`, `/417`, `/253`, `/8004`. */
+const SUPPORTED_KEY_SEGMENT = /\/(?:00|01|414|417|253|8004)/;
 
 const DIGITAL_LINK_PRIMARY_KEY =
   /^https?:\/\/[^/?#]+(?:\/[^?#]*)?\/(?:00|01|414|417|253|8004|sscc|gtin|gln|gdti|giai)\/[0-9]/i;

@@ -31,6 +31,18 @@ const CS82 = new Set<string>([
   ...CS82_SYMBOLS,
 ]);
 
+/** Every character of set 82 (non-empty): the common case of {@link checkCs82Value}, checked in one go. */
+const ALL_CS82 = /^[A-Za-z0-9!"%&'()*+,\-./:;<=>?_]+$/;
+
+/** Characters of set 82 an EPC URN writes as they are (no escape needed or allowed to be needed), none or more. */
+const URN_PLAIN = /^[A-Za-z0-9!'()*+,\-.:;=_]*$/;
+
+/** Characters of set 82 a Digital Link value may hold as they are (no `%` escape, no delimiter), none or more. */
+const DL_PLAIN = /^[A-Za-z0-9!"&'()*+,\-.:;<=>_]*$/;
+
+/** Characters written as they are in a canonical Digital Link value, none or more. */
+const DL_UNRESERVED_ALL = /^[A-Za-z0-9._-]*$/;
+
 /** Characters of set 82 that an EPC URN must percent-escape (TDS table A-1). */
 const URN_MUST_ESCAPE = new Set<string>(['"', '%', '&', '/', '<', '>', '?']);
 
@@ -77,8 +89,10 @@ export function checkCs82Value(
   reported: unknown,
   options: Cs82ValueOptions = {},
 ): void {
-  const label = options.label ?? fieldLabel(field);
   const max = options.max ?? MAX_CS82_VALUE_LENGTH;
+  // The common case: every character in the set and not too long; otherwise the checks below say what is wrong.
+  if (text.length <= max && ALL_CS82.test(text)) return;
+  const label = options.label ?? fieldLabel(field);
   if (text.length === 0)
     fail(
       Gs1ErrorCode.MALFORMED,
@@ -126,6 +140,7 @@ export function unescapeUrnComponent(
   reported: unknown,
   label: string = fieldLabel(field),
 ): string {
+  if (URN_PLAIN.test(component)) return component; // nothing escaped, nothing to refuse: the loop would copy it
   let out = '';
   for (let i = 0; i < component.length;) {
     const char = String.fromCodePoint(component.codePointAt(i) ?? 0);
@@ -158,6 +173,7 @@ export function unescapeUrnComponent(
 
 /** Writes a value of set 82 as a canonical Digital Link path or query value (all but `A-Z a-z 0-9 - . _` escaped). */
 export function encodeDigitalLinkValue(text: string): string {
+  if (DL_UNRESERVED_ALL.test(text)) return text;
   let out = '';
   for (const char of text) out += DL_UNRESERVED.test(char) ? char : percent(char);
   return out;
@@ -174,6 +190,7 @@ export function decodeDigitalLinkValue(
   reported: unknown,
   label: string = fieldLabel(field),
 ): string {
+  if (DL_PLAIN.test(raw)) return raw; // nothing escaped, nothing to refuse: the loop would copy it
   let out = '';
   for (let i = 0; i < raw.length;) {
     const char = String.fromCodePoint(raw.codePointAt(i) ?? 0);

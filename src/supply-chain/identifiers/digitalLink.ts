@@ -423,7 +423,8 @@ function readQuery(query: string | undefined, uri: string): QueryAttributes {
  */
 export function toDigitalLink(id: Gs1Identifier, base: string = DEFAULT_DIGITAL_LINK_BASE): string {
   const valid = validateGs1Identifier(id);
-  const stem = checkBase(base);
+  // The default base (every canonical key) was checked once, when this module loaded.
+  const stem = base === DEFAULT_DIGITAL_LINK_BASE ? DEFAULT_STEM : checkBase(base);
   switch (valid.kind) {
     case 'sgtin':
       return `${stem}/01/${valid.gtin}/21/${encodeDigitalLinkValue(valid.serial)}`;
@@ -445,6 +446,8 @@ export function toDigitalLink(id: Gs1Identifier, base: string = DEFAULT_DIGITAL_
       return `${stem}/8004/${encodeDigitalLinkValue(valid.giai)}`;
   }
 }
+
+const DEFAULT_STEM = checkBase(DEFAULT_DIGITAL_LINK_BASE);
 
 function checkBase(base: unknown): string {
   if (typeof base !== 'string') {
