@@ -25,10 +25,19 @@ function orNull<T>(read: Promise<T>, code: string): Promise<T | null> {
  * contract's hashed ids here, and a lot's serials its Merkle root, so nothing above this knows the encodings.
  */
 export function supplyChainLedger(registry: ViemSupplyChainRegistry): SupplyLedger {
+  // What the chain never changes once written: a product's manufacturer, a lot's Merkle root (and the tree of the
+  // serials known here that reproduces it). Keyed by the registry's address, so a redeployed registry starts afresh.
+  const manufacturers = new Map<string, Hex>();
+  const roots = new Map<string, Hex>();
+  const trees = new Map<string, { size: number; tree: LotTree }>();
   return {
     async manufacturerOf(gtin) {
+      const known = manufacturers.get(`${registry.contractAddress()}|${gtin}`);
+      if (known) return known;
       const product = await orNull(registry.productOf(gtin), 'SUPPLY.UNKNOWN_PRODUCT');
-      return product && !isZero(product.manufacturer) ? product.manufacturer : null;
+      if (!product || isZero(product.manufacturer)) return null;
+      manufacturers.set(`${registry.contractAddress()}|${gtin}`, product.manufacturer); // never changes once set
+      return product.manufacturer;
     },
     async registerProduct(gtin) {
       // The contract wants the hash of the product's master data kept off chain; until master data is managed here,
@@ -72,18 +81,29 @@ export function supplyChainLedger(registry: ViemSupplyChainRegistry): SupplyLedg
       const mined = await registry.recallLot(lotIdOf(gtin, lot), reasonHash);
       return { transactionHash: mined.transactionHash, blockNumber: mined.blockNumber };
     },
-    async inLot(gtin, lot, knownSerials, serial) {
-      if (knownSerials.length === 0) return null;
-      const found = await orNull(registry.lotOf(lotIdOf(gtin, lot)), 'SUPPLY.UNKNOWN_LOT');
-      if (!found) return null;
-      let tree: LotTree;
-      try {
-        tree = new LotTree([...new Set(knownSerials)].map((s) => packIdOf(gtin, s)));
-      } catch {
-        return null;
+    async inLot(gtin, lot, known, serial) {
+      if (known.count === 0) return null;
+      const key = `${registry.contractAddress()}|${gtin}|${lot}`;
+      let root = roots.get(key);
+      if (!root) {
+        const found = await orNull(registry.lotOf(lotIdOf(gtin, lot)), 'SUPPLY.UNKNOWN_LOT');
+        if (!found) return null;
+        root = found.serialsRoot.toLowerCase() as Hex; // a lot's root never changes once commissioned
+        roots.set(key, root);
       }
-      if (tree.root.toLowerCase() !== found.serialsRoot.toLowerCase()) return null;
-      return tree.has(packIdOf(gtin, serial));
+      // Building a lot's tree hashes every pack id: done once per lot and number of known serials, not per question.
+      let cached = trees.get(key);
+      if (!cached || cached.size !== known.count) {
+        const unique = [...new Set(known.serials())];
+        try {
+          cached = { size: known.count, tree: new LotTree(unique.map((s) => packIdOf(gtin, s))) };
+        } catch {
+          return null;
+        }
+        trees.set(key, cached);
+      }
+      if (cached.tree.root.toLowerCase() !== root) return null;
+      return cached.tree.has(packIdOf(gtin, serial));
     },
     async lot(gtin, lot): Promise<ChainLot | null> {
       const found = await orNull(registry.lotOf(lotIdOf(gtin, lot)), 'SUPPLY.UNKNOWN_LOT');

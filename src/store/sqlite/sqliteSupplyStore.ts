@@ -27,6 +27,7 @@ export class SqliteSupplyStore implements PackStore {
       allOfLot: db.prepare(
         `SELECT gtin, serial, lot, expiry, origin FROM supply_packs WHERE gtin = ? AND lot = ? ORDER BY rowid`,
       ),
+      countOfLot: db.prepare(`SELECT COUNT(*) FROM supply_packs WHERE gtin = ? AND lot = ?`).pluck(),
       pack: db.prepare(
         `SELECT gtin, serial, lot, expiry, origin FROM supply_packs WHERE gtin = ? AND serial = ?`,
       ),
@@ -43,6 +44,10 @@ export class SqliteSupplyStore implements PackStore {
 
   packsOfLot(gtin: string, lot: string): PackRecord[] {
     return (this.stmt.allOfLot.all(gtin, lot) as PackRow[]).map(toPack);
+  }
+
+  countOfLot(gtin: string, lot: string): number {
+    return this.stmt.countOfLot.get(gtin, lot) as number;
   }
 
   pack(gtin: string, serial: string): PackRecord | undefined {

@@ -19,6 +19,8 @@ export interface PackStore {
   commissionedSerials(gtin: string, lot: string): PackRecord[];
   /** Every pack of a lot this gateway knows (commissioned here, or from a partner's commissioning documents). */
   packsOfLot(gtin: string, lot: string): PackRecord[];
+  /** How many packs of the lot this gateway knows (cheap: no rows read). */
+  countOfLot(gtin: string, lot: string): number;
   pack(gtin: string, serial: string): PackRecord | undefined;
 }
 
@@ -60,7 +62,12 @@ export interface SupplyLedger {
    * Whether `serial` is in the lot, shown against the chain: true or false when `knownSerials` are exactly the lot's
    * commissioned serials (their Merkle root is the one on chain), null when they are not (nothing can be said).
    */
-  inLot(gtin: string, lot: string, knownSerials: readonly string[], serial: string): Promise<boolean | null>;
+  inLot(
+    gtin: string,
+    lot: string,
+    known: { count: number; serials: () => readonly string[] },
+    serial: string,
+  ): Promise<boolean | null>;
   lot(gtin: string, lot: string): Promise<ChainLot | null>;
   pack(gtin: string, lot: string, serial: string): Promise<ChainPack>;
   /**

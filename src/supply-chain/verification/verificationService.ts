@@ -84,7 +84,10 @@ export class VerificationService {
         ledger.inLot(
           gtin,
           lot,
-          packs.packsOfLot(gtin, lot).map((p) => p.serial),
+          {
+            count: packs.countOfLot(gtin, lot),
+            serials: () => packs.packsOfLot(gtin, lot).map((p) => p.serial),
+          },
           serial,
         ),
       async lotsRecordingSerial(gtin, serial) {
