@@ -20,10 +20,12 @@ import type { CaptureJob, StoredEpcisEvent } from '../src/supply-chain/capture/p
 import { commissionedPacks } from '../src/supply-chain/custody/commissionedPacks.js';
 import type { PackRecord } from '../src/supply-chain/custody/ports.js';
 import { openDatabase } from '../src/store/sqlite/openDatabase.js';
+import { SqliteEpcisStore } from '../src/store/sqlite/sqliteEpcisStore.js';
+import { SqliteSupplyStore } from '../src/store/sqlite/sqliteSupplyStore.js';
 import { mainThreadCpuSeconds, processCpuSeconds, type BenchNode } from './benchNode.js';
 import type { Cleanup } from './cleanup.js';
 import { probeCommits, type CommitStats } from './commitProbe.js';
-import { lineDocument } from './epcisDocuments.js';
+import { documentSeries } from './epcisDocuments.js';
 import type { LaneStats } from './lanes.js';
 import { fmt, fmtRatio, status, type Row } from './report.js';
 import { BENCH_TOKEN, type BenchSettings } from './settings.js';
@@ -184,22 +186,9 @@ export async function runEpcisCapture(
  */
 export async function epcisBaseline(job: CaptureLoadJob, dir: string): Promise<EpcisBaseline> {
   const documents: unknown[] = [];
-  let pack = job.firstPack;
-  let kase = job.firstCase;
-  for (let d = 0; d < job.warmupDocuments + job.documents; d++) {
-    const built = lineDocument({
-      events: job.eventsPerDocument,
-      packsPerCase: job.packsPerCase,
-      firstPack: pack,
-      firstCase: kase,
-      lot: `B${String(Math.floor(d / job.documentsPerLot)).padStart(5, '0')}`,
-      expiry: job.expiry,
-      startMs: job.startMs + d * job.eventsPerDocument * 1000,
-    });
-    pack += built.packs;
-    kase += built.cases;
+  for (const { index, built } of documentSeries(job)) {
     // The same bytes the node parsed.
-    if (d >= job.warmupDocuments) documents.push(JSON.parse(JSON.stringify(built.document)));
+    if (index >= job.warmupDocuments) documents.push(JSON.parse(JSON.stringify(built.document)));
   }
 
   const captured: { events: StoredEpcisEvent[]; job: CaptureJob; packs: PackRecord[] }[] = [];
@@ -244,50 +233,15 @@ export async function epcisBaseline(job: CaptureLoadJob, dir: string): Promise<E
   try {
     // Without the spine's anchoring records, which the events' record ids point to.
     db.pragma('foreign_keys = OFF');
-    const insertEvent = db.prepare(
-      `INSERT INTO epcis_events (record_id, event_id, event_type, event_time, record_time, biz_step, disposition,
-         biz_location, read_point, capture_id, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const insertEpc = db.prepare(
-      `INSERT OR IGNORE INTO epcis_event_epcs (epc, role, record_id) VALUES (?, ?, ?)`,
-    );
-    const insertCapture = db.prepare(
-      `INSERT INTO epcis_captures (capture_id, created_at, finished_at, stored, duplicates, event_ids)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    );
-    const insertPack = db.prepare(
-      `INSERT OR IGNORE INTO supply_packs (gtin, serial, lot, expiry, origin) VALUES (?, ?, ?, ?, ?)`,
-    );
+    // The node's own stores: the same statements, one row each, as the node runs them.
+    const eventStore = new SqliteEpcisStore(db);
+    const packStore = new SqliteSupplyStore(db);
     const rows = { events: 0, identifiers: 0, packs: 0 };
     const insertDocument = db.transaction((c: (typeof captured)[number]) => {
-      for (const e of c.events) {
-        insertEvent.run(
-          e.recordId,
-          e.eventId,
-          e.eventType,
-          e.eventTime,
-          e.recordTime,
-          e.bizStep,
-          e.disposition,
-          e.bizLocation,
-          e.readPoint,
-          e.captureId,
-          e.body,
-        );
-        for (const { epc, role } of e.epcs) insertEpc.run(epc, role, e.recordId);
-        rows.identifiers += e.epcs.length;
-      }
+      eventStore.insertEvents(c.events, c.job);
+      for (const e of c.events) rows.identifiers += e.epcs.length;
       rows.events += c.events.length;
-      const j = c.job;
-      insertCapture.run(
-        j.captureId,
-        j.createdAt,
-        j.finishedAt,
-        j.stored,
-        j.duplicates,
-        JSON.stringify(j.eventIds),
-      );
-      for (const p of c.packs) insertPack.run(p.gtin, p.serial, p.lot, p.expiry, p.origin);
+      packStore.recordPacks(c.packs);
       rows.packs += c.packs.length;
     });
     const t1 = performance.now();

@@ -7,6 +7,8 @@
  * Every pack serial and case SSCC is unique within a run (`first` numbers them), so no event repeats another.
  */
 
+import type { CaptureLoadJob } from './supplyLoadWorker.js';
+
 /** The product every bench pack is of: `urn:epc:id:sgtin:0614141.107346.*`. */
 export const BENCH_GTIN = '10614141073464';
 const SGTIN_PREFIX = 'urn:epc:id:sgtin:0614141.107346.';
@@ -146,6 +148,44 @@ export function lineDocument(o: LineDocumentOptions): LineDocument {
     cases: kase - o.firstCase,
     identifiers,
   };
+}
+
+/** What a capture job says about the documents it sends. */
+export type DocumentSeries = Pick<
+  CaptureLoadJob,
+  | 'warmupDocuments'
+  | 'documents'
+  | 'eventsPerDocument'
+  | 'packsPerCase'
+  | 'firstPack'
+  | 'firstCase'
+  | 'documentsPerLot'
+  | 'expiry'
+  | 'startMs'
+>;
+
+/**
+ * The documents of a capture job in order, the warm-up ones first (`index` below `warmupDocuments`): each the line
+ * events of the packs and cases after the previous document's, a new lot every `documentsPerLot` documents, the
+ * events a second apart from `startMs` on.
+ */
+export function* documentSeries(job: DocumentSeries): Generator<{ index: number; built: LineDocument }> {
+  let pack = job.firstPack;
+  let kase = job.firstCase;
+  for (let index = 0; index < job.warmupDocuments + job.documents; index++) {
+    const built = lineDocument({
+      events: job.eventsPerDocument,
+      packsPerCase: job.packsPerCase,
+      firstPack: pack,
+      firstCase: kase,
+      lot: `B${String(Math.floor(index / job.documentsPerLot)).padStart(5, '0')}`,
+      expiry: job.expiry,
+      startMs: job.startMs + index * job.eventsPerDocument * 1000,
+    });
+    pack += built.packs;
+    kase += built.cases;
+    yield { index, built };
+  }
 }
 
 /**

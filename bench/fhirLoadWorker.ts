@@ -5,7 +5,6 @@
  * client spends its time sending, not building JSON. Runs in its own thread so it does not share the node's event
  * loop.
  */
-import { performance } from 'node:perf_hooks';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Pool } from 'undici';
 import type { HealthBody } from '../src/gateway/schemas.js';
@@ -18,9 +17,9 @@ import type {
   PhaseResult,
 } from './fhirLoadTypes.js';
 import { makeObservation, makePatient, prng, transactionBundle } from './fhirResources.js';
-import { epochMs, percentile, sleep } from './timing.js';
+import { runLanes, type Attempt } from './lanes.js';
+import { epochMs, sleep } from './timing.js';
 
-const MAX_ERRORS_KEPT = 5;
 const FHIR_JSON = 'application/fhir+json';
 
 /** `…/Observation/{id}/_history/1` → `{id}`. */
@@ -28,12 +27,6 @@ function idFromLocation(location: string | string[] | undefined): string | null 
   const value = Array.isArray(location) ? location[0] : location;
   const match = value ? /\/([A-Za-z0-9\-.]{1,64})\/_history\/\d+$/.exec(value) : null;
   return match ? (match[1] as string) : null;
-}
-
-interface Attempt {
-  /** Resources this request created or read; 0 = failure (then `error` says why). */
-  ok: number;
-  error?: string;
 }
 
 async function run(job: FhirLoadJob | FhirReadJob, port: MessagePort): Promise<FhirLoadResult | PhaseResult> {
@@ -56,63 +49,23 @@ async function run(job: FhirLoadJob | FhirReadJob, port: MessagePort): Promise<F
     send: (i: number) => Promise<Attempt>,
     name?: FhirPhase,
   ): Promise<PhaseResult> => {
-    const latencies = new Float64Array(n);
-    const errors: string[] = [];
-    let next = 0;
-    let done = 0;
-    let ok = 0;
-    let failed = 0;
     if (name) post({ type: 'phase', phase: name, event: 'start' });
-    const elu0 = performance.eventLoopUtilization();
-    const startedAt = epochMs();
-    let lastOkAt = startedAt;
-    const lane = async () => {
-      while (failed < job.maxFailures) {
-        const i = next++;
-        if (i >= n) return;
-        const t0 = performance.now();
-        let attempt: Attempt;
-        try {
-          attempt = await send(i);
-        } catch (error) {
-          attempt = { ok: 0, error: error instanceof Error ? error.message : String(error) };
-        }
-        if (attempt.ok > 0) {
-          latencies[done++] = performance.now() - t0;
-          ok += attempt.ok;
-          lastOkAt = epochMs();
-        } else {
-          failed++;
-          if (errors.length < MAX_ERRORS_KEPT) errors.push(`request ${i}: ${attempt.error ?? 'failed'}`);
-        }
-      }
-    };
-    const progress = setInterval(() => {
-      if (name) log(`  … ${name}: ${ok.toLocaleString('en-US')} done${failed ? `, ${failed} failed` : ''}`);
-    }, 2_000);
-    try {
-      await Promise.all(Array.from({ length: Math.min(lanes, n) }, lane));
-    } finally {
-      clearInterval(progress);
-    }
-    const clientEventLoopUtilization = performance.eventLoopUtilization(elu0).utilization;
+    const progress = name
+      ? (ok: number, failed: number) =>
+          log(`  … ${name}: ${ok.toLocaleString('en-US')} done${failed ? `, ${failed} failed` : ''}`)
+      : undefined;
+    const stats = await runLanes(n, lanes, job.maxFailures, send, progress);
     if (name) post({ type: 'phase', phase: name, event: 'end' });
-    const seconds = (lastOkAt - startedAt) / 1000;
-    const sorted = latencies.slice(0, done).sort();
+    const { p50, p90, p99, max } = stats.latencyMs;
     return {
-      ok,
-      failed,
+      ok: stats.ok,
+      failed: stats.failed,
       requests: n,
-      errors,
-      seconds,
-      perSecond: seconds > 0 ? ok / seconds : 0,
-      latencyMs: {
-        p50: percentile(sorted, 50),
-        p90: percentile(sorted, 90),
-        p99: percentile(sorted, 99),
-        max: sorted.length > 0 ? (sorted[sorted.length - 1] as number) : 0,
-      },
-      clientEventLoopUtilization,
+      errors: stats.errors,
+      seconds: stats.seconds,
+      perSecond: stats.perSecond,
+      latencyMs: { p50, p90, p99, max },
+      clientEventLoopUtilization: stats.clientEventLoopUtilization,
       meanBodyBytes: bodyBytes,
     };
   };

@@ -10,7 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Pool } from 'undici';
-import { lineDocument } from './epcisDocuments.js';
+import { documentSeries } from './epcisDocuments.js';
 import { runLanes, type Attempt, type LaneStats } from './lanes.js';
 
 export interface CaptureLoadJob {
@@ -79,26 +79,12 @@ async function capture(
 ): Promise<CaptureLoadResult> {
   const log = (line: string) => post({ type: 'log', line });
   const t0 = performance.now();
-  const total = job.warmupDocuments + job.documents;
   const bodies: string[] = [];
-  let pack = job.firstPack;
-  let kase = job.firstCase;
   let identifiers = 0;
   let events = 0;
   let packs = 0;
-  for (let d = 0; d < total; d++) {
-    const built = lineDocument({
-      events: job.eventsPerDocument,
-      packsPerCase: job.packsPerCase,
-      firstPack: pack,
-      firstCase: kase,
-      lot: `B${String(Math.floor(d / job.documentsPerLot)).padStart(5, '0')}`,
-      expiry: job.expiry,
-      startMs: job.startMs + d * job.eventsPerDocument * 1000,
-    });
-    pack += built.packs;
-    kase += built.cases;
-    if (d >= job.warmupDocuments) {
+  for (const { index, built } of documentSeries(job)) {
+    if (index >= job.warmupDocuments) {
       identifiers += built.identifiers;
       events += built.events;
       packs += built.packs;

@@ -1,6 +1,16 @@
-import { parseEventLogs } from 'viem';
+import {
+  parseEventLogs,
+  type ContractFunctionArgs,
+  type ContractFunctionName,
+  type ContractFunctionReturnType,
+} from 'viem';
 import { InvalidInputError, UnavailableError } from '../core/errors.js';
 import { isHex, type Hex } from '../core/hex.js';
+import type {
+  ChainCustodyEntry,
+  ChainCustodyEvent,
+  InvestigationOutcome,
+} from '../supply-chain/custody/ports.js';
 import type { ChainClients } from './chainClients.js';
 import {
   decodeSupplyChainError,
@@ -15,7 +25,7 @@ import { gtinFromBytes14, gtinToBytes14, lotHashOf, lotIdOf } from './supplyChai
 /** The contract's `MAX_BATCH_SIZE`: most packs in one batch call. */
 export const SUPPLY_CHAIN_MAX_BATCH_SIZE = 256;
 
-export type InvestigationOutcome = 'cleared' | 'illegitimate';
+export type { InvestigationOutcome };
 const OUTCOMES: Record<InvestigationOutcome, number> = { cleared: 0, illegitimate: 1 };
 
 /** A pack named in a batch call; `proof` (its Merkle proof in the lot) is only needed for its first write. */
@@ -73,50 +83,34 @@ export interface PackStatus {
 }
 
 /** One registry event about a pack or its lot, as {@link ViemSupplyChainRegistry.packLogs} reads it. */
-export interface SupplyChainLog {
-  event:
-    | 'LotCommissioned'
-    | 'PackTransferred'
-    | 'PackDispensed'
-    | 'PackDecommissioned'
-    | 'PackDestroyed'
-    | 'PackMarkedSuspect'
-    | 'PackInvestigated'
-    | 'LotMarkedSuspect'
-    | 'LotInvestigated'
-    | 'LotRecalled';
-  scope: 'pack' | 'lot';
-  from?: Hex;
-  to?: Hex;
-  by?: Hex;
-  reference?: Hex;
-  outcome?: InvestigationOutcome;
-  blockNumber: number;
-  transactionHash: Hex;
-  logIndex: number;
-  /** UNIX seconds of its block. */
-  time: number;
-}
+export type SupplyChainLog = ChainCustodyEntry;
+
+/**
+ * For each event about a pack or its lot: whether it is about the pack or the lot, and the event arguments naming
+ * who acted and the document behind it (a transfer names its sender and recipient in `from` and `to` instead).
+ */
+const LOG_FIELDS: Record<ChainCustodyEvent, { scope: 'pack' | 'lot'; by?: string; reference?: string }> = {
+  LotCommissioned: { scope: 'lot', by: 'manufacturer' },
+  PackTransferred: { scope: 'pack', reference: 'transactionRef' },
+  PackDispensed: { scope: 'pack', by: 'dispenser' },
+  PackDecommissioned: { scope: 'pack', by: 'by', reference: 'reasonHash' },
+  PackDestroyed: { scope: 'pack', by: 'by', reference: 'reportHash' },
+  PackMarkedSuspect: { scope: 'pack', by: 'by', reference: 'reasonHash' },
+  PackInvestigated: { scope: 'pack', by: 'by', reference: 'reportHash' },
+  LotMarkedSuspect: { scope: 'lot', by: 'by', reference: 'reasonHash' },
+  LotInvestigated: { scope: 'lot', by: 'by', reference: 'reportHash' },
+  LotRecalled: { scope: 'lot', by: 'by', reference: 'reasonHash' },
+};
 
 export interface ViemSupplyChainRegistryOptions {
   /** How long a write waits for its receipt before answering 503 (it may still be mined). */
   receiptTimeoutMs?: number;
 }
 
-type SupplyChainEvent =
-  | 'ProductRegistered'
-  | 'LotCommissioned'
-  | 'PackTransferred'
-  | 'PackDispensed'
-  | 'PackDecommissioned'
-  | 'PackDestroyed'
-  | 'PackMarkedSuspect'
-  | 'PackInvestigated'
-  | 'LotMarkedSuspect'
-  | 'LotInvestigated'
-  | 'LotRecalled';
+type SupplyChainEvent = 'ProductRegistered' | ChainCustodyEvent;
 
-type WriteName =
+/** The registry's writes this adapter sends. */
+export type SupplyChainWriteName =
   | 'registerProduct'
   | 'commissionLot'
   | 'transferPacks'
@@ -128,6 +122,9 @@ type WriteName =
   | 'markLotSuspect'
   | 'recordLotInvestigation'
   | 'recallLot';
+
+type Abi = typeof supplyChainRegistryAbi;
+type ViewName = ContractFunctionName<Abi, 'view' | 'pure'>;
 
 /** Throws `SUPPLY.INVALID_ID` (400) unless `value` is 32 bytes of 0x-prefixed hex. */
 function bytes32(value: Hex, what: string): Hex {
@@ -318,14 +315,7 @@ export class ViemSupplyChainRegistry {
   /** Everything a verifier needs about `packId` of `lotId`, in one call. */
   async packStatus(lotId: Hex, packId: Hex): Promise<PackStatus> {
     const args = [bytes32(lotId, 'lot id'), bytes32(packId, 'pack id')] as const;
-    const status = await this.read(() =>
-      this.clients.publicClient.readContract({
-        address: this.address,
-        abi: supplyChainRegistryAbi,
-        functionName: 'packStatus',
-        args,
-      }),
-    );
+    const status = await this.view('packStatus', args);
     return {
       recorded: status.recorded,
       owner: status.owner,
@@ -343,14 +333,7 @@ export class ViemSupplyChainRegistry {
   /** The lot `lotId`. */
   async lotOf(lotId: Hex): Promise<Lot> {
     const args = [bytes32(lotId, 'lot id')] as const;
-    const lot = await this.read(() =>
-      this.clients.publicClient.readContract({
-        address: this.address,
-        abi: supplyChainRegistryAbi,
-        functionName: 'lotOf',
-        args,
-      }),
-    );
+    const lot = await this.view('lotOf', args);
     return {
       lotId,
       gtin: gtinFromBytes14(lot.gtin),
@@ -370,14 +353,7 @@ export class ViemSupplyChainRegistry {
   /** The product `gtin`. */
   async productOf(gtin: string): Promise<Product> {
     const args = [gtinToBytes14(gtin)] as const;
-    const product = await this.read(() =>
-      this.clients.publicClient.readContract({
-        address: this.address,
-        abi: supplyChainRegistryAbi,
-        functionName: 'productOf',
-        args,
-      }),
-    );
+    const product = await this.view('productOf', args);
     return {
       gtin: gtinFromBytes14(args[0]),
       manufacturer: product.manufacturer,
@@ -394,14 +370,7 @@ export class ViemSupplyChainRegistry {
       bytes32(packId, 'pack id'),
       proof.map((node) => bytes32(node, 'proof node')),
     ] as const;
-    return this.read(() =>
-      this.clients.publicClient.readContract({
-        address: this.address,
-        abi: supplyChainRegistryAbi,
-        functionName: 'isInLot',
-        args,
-      }),
-    );
+    return this.view('isInLot', args);
   }
 
   /**
@@ -443,68 +412,22 @@ export class ViemSupplyChainRegistry {
         logIndex: log.logIndex,
         time: await timeOf(log.blockNumber),
       };
+      if (!Object.hasOwn(LOG_FIELDS, log.eventName)) continue; // another event whose first indexed topic happens to match
+      const event = log.eventName as ChainCustodyEvent;
+      const fields = LOG_FIELDS[event];
       const a = log.args as Record<string, unknown>;
       const hex = (key: string) => a[key] as Hex;
-      switch (log.eventName) {
-        case 'PackTransferred':
-          out.push({
-            ...base,
-            event: log.eventName,
-            scope: 'pack',
-            from: hex('from'),
-            to: hex('to'),
-            reference: hex('transactionRef'),
-          });
-          break;
-        case 'PackDispensed':
-          out.push({ ...base, event: log.eventName, scope: 'pack', by: hex('dispenser') });
-          break;
-        case 'PackDecommissioned':
-        case 'PackMarkedSuspect':
-          out.push({
-            ...base,
-            event: log.eventName,
-            scope: 'pack',
-            by: hex('by'),
-            reference: hex('reasonHash'),
-          });
-          break;
-        case 'PackDestroyed':
-          out.push({
-            ...base,
-            event: log.eventName,
-            scope: 'pack',
-            by: hex('by'),
-            reference: hex('reportHash'),
-          });
-          break;
-        case 'PackInvestigated':
-        case 'LotInvestigated':
-          out.push({
-            ...base,
-            event: log.eventName,
-            scope: log.eventName === 'PackInvestigated' ? 'pack' : 'lot',
-            by: hex('by'),
-            reference: hex('reportHash'),
-            outcome: Number(a.outcome) === OUTCOMES.illegitimate ? 'illegitimate' : 'cleared',
-          });
-          break;
-        case 'LotCommissioned':
-          out.push({ ...base, event: log.eventName, scope: 'lot', by: hex('manufacturer') });
-          break;
-        case 'LotMarkedSuspect':
-        case 'LotRecalled':
-          out.push({
-            ...base,
-            event: log.eventName,
-            scope: 'lot',
-            by: hex('by'),
-            reference: hex('reasonHash'),
-          });
-          break;
-        default:
-          break; // another event whose first indexed topic happens to match: not about this pack or lot
+      const entry: SupplyChainLog = { ...base, event, scope: fields.scope };
+      if (event === 'PackTransferred') {
+        entry.from = hex('from');
+        entry.to = hex('to');
       }
+      if (fields.by) entry.by = hex(fields.by);
+      if (fields.reference) entry.reference = hex(fields.reference);
+      if (event === 'PackInvestigated' || event === 'LotInvestigated') {
+        entry.outcome = Number(a.outcome) === OUTCOMES.illegitimate ? 'illegitimate' : 'cleared';
+      }
+      out.push(entry);
     }
     return out.sort((x, y) => x.blockNumber - y.blockNumber || x.logIndex - y.logIndex);
   }
@@ -519,6 +442,22 @@ export class ViemSupplyChainRegistry {
       );
     }
     return value;
+  }
+
+  /** Calls the view `functionName(...args)` of the registry (errors decoded). */
+  private view<F extends ViewName>(
+    functionName: F,
+    args: ContractFunctionArgs<Abi, 'view' | 'pure', F>,
+  ): Promise<ContractFunctionReturnType<Abi, 'view' | 'pure', F>> {
+    return this.read(
+      () =>
+        this.clients.publicClient.readContract({
+          address: this.address,
+          abi: supplyChainRegistryAbi,
+          functionName,
+          args,
+        } as never) as Promise<ContractFunctionReturnType<Abi, 'view' | 'pure', F>>,
+    );
   }
 
   private async read<T>(fn: () => Promise<T>): Promise<T> {
@@ -536,7 +475,7 @@ export class ViemSupplyChainRegistry {
    * succeed).
    */
   private async send(
-    functionName: WriteName,
+    functionName: SupplyChainWriteName,
     args: readonly unknown[],
     expectedEvent: SupplyChainEvent,
   ): Promise<SupplyChainReceipt> {

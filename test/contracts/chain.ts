@@ -119,13 +119,14 @@ export async function deployed(
   return getAddress(receipt.contractAddress);
 }
 
-/** A new funded account, admitted by `admin` to the OrganizationRegistry at `registry` as a PROVIDER. */
+/** A new funded account, admitted by `admin` to the OrganizationRegistry at `registry` with `roles` (a PROVIDER). */
 export async function admitNewActor(
   rpcUrl: string,
   client: PublicClient<Transport, Chain>,
   admin: TestActor,
   registry: Address,
   name: string,
+  roles: number = ORGANIZATION_ROLES.PROVIDER,
 ): Promise<TestActor> {
   const org = await newActor(rpcUrl);
   await mined(
@@ -134,7 +135,7 @@ export async function admitNewActor(
       address: registry,
       abi: organizationRegistryAbi,
       functionName: 'admit',
-      args: [org.address, name, ORGANIZATION_ROLES.PROVIDER, 'https://gw.example.org', '0x'],
+      args: [org.address, name, roles, 'https://gw.example.org', '0x'],
     }),
   );
   return org;
@@ -152,8 +153,8 @@ export interface Consortium {
   organizations: Address;
   /** Waits for a deployment (as {@link deployed}) and returns the new contract's address. */
   deploy(hash: Hex | Promise<Hex>): Promise<Address>;
-  /** A new funded account admitted by the admin as a PROVIDER named `name`. */
-  admitNew(name: string): Promise<TestActor>;
+  /** A new funded account admitted by the admin as `name`, with the role mask `roles` (a PROVIDER unless given). */
+  admitNew(name: string, roles?: number): Promise<TestActor>;
   /** Suspends `org` for `reason` (or reinstates it) as the admin. */
   setSuspended(org: TestActor, suspended: boolean, reason?: string): Promise<void>;
   stop(): Promise<void>;
@@ -179,7 +180,7 @@ export async function startConsortium(): Promise<Consortium> {
     outsider,
     organizations,
     deploy: (hash) => deployed(client, hash),
-    admitNew: (name) => admitNewActor(anvil.rpcUrl, client, admin, organizations, name),
+    admitNew: (name, roles) => admitNewActor(anvil.rpcUrl, client, admin, organizations, name, roles),
     async setSuspended(org, suspended, reason = 'key compromise under investigation') {
       await mined(
         client,

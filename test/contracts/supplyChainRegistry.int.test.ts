@@ -2,7 +2,6 @@ import {
   createTestClient,
   getAddress,
   http,
-  parseEventLogs,
   zeroAddress,
   zeroHash,
   type Address,
@@ -10,17 +9,13 @@ import {
   type TransactionReceipt,
 } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  organizationRegistryAbi,
-  organizationRegistryBytecode,
-  supplyChainRegistryAbi,
-  supplyChainRegistryBytecode,
-} from '../../src/ledger/generated/contracts.js';
+import { supplyChainRegistryAbi, supplyChainRegistryBytecode } from '../../src/ledger/generated/contracts.js';
 import {
   ORGANIZATION_ROLES,
   rolesToMask,
   type OrganizationRole,
 } from '../../src/ledger/organizationRoles.js';
+import type { SupplyChainWriteName } from '../../src/ledger/viemSupplyChainRegistry.js';
 import {
   gtinToBytes14,
   LOT_ID_DOMAIN,
@@ -31,15 +26,16 @@ import {
   packIdOf,
   packLeaf,
 } from '../../src/ledger/supplyChainIds.js';
-import { startTestAnvil, type TestAnvil } from '../helpers/testAnvil.js';
+import type { TestAnvil } from '../helpers/testAnvil.js';
 import {
   chain,
+  contractCoverage,
   deployed,
-  expectRevert,
   mined,
-  newActor,
   randomBytes32,
+  startConsortium,
   testPublicClient,
+  type Consortium,
   type TestActor,
 } from './chain.js';
 
@@ -85,42 +81,21 @@ let regulator: TestActor; // REGULATOR
 let hospital: TestActor; // PROVIDER: active, but not a trading role
 let outsider: TestActor;
 
-const seenErrors = new Set<string>();
-const seenEvents = new Set<string>();
-
-async function reverts(action: Promise<unknown>, errorName: string, args: readonly unknown[] = []) {
-  await expectRevert(action, abi, errorName, args);
-  seenErrors.add(errorName);
-}
+const coverage = contractCoverage(abi);
+const reverts = coverage.reverts;
 
 /** The registry's events in `receipt`, as `[name, args]`. */
-function events(receipt: TransactionReceipt): [string, Record<string, unknown>][] {
-  const parsed = parseEventLogs({ abi, logs: receipt.logs });
-  for (const e of parsed) seenEvents.add(e.eventName);
-  return parsed.map((e) => [e.eventName, e.args as Record<string, unknown>]);
-}
-
-type WriteName =
-  | 'registerProduct'
-  | 'commissionLot'
-  | 'transferPacks'
-  | 'dispense'
-  | 'decommission'
-  | 'destroy'
-  | 'markSuspect'
-  | 'recordInvestigation'
-  | 'markLotSuspect'
-  | 'recordLotInvestigation'
-  | 'recallLot';
+const events = (receipt: TransactionReceipt) =>
+  coverage.events(receipt) as [string, Record<string, unknown>][];
 
 /** Sends `functionName(...args)` from `actor` and returns the successful receipt. */
-async function send(actor: TestActor, functionName: WriteName, args: readonly unknown[]) {
+async function send(actor: TestActor, functionName: SupplyChainWriteName, args: readonly unknown[]) {
   const hash = await actor.wallet.writeContract({ address: registry, abi, functionName, args } as never);
   return mined(client, hash);
 }
 
 /** Simulates `functionName(...args)` from `actor` (nothing is sent). */
-function simulate(actor: TestActor, functionName: WriteName, args: readonly unknown[]) {
+function simulate(actor: TestActor, functionName: SupplyChainWriteName, args: readonly unknown[]) {
   return client.simulateContract({
     address: registry,
     abi,
@@ -134,38 +109,13 @@ function read(functionName: string, args: readonly unknown[] = []): Promise<any>
   return client.readContract({ address: registry, abi, functionName, args } as never);
 }
 
-async function admit(name: string, roles: OrganizationRole[]): Promise<TestActor> {
-  const org = await newActor(anvil.rpcUrl);
-  await mined(
-    client,
-    await admin.wallet.writeContract({
-      address: organizations,
-      abi: organizationRegistryAbi,
-      functionName: 'admit',
-      args: [org.address, name, rolesToMask(roles), 'https://gw.example.org', '0x'],
-    }),
-  );
-  return org;
-}
+let consortium: Consortium;
 
-async function setSuspended(org: TestActor, suspended: boolean): Promise<void> {
-  await mined(
-    client,
-    suspended
-      ? await admin.wallet.writeContract({
-          address: organizations,
-          abi: organizationRegistryAbi,
-          functionName: 'suspend',
-          args: [org.address, 'licence under review'],
-        })
-      : await admin.wallet.writeContract({
-          address: organizations,
-          abi: organizationRegistryAbi,
-          functionName: 'reinstate',
-          args: [org.address],
-        }),
-  );
-}
+const admit = (name: string, roles: OrganizationRole[]): Promise<TestActor> =>
+  consortium.admitNew(name, rolesToMask(roles));
+
+const setSuspended = (org: TestActor, suspended: boolean): Promise<void> =>
+  consortium.setSuspended(org, suspended, 'licence under review');
 
 /** The chain's clock (moved ahead of the wall clock by the expiry tests). */
 async function now(): Promise<bigint> {
@@ -260,19 +210,9 @@ async function expectStatus(lot: TestLot, packId: Hex, expected: Partial<Status>
 }
 
 beforeAll(async () => {
-  anvil = await startTestAnvil();
-  client = testPublicClient(anvil.rpcUrl);
+  consortium = await startConsortium();
+  ({ anvil, client, admin, outsider, organizations } = consortium);
   testClient = createTestClient({ mode: 'anvil', chain, transport: http(anvil.rpcUrl) });
-  admin = await newActor(anvil.rpcUrl);
-  outsider = await newActor(anvil.rpcUrl);
-  organizations = await deployed(
-    client,
-    admin.wallet.deployContract({
-      abi: organizationRegistryAbi,
-      bytecode: organizationRegistryBytecode,
-      args: [admin.address],
-    }),
-  );
   maker = await admit('Example Pharma', ['MANUFACTURER']);
   rival = await admit('Other Pharma', ['MANUFACTURER']);
   wholesaler = await admit('Wholesale Co', ['DISTRIBUTOR']);
@@ -288,7 +228,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await anvil?.stop();
+  await consortium?.stop();
 });
 
 describe('deployment and identifiers', () => {
@@ -1274,9 +1214,6 @@ describe('expiry', () => {
 
 describe('coverage', () => {
   it('exercised every custom error and every event of the contract', () => {
-    const errors = abi.filter((item) => item.type === 'error').map((item) => item.name);
-    expect(errors.filter((name) => !seenErrors.has(name))).toEqual([]);
-    const eventNames = abi.filter((item) => item.type === 'event').map((item) => item.name);
-    expect(eventNames.filter((name) => !seenEvents.has(name))).toEqual([]);
+    coverage.expectAllExercised();
   });
 });

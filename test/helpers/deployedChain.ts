@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import {
   ContractFunctionRevertedError,
   encodeErrorResult,
+  getAddress,
   parseAbi,
   type Abi,
   type AbiParameter,
@@ -14,6 +15,7 @@ import { silentLogger } from '../../src/core/logger.js';
 import { createChainClients, type ChainClients } from '../../src/ledger/chainClients.js';
 import {
   ensureDeployment,
+  missingContracts,
   type ConfiguredContracts,
   type Deployment,
   type DeploymentMemory,
@@ -78,6 +80,63 @@ export function organizationRegistryOf(clients: ChainClients, address: Hex): Pro
   });
 }
 
+/** The contracts bound to the OrganizationRegistry at deployment, as named in a {@link Deployment}. */
+export type BoundContract = 'consentRegistry' | 'recordLocator' | 'supplyChainRegistry';
+
+/**
+ * Deploys everything with `clients` into an empty memory and asserts the `key` contract is deployed, bound to the
+ * OrganizationRegistry and remembered, and that the next start reuses the remembered deployment. Returns it.
+ */
+export async function expectDeployedAndRemembered(
+  clients: ChainClients,
+  key: BoundContract,
+): Promise<Deployment & { deployedNow: boolean }> {
+  const memory = memoryOf();
+  const fresh = await deployWith(clients, memory);
+  expect(fresh.deployedNow).toBe(true);
+  expect(await missingContracts(clients, fresh)).toEqual([]);
+  expect(await organizationRegistryOf(clients, fresh[key])).toBe(getAddress(fresh.organizationRegistry));
+  expect(rememberedDeployment(memory)[key]).toBe(fresh[key]);
+  expect(await deployWith(clients, memory)).toEqual({ ...fresh, deployedNow: false });
+  return fresh;
+}
+
+/**
+ * With every address of `deployment` configured, asserts the deployment is joined as configured, and that a `key`
+ * contract bound to another OrganizationRegistry (one `deployForeign` deploys) is refused with
+ * `CHAIN.CONTRACTS_MISMATCH` naming it (`name`, e.g. "RecordLocator"), and an address without code with
+ * `CHAIN.CONTRACT_MISSING`.
+ */
+export async function expectConfiguredContractChecked(
+  clients: ChainClients,
+  deployment: Deployment,
+  key: BoundContract,
+  name: string,
+  deployForeign: (clients: ChainClients, otherRegistry: Hex) => Promise<Hex>,
+): Promise<void> {
+  const { organizationRegistry, anchorRegistry, consentRegistry, recordLocator, supplyChainRegistry } =
+    deployment;
+  const configured = {
+    organizationRegistry,
+    anchorRegistry,
+    consentRegistry,
+    recordLocator,
+    supplyChainRegistry,
+  };
+  const joined = await deployWith(clients, memoryOf(), configured);
+  expect(joined[key]).toBe(configured[key]);
+
+  const foreign = await deployForeign(clients, anchorRegistry); // bound to the wrong registry
+  const mismatch = await rejection(deployWith(clients, memoryOf(), { ...configured, [key]: foreign }));
+  expect(mismatch.code).toBe('CHAIN.CONTRACTS_MISMATCH');
+  expect(mismatch.message).toContain(`${name} at ${foreign}`);
+
+  const nothing = someAddress();
+  const missing = await rejection(deployWith(clients, memoryOf(), { ...configured, [key]: nothing }));
+  expect(missing.code).toBe('CHAIN.CONTRACT_MISSING');
+  expect(missing.message).toContain(`${key} address ${nothing}`);
+}
+
 /** A fresh anvil with the CareLedger contracts deployed by a funded account, which is their consortium admin. */
 export interface DeployedChain {
   anvil: TestAnvil;
@@ -139,7 +198,7 @@ export async function startDeployedChain(): Promise<DeployedChain> {
  */
 export async function redeployedWithout(
   node: TestNode,
-  key: 'consentRegistry' | 'recordLocator',
+  key: BoundContract,
   name: string,
 ): Promise<Deployment> {
   const before = node.deployment();

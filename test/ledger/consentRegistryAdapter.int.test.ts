@@ -45,12 +45,12 @@ import {
   codeAt,
   deployWith,
   expectCareLedgerError,
+  expectConfiguredContractChecked,
+  expectDeployedAndRemembered,
   expectEveryCustomErrorDecoded,
   expectUnknownRevertRejected,
-  memoryOf,
   organizationRegistryOf,
   redeployedWithout,
-  rejection,
   rememberedDeployment,
   rememberingDeployment,
   someAddress,
@@ -207,18 +207,7 @@ afterAll(async () => {
 
 describe('deployment', () => {
   it('deploys a ConsentRegistry bound to the OrganizationRegistry and remembers it with the others', async () => {
-    const memory = memoryOf();
-    const fresh = await deployWith(clients, memory);
-    expect(fresh.deployedNow).toBe(true);
-    expect(await missingContracts(clients, fresh)).toEqual([]);
-    expect(await organizationRegistryOf(clients, fresh.consentRegistry)).toBe(
-      getAddress(fresh.organizationRegistry),
-    );
-    const remembered = rememberedDeployment(memory);
-    expect(remembered.consentRegistry).toBe(fresh.consentRegistry);
-
-    const again = await deployWith(clients, memory);
-    expect(again).toEqual({ ...fresh, deployedNow: false });
+    await expectDeployedAndRemembered(clients, 'consentRegistry');
   });
 
   it('gives a remembered deployment from before the ConsentRegistry one, against its OrganizationRegistry', async () => {
@@ -266,42 +255,13 @@ describe('deployment', () => {
   });
 
   it('uses configured addresses after checking that the ConsentRegistry belongs to the OrganizationRegistry', async () => {
-    const { organizationRegistry, anchorRegistry, consentRegistry, recordLocator, supplyChainRegistry } =
-      deployment;
-    const joined = await deployWith(clients, memoryOf(), {
-      organizationRegistry,
-      anchorRegistry,
-      consentRegistry,
-      recordLocator,
-      supplyChainRegistry,
-    });
-    expect(joined.consentRegistry).toBe(consentRegistry);
-
-    const foreign = await deployConsentRegistry(clients, anchorRegistry); // bound to the wrong registry
-    const mismatch = await rejection(
-      deployWith(clients, memoryOf(), {
-        organizationRegistry,
-        anchorRegistry,
-        consentRegistry: foreign,
-        recordLocator,
-        supplyChainRegistry,
-      }),
+    await expectConfiguredContractChecked(
+      clients,
+      deployment,
+      'consentRegistry',
+      'ConsentRegistry',
+      deployConsentRegistry,
     );
-    expect(mismatch.code).toBe('CHAIN.CONTRACTS_MISMATCH');
-    expect(mismatch.message).toContain(foreign);
-
-    const nothing = someAddress();
-    const missing = await rejection(
-      deployWith(clients, memoryOf(), {
-        organizationRegistry,
-        anchorRegistry,
-        consentRegistry: nothing,
-        recordLocator,
-        supplyChainRegistry,
-      }),
-    );
-    expect(missing.code).toBe('CHAIN.CONTRACT_MISSING');
-    expect(missing.message).toContain(`consentRegistry address ${nothing}`);
   });
 
   it('a node reports its ConsentRegistry on /health and redeploys it when its anvil restarts without it', async () => {

@@ -27,12 +27,12 @@ import {
   codeAt,
   deployWith,
   expectCareLedgerError,
+  expectConfiguredContractChecked,
+  expectDeployedAndRemembered,
   expectEveryCustomErrorDecoded,
   expectUnknownRevertRejected,
-  memoryOf,
   organizationRegistryOf,
   redeployedWithout,
-  rejection,
   rememberedDeployment,
   rememberingDeployment,
   someAddress,
@@ -63,18 +63,7 @@ afterAll(async () => {
 
 describe('deployment', () => {
   it('deploys a RecordLocator bound to the OrganizationRegistry and remembers it with the others', async () => {
-    const memory = memoryOf();
-    const fresh = await deployWith(clients, memory);
-    expect(fresh.deployedNow).toBe(true);
-    expect(await missingContracts(clients, fresh)).toEqual([]);
-    expect(await organizationRegistryOf(clients, fresh.recordLocator)).toBe(
-      getAddress(fresh.organizationRegistry),
-    );
-    const remembered = rememberedDeployment(memory);
-    expect(remembered.recordLocator).toBe(fresh.recordLocator);
-
-    const again = await deployWith(clients, memory);
-    expect(again).toEqual({ ...fresh, deployedNow: false });
+    await expectDeployedAndRemembered(clients, 'recordLocator');
   });
 
   it('gives a remembered deployment from before the RecordLocator one, against its OrganizationRegistry', async () => {
@@ -127,31 +116,13 @@ describe('deployment', () => {
   });
 
   it('uses configured addresses after checking that the RecordLocator belongs to the OrganizationRegistry', async () => {
-    const { organizationRegistry, anchorRegistry, consentRegistry, recordLocator, supplyChainRegistry } =
-      deployment;
-    const configured = {
-      organizationRegistry,
-      anchorRegistry,
-      consentRegistry,
-      recordLocator,
-      supplyChainRegistry,
-    };
-    const joined = await deployWith(clients, memoryOf(), configured);
-    expect(joined.recordLocator).toBe(recordLocator);
-
-    const foreign = await deployRecordLocator(clients, anchorRegistry); // bound to the wrong registry
-    const mismatch = await rejection(
-      deployWith(clients, memoryOf(), { ...configured, recordLocator: foreign }),
+    await expectConfiguredContractChecked(
+      clients,
+      deployment,
+      'recordLocator',
+      'RecordLocator',
+      deployRecordLocator,
     );
-    expect(mismatch.code).toBe('CHAIN.CONTRACTS_MISMATCH');
-    expect(mismatch.message).toContain(`RecordLocator at ${foreign}`);
-
-    const nothing = someAddress();
-    const missing = await rejection(
-      deployWith(clients, memoryOf(), { ...configured, recordLocator: nothing }),
-    );
-    expect(missing.code).toBe('CHAIN.CONTRACT_MISSING');
-    expect(missing.message).toContain(`recordLocator address ${nothing}`);
   });
 
   it('a node lists its RecordLocator on /health, exposes it, and redeploys and repoints it when its anvil restarts without it', async () => {

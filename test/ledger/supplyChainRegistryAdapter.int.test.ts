@@ -7,7 +7,7 @@ import {
   type AbiParameter,
   type Hex,
 } from 'viem';
-import { generatePrivateKey, privateKeyToAddress } from 'viem/accounts';
+import { generatePrivateKey } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CareLedgerError } from '../../src/core/errors.js';
 import { createChainClients, type ChainClients } from '../../src/ledger/chainClients.js';
@@ -26,18 +26,20 @@ import {
 } from '../../src/ledger/ensureDeployment.js';
 import { ViemSupplyChainRegistry } from '../../src/ledger/viemSupplyChainRegistry.js';
 import {
+  CHAIN_ID,
   codeAt,
   deployWith,
-  memoryOf,
+  expectConfiguredContractChecked,
+  expectDeployedAndRemembered,
   organizationRegistryOf,
+  redeployedWithout,
   rejection,
   rememberedDeployment,
   rememberingDeployment,
+  someAddress,
 } from '../helpers/deployedChain.js';
-import { eventually, rpc, startTestNode, type TestNode } from '../helpers/inProcessNode.js';
+import { startTestNode, type TestNode } from '../helpers/inProcessNode.js';
 import { fundedTestKey, startTestAnvil, type TestAnvil } from '../helpers/testAnvil.js';
-
-const CHAIN_ID = 31_337;
 
 let anvil: TestAnvil;
 let admin: ChainClients;
@@ -51,7 +53,6 @@ let pharmacy: ViemSupplyChainRegistry;
 let pharmacyClients: ChainClients;
 
 const hash = (): Hex => `0x${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')}`;
-const someAddress = (): Hex => privateKeyToAddress(generatePrivateKey());
 
 /** How many transactions `account` has sent: what tells "nothing was sent" apart. */
 const sent = (account: Hex) =>
@@ -77,14 +78,7 @@ async function expectError(
   code: string,
   message?: RegExp,
 ): Promise<CareLedgerError> {
-  let caught: unknown;
-  try {
-    await action;
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught, `expected ${code}`).toBeInstanceOf(CareLedgerError);
-  const error = caught as CareLedgerError;
+  const error = await rejection(action);
   expect({ status: error.status, code: error.code }).toEqual({ status, code });
   if (message) expect(error.message).toMatch(message);
   return error;
@@ -368,39 +362,14 @@ describe('refusals become errors a person can act on, and nothing is sent', () =
 
 describe('deployed with the other registries', () => {
   it('is deployed bound to the OrganizationRegistry, remembered, and checked when configured', async () => {
-    const memory = memoryOf();
-    const fresh = await deployWith(admin, memory);
-    expect(fresh.deployedNow).toBe(true);
-    expect(await missingContracts(admin, fresh)).toEqual([]);
-    expect(await organizationRegistryOf(admin, fresh.supplyChainRegistry)).toBe(
-      getAddress(fresh.organizationRegistry),
+    const fresh = await expectDeployedAndRemembered(admin, 'supplyChainRegistry');
+    await expectConfiguredContractChecked(
+      admin,
+      fresh,
+      'supplyChainRegistry',
+      'SupplyChainRegistry',
+      deploySupplyChainRegistry,
     );
-    expect(rememberedDeployment(memory).supplyChainRegistry).toBe(fresh.supplyChainRegistry);
-    expect(await deployWith(admin, memory)).toEqual({ ...fresh, deployedNow: false });
-
-    const { organizationRegistry, anchorRegistry, consentRegistry, recordLocator, supplyChainRegistry } =
-      fresh;
-    const configured = {
-      organizationRegistry,
-      anchorRegistry,
-      consentRegistry,
-      recordLocator,
-      supplyChainRegistry,
-    };
-    const joined = await deployWith(admin, memoryOf(), configured);
-    expect(joined.supplyChainRegistry).toBe(supplyChainRegistry);
-    const foreign = await deploySupplyChainRegistry(admin, anchorRegistry); // bound to the wrong registry
-    const mismatch = await rejection(
-      deployWith(admin, memoryOf(), { ...configured, supplyChainRegistry: foreign }),
-    );
-    expect(mismatch.code).toBe('CHAIN.CONTRACTS_MISMATCH');
-    expect(mismatch.message).toContain(`SupplyChainRegistry at ${foreign}`);
-    const nothing = someAddress();
-    const missing = await rejection(
-      deployWith(admin, memoryOf(), { ...configured, supplyChainRegistry: nothing }),
-    );
-    expect(missing.code).toBe('CHAIN.CONTRACT_MISSING');
-    expect(missing.message).toContain(`supplyChainRegistry address ${nothing}`);
   });
 
   it('is deployed into a remembered deployment from before it, or that lost it, against its OrganizationRegistry', async () => {
@@ -490,13 +459,7 @@ describe('deployed with the other registries', () => {
     try {
       const before = addressesOf(node);
       // A state dumped without the SupplyChainRegistry (e.g. before an upgrade deployed it), then a crash of anvil.
-      await rpc(node.rpcUrl, 'anvil_setCode', [before.supplyChainRegistry, '0x']);
-      await new Promise((r) => setTimeout(r, 1_500)); // ANVIL_STATE_INTERVAL is 1 s
-      process.kill(node.anvil?.pid ?? 0, 'SIGKILL');
-      const after = await eventually(async () => {
-        const current = addressesOf(node);
-        return current.supplyChainRegistry !== before.supplyChainRegistry && current;
-      }, 'the SupplyChainRegistry to be redeployed');
+      const after = await redeployedWithout(node, 'supplyChainRegistry', 'SupplyChainRegistry');
       const { supplyChainRegistry: _before, ...others } = before;
       expect(after).toMatchObject(others);
       expect(await codeAt(node, after.supplyChainRegistry)).toMatch(/^0x[0-9a-f]{100,}$/);

@@ -1,6 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestNode } from '../helpers/inProcessNode.js';
-import { startFounderNode, startMemberNode } from '../helpers/memberNode.js';
+import {
+  aggregation,
+  capture,
+  commissioning,
+  dispensing,
+  documentBuilder,
+  GTIN,
+  mapParty,
+  MAKER_SITE,
+  pack,
+  PHARMACY_SITE,
+  receiving,
+  shipping,
+  startSupplyConsortium,
+  verifyPack,
+  WHOLESALER_SITE,
+  type SupplyConsortium,
+  type TestEpcisDocument,
+} from '../helpers/supplyConsortium.js';
 
 /**
  * A manufacturer, a wholesaler and a pharmacy, each with its own gateway on one chain. Custody follows the EPCIS
@@ -9,102 +27,32 @@ import { startFounderNode, startMemberNode } from '../helpers/memberNode.js';
  * packs the sender does not hold, and anything after a recall are refused with the reason, and nothing is stored.
  */
 describe('custody across three gateways', () => {
+  let consortium: SupplyConsortium | undefined;
   let maker: TestNode;
   let wholesaler: TestNode;
   let pharmacy: TestNode;
-  const GTIN = '10614141073464';
   const LOT = 'LOT7';
-  const MAKER_SITE = 'urn:epc:id:sgln:0614141.00001.0';
-  const WHOLESALER_SITE = 'https://id.gs1.org/414/4012345000122';
-  const PHARMACY_SITE = 'urn:epc:id:sgln:4000001.00012.0';
   const CASE = 'urn:epc:id:sscc:0614141.1234567890';
-  const pack = (n: number) => `urn:epc:id:sgtin:0614141.107346.${n}`;
-  let clock = Date.now() - 3_600_000;
-  const at = () => new Date((clock += 1_000)).toISOString();
+  const doc = documentBuilder();
+  let commissioningDoc: TestEpcisDocument;
 
-  const doc = (...events: Record<string, unknown>[]) => ({
-    '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
-    type: 'EPCISDocument',
-    schemaVersion: '2.0',
-    creationDate: new Date().toISOString(),
-    epcisBody: { eventList: events.map((e) => ({ eventTime: at(), eventTimeZoneOffset: '+00:00', ...e })) },
-  });
-  const commissioning = {
-    type: 'ObjectEvent',
-    epcList: [1, 2, 3, 4].map(pack),
-    action: 'ADD',
-    bizStep: 'commissioning',
-    disposition: 'active',
-    readPoint: { id: MAKER_SITE },
-    bizLocation: { id: MAKER_SITE },
-    ilmd: { 'cbvmda:lotNumber': LOT, 'cbvmda:itemExpirationDate': '2027-06-30' },
-  };
-  const shipping = (epcList: string[], from: string, to: string) => ({
-    type: 'ObjectEvent',
-    epcList,
-    action: 'OBSERVE',
-    bizStep: 'shipping',
-    disposition: 'in_transit',
-    readPoint: { id: from },
-    sourceList: [{ type: 'owning_party', source: from }],
-    destinationList: [{ type: 'owning_party', destination: to }],
-  });
-  let commissioningDoc: ReturnType<typeof doc>;
-  const dispensing = (n: number) => ({
-    type: 'ObjectEvent',
-    epcList: [pack(n)],
-    action: 'OBSERVE',
-    bizStep: 'dispensing',
-    disposition: 'dispensed',
-    bizLocation: { id: PHARMACY_SITE },
-  });
-
-  const capture = async (node: TestNode, document: unknown) => {
-    const res = await node.api('/epcis/capture', {
-      method: 'POST',
-      headers: { 'content-type': 'application/ld+json' },
-      body: JSON.stringify(document),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
-  };
-  const verify = async (node: TestNode, n: number, seller?: string) => {
-    const res = await node.api(
-      `/verify/product?gtin=${GTIN}&serial=${n}&lot=${LOT}${seller ? `&seller=${seller}` : ''}`,
-    );
-    return (await res.json()) as { verified: boolean; reason?: string; owner?: string };
-  };
+  const verify = (node: TestNode, n: number, seller?: string) => verifyPack(node, LOT, n, seller);
   const eventCount = async (node: TestNode) => {
     const res = await node.api('/epcis/events?perPage=1000');
     return ((await res.json()) as any).epcisBody.queryResults.resultsBody.eventList.length as number;
   };
 
   beforeAll(async () => {
-    const founder = await startFounderNode(['MANUFACTURER']);
-    maker = founder;
-    wholesaler = await startMemberNode(founder, 'wholesaler', ['DISTRIBUTOR']);
-    pharmacy = await startMemberNode(founder, 'pharmacy', ['DISPENSER']);
-    for (const node of [maker, wholesaler, pharmacy]) {
-      for (const [party, org, name] of [
-        [MAKER_SITE, maker.organization, 'maker'],
-        [WHOLESALER_SITE, wholesaler.organization, 'wholesaler'],
-        [PHARMACY_SITE, pharmacy.organization, 'pharmacy'],
-      ] as const) {
-        const res = await node.api('/supply/parties', {
-          method: 'PUT',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ party, organization: org, name }),
-        });
-        expect(res.status).toBe(200);
-      }
-    }
+    consortium = await startSupplyConsortium();
+    ({ maker, wholesaler, pharmacy } = consortium);
   }, 120_000);
 
   afterAll(async () => {
-    for (const node of [pharmacy, wholesaler, maker]) await node?.destroy();
+    await consortium?.destroy();
   });
 
   it('the manufacturer commissions, commits the lot, packs and ships the case: the packs become the wholesaler’s', async () => {
-    commissioningDoc = doc(commissioning);
+    commissioningDoc = doc(commissioning(LOT, [1, 2, 3, 4]));
     expect((await capture(maker, commissioningDoc)).status).toBe(202);
     const commit = await maker.api('/supply/lots/commit', {
       method: 'POST',
@@ -112,15 +60,7 @@ describe('custody across three gateways', () => {
       body: JSON.stringify({ gtin: GTIN, lot: LOT }),
     });
     expect(commit.status).toBe(201);
-    const packing = {
-      type: 'AggregationEvent',
-      parentID: CASE,
-      childEPCs: [1, 2, 3, 4].map(pack),
-      action: 'ADD',
-      bizStep: 'packing',
-      disposition: 'in_progress',
-      readPoint: { id: MAKER_SITE },
-    };
+    const packing = aggregation('ADD', CASE, [1, 2, 3, 4].map(pack), 'packing', MAKER_SITE);
     const shipped = await capture(maker, doc(packing, shipping([CASE], MAKER_SITE, WHOLESALER_SITE)));
     expect(shipped.status).toBe(202);
     expect(shipped.body.effects).toMatchObject([
@@ -198,15 +138,6 @@ describe('custody across three gateways', () => {
     expect(await eventCount(pharmacy)).toBe(before);
   });
 
-  const receiving = (epcList: string[], site: string) => ({
-    type: 'ObjectEvent',
-    epcList,
-    action: 'OBSERVE',
-    bizStep: 'receiving',
-    disposition: 'in_progress',
-    bizLocation: { id: site },
-  });
-
   it('accepts a receipt only of packs the chain shows transferred to the receiver', async () => {
     expect((await capture(pharmacy, doc(receiving([pack(1), pack(2)], PHARMACY_SITE)))).status).toBe(202);
     const before = await eventCount(pharmacy);
@@ -251,11 +182,11 @@ describe('custody across three gateways', () => {
   });
 
   it('dispenses a pack once; a second dispensing of it is a clone, refused everywhere', async () => {
-    const first = await capture(pharmacy, doc(dispensing(1)));
+    const first = await capture(pharmacy, doc(dispensing([pack(1)], PHARMACY_SITE)));
     expect(first.status, JSON.stringify(first.body)).toBe(202);
     expect(first.body.effects).toMatchObject([{ action: 'dispense', serials: ['1'] }]);
     const before = await eventCount(pharmacy);
-    const clone = await capture(pharmacy, doc(dispensing(1)));
+    const clone = await capture(pharmacy, doc(dispensing([pack(1)], PHARMACY_SITE)));
     expect(clone.status).toBe(409);
     expect(clone.body.code).toBe('SUPPLY.ALREADY_DISPENSED');
     expect(clone.body.detail).toMatch(/clone/);
@@ -275,7 +206,7 @@ describe('custody across three gateways', () => {
     for (const node of [maker, wholesaler, pharmacy]) {
       expect(await verify(node, 2)).toMatchObject({ verified: false, reason: 'RECALLED' });
     }
-    const refused = await capture(pharmacy, doc(dispensing(2)));
+    const refused = await capture(pharmacy, doc(dispensing([pack(2)], PHARMACY_SITE)));
     expect(refused.status).toBe(409);
     expect(refused.body.code).toBe('SUPPLY.RECALLED');
   });
@@ -286,12 +217,7 @@ describe('custody across three gateways', () => {
       { party: 'urn:epc:id:sgln:0614141.00001', organization: maker.organization, name: 'x' },
       { party: MAKER_SITE, organization: 'maker', name: 'x' },
     ]) {
-      const res = await maker.api('/supply/parties', {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      expect(res.status).toBe(400);
+      expect((await mapParty(maker, body)).status).toBe(400);
     }
   });
 });

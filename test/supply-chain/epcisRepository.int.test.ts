@@ -11,6 +11,7 @@ import {
   withEvent,
 } from '../../src/supply-chain/epcis/testdata/pharmaDocument.js';
 import { eventually, startTestNode, type TestNode } from '../helpers/inProcessNode.js';
+import { mapParty } from '../helpers/supplyConsortium.js';
 
 /**
  * The EPCIS 2.0 REST binding on a real node: capture (validated whole, ids by event hash, duplicates recognised,
@@ -28,13 +29,8 @@ describe('EPCIS repository over HTTP', () => {
     for (const [party, name] of [
       [WHOLESALER_SITE, 'wholesaler'],
       [PHARMACY_SITE, 'pharmacy'],
-    ]) {
-      const res = await node.api('/supply/parties', {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ party, organization: `0x${'ab'.repeat(20)}`, name }),
-      });
-      expect(res.status).toBe(200);
+    ] as const) {
+      expect((await mapParty(node, { party, organization: `0x${'ab'.repeat(20)}`, name })).status).toBe(200);
     }
   }, 60_000);
   afterAll(async () => node?.destroy());

@@ -1,6 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, type TestNode } from '../helpers/inProcessNode.js';
-import { startFounderNode, startMemberNode } from '../helpers/memberNode.js';
+import {
+  commissioning,
+  documentBuilder,
+  GTIN,
+  MAKER_SITE,
+  pack,
+  PHARMACY_SITE,
+  post,
+  shipping,
+  startSupplyConsortium,
+  verifyPack,
+  WHOLESALER_SITE,
+  type SupplyConsortium,
+  type TestEpcisDocument,
+} from '../helpers/supplyConsortium.js';
 
 /** A Server-Sent Events stream read with fetch: every `notification` event, parsed, as it arrives. */
 class NotificationStream {
@@ -85,81 +99,21 @@ class NotificationStream {
  * anchored; ILLEGITIMATE everywhere), and the maker's recall reaches the holders' notification streams.
  */
 describe('suspect product, investigations and notifications across three gateways', () => {
+  let consortium: SupplyConsortium | undefined;
   let maker: TestNode;
   let wholesaler: TestNode;
   let pharmacy: TestNode;
   const streams: NotificationStream[] = [];
-  const GTIN = '10614141073464';
   const LOT = 'SUS1';
   const OTHER_LOT = 'SUS2';
-  const MAKER_SITE = 'urn:epc:id:sgln:0614141.00001.0';
-  const WHOLESALER_SITE = 'https://id.gs1.org/414/4012345000122';
-  const PHARMACY_SITE = 'urn:epc:id:sgln:4000001.00012.0';
-  const pack = (n: number) => `urn:epc:id:sgtin:0614141.107346.${n}`;
-  let clock = Date.now() - 3_600_000;
-  const at = () => new Date((clock += 1_000)).toISOString();
-
-  const doc = (...events: Record<string, unknown>[]) => ({
-    '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
-    type: 'EPCISDocument',
-    schemaVersion: '2.0',
-    creationDate: new Date().toISOString(),
-    epcisBody: { eventList: events.map((e) => ({ eventTime: at(), eventTimeZoneOffset: '+00:00', ...e })) },
-  });
-  const commissioning = (lot: string, serials: number[]) => ({
-    type: 'ObjectEvent',
-    epcList: serials.map(pack),
-    action: 'ADD',
-    bizStep: 'commissioning',
-    disposition: 'active',
-    readPoint: { id: MAKER_SITE },
-    bizLocation: { id: MAKER_SITE },
-    ilmd: { 'cbvmda:lotNumber': lot, 'cbvmda:itemExpirationDate': '2027-06-30' },
-  });
-  const shipping = (epcList: string[], from: string, to: string) => ({
-    type: 'ObjectEvent',
-    epcList,
-    action: 'OBSERVE',
-    bizStep: 'shipping',
-    disposition: 'in_transit',
-    readPoint: { id: from },
-    sourceList: [{ type: 'owning_party', source: from }],
-    destinationList: [{ type: 'owning_party', destination: to }],
-  });
-  const post = async (node: TestNode, path: string, body: unknown) => {
-    const res = await node.api(path, {
-      method: 'POST',
-      headers: { 'content-type': path.startsWith('/epcis') ? 'application/ld+json' : 'application/json' },
-      body: JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
-  };
-  const verify = async (node: TestNode, n: number) => {
-    const res = await node.api(`/verify/product?gtin=${GTIN}&serial=${n}&lot=${LOT}`);
-    return (await res.json()) as { verified: boolean; reason?: string };
-  };
+  const doc = documentBuilder();
+  const verify = (node: TestNode, n: number) => verifyPack(node, LOT, n);
   const lower = (a: string) => a.toLowerCase();
-  let lotDocument: ReturnType<typeof doc>;
+  let lotDocument: TestEpcisDocument;
 
   beforeAll(async () => {
-    const founder = await startFounderNode(['MANUFACTURER']);
-    maker = founder;
-    wholesaler = await startMemberNode(founder, 'wholesaler', ['DISTRIBUTOR']);
-    pharmacy = await startMemberNode(founder, 'pharmacy', ['DISPENSER']);
-    for (const node of [maker, wholesaler, pharmacy]) {
-      for (const [party, org, name] of [
-        [MAKER_SITE, maker.organization, 'maker'],
-        [WHOLESALER_SITE, wholesaler.organization, 'wholesaler'],
-        [PHARMACY_SITE, pharmacy.organization, 'pharmacy'],
-      ] as const) {
-        const res = await node.api('/supply/parties', {
-          method: 'PUT',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ party, organization: org, name }),
-        });
-        expect(res.status).toBe(200);
-      }
-    }
+    consortium = await startSupplyConsortium();
+    ({ maker, wholesaler, pharmacy } = consortium);
     // The maker commissions and commits two lots, ships packs 1-4 of the first to the wholesaler, which ships 1-2 on
     // to the pharmacy; each partner captures the lot's commissioning document (how it knows the lot's packs).
     lotDocument = doc(commissioning(LOT, [1, 2, 3, 4]));
@@ -194,7 +148,7 @@ describe('suspect product, investigations and notifications across three gateway
 
   afterAll(async () => {
     for (const stream of streams) stream.close();
-    for (const node of [pharmacy, wholesaler, maker]) await node?.destroy();
+    await consortium?.destroy();
   });
 
   it('tells the pharmacy it received packs', async () => {

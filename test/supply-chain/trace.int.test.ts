@@ -5,7 +5,22 @@ import type { RecordProof } from '../../src/anchoring/recordProof.js';
 import { canonicalJson } from '../../src/core/canonicalJson.js';
 import { createAnchorReader } from '../../src/ledger/viemAnchorReader.js';
 import { eventually, type TestNode } from '../helpers/inProcessNode.js';
-import { startFounderNode, startMemberNode } from '../helpers/memberNode.js';
+import {
+  aggregation,
+  post,
+  commissioning as commissioningEvent,
+  documentBuilder,
+  GTIN,
+  MAKER_SITE,
+  observe,
+  pack,
+  PHARMACY_SITE,
+  shipping,
+  startSupplyConsortium,
+  WHOLESALER_SITE,
+  type SupplyConsortium,
+  type TestEpcisDocument,
+} from '../helpers/supplyConsortium.js';
 
 interface Step {
   eventId: string;
@@ -40,70 +55,19 @@ interface TraceBody {
  * verifies, and the pack's custody on chain.
  */
 describe('GET /trace/{epc} across three gateways', () => {
+  let consortium: SupplyConsortium | undefined;
   let maker: TestNode;
   let wholesaler: TestNode;
   let pharmacy: TestNode;
-  const GTIN = '10614141073464';
   const LOT = 'LOT9';
-  const MAKER_SITE = 'urn:epc:id:sgln:0614141.00001.0';
-  const WHOLESALER_SITE = 'https://id.gs1.org/414/4012345000122';
-  const PHARMACY_SITE = 'urn:epc:id:sgln:4000001.00012.0';
   const CASE = 'urn:epc:id:sscc:0614141.1234567890';
   const PALLET = 'urn:epc:id:sscc:0614141.0000000017';
-  const pack = (n: number) => `urn:epc:id:sgtin:0614141.107346.${n}`;
-  let clock = Date.now() - 3_600_000;
-  const at = () => new Date((clock += 1_000)).toISOString();
+  const doc = documentBuilder();
 
-  const doc = (...events: Record<string, unknown>[]) => ({
-    '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
-    type: 'EPCISDocument',
-    schemaVersion: '2.0',
-    creationDate: new Date().toISOString(),
-    epcisBody: { eventList: events.map((e) => ({ eventTime: at(), eventTimeZoneOffset: '+00:00', ...e })) },
-  });
-  const aggregation = (
-    action: string,
-    parentID: string,
-    childEPCs: string[],
-    bizStep: string,
-    site: string,
-  ) => ({
-    type: 'AggregationEvent',
-    parentID,
-    childEPCs,
-    action,
-    bizStep,
-    disposition: 'in_progress',
-    readPoint: { id: site },
-  });
-  const observe = (epcList: string[], bizStep: string, disposition: string, site: string) => ({
-    type: 'ObjectEvent',
-    epcList,
-    action: 'OBSERVE',
-    bizStep,
-    disposition,
-    readPoint: { id: site },
-    bizLocation: { id: site },
-  });
-  const shipping = (epcList: string[], from: string, to: string) => ({
-    type: 'ObjectEvent',
-    epcList,
-    action: 'OBSERVE',
-    bizStep: 'shipping',
-    disposition: 'in_transit',
-    readPoint: { id: from },
-    sourceList: [{ type: 'owning_party', source: from }],
-    destinationList: [{ type: 'owning_party', destination: to }],
-  });
-
+  /** Captures `document` at `node`, which must accept it. */
   const capture = async (node: TestNode, document: unknown) => {
-    const res = await node.api('/epcis/capture', {
-      method: 'POST',
-      headers: { 'content-type': 'application/ld+json' },
-      body: JSON.stringify(document),
-    });
-    const body = (await res.json()) as Record<string, unknown>;
-    expect(res.status, JSON.stringify(body)).toBe(202);
+    const { status, body } = await post(node, '/epcis/capture', document);
+    expect(status, JSON.stringify(body)).toBe(202);
     return body;
   };
   const trace = async (node: TestNode, epc: string, query = '') => {
@@ -136,44 +100,17 @@ describe('GET /trace/{epc} across three gateways', () => {
   };
   const lower = (a: string | undefined) => a?.toLowerCase();
 
-  const commissioningDoc = () =>
-    doc({
-      type: 'ObjectEvent',
-      epcList: [1, 2, 3].map(pack),
-      action: 'ADD',
-      bizStep: 'commissioning',
-      disposition: 'active',
-      readPoint: { id: MAKER_SITE },
-      bizLocation: { id: MAKER_SITE },
-      ilmd: { 'cbvmda:lotNumber': LOT, 'cbvmda:itemExpirationDate': '2027-06-30' },
-    });
-  let commissioning: ReturnType<typeof doc>;
-  let makerShipment: ReturnType<typeof doc>;
-  let wholesalerShipment: ReturnType<typeof doc>;
+  let commissioning: TestEpcisDocument;
+  let makerShipment: TestEpcisDocument;
+  let wholesalerShipment: TestEpcisDocument;
 
   beforeAll(async () => {
-    const founder = await startFounderNode(['MANUFACTURER']);
-    maker = founder;
-    wholesaler = await startMemberNode(founder, 'wholesaler', ['DISTRIBUTOR']);
-    pharmacy = await startMemberNode(founder, 'pharmacy', ['DISPENSER']);
-    for (const node of [maker, wholesaler, pharmacy]) {
-      for (const [party, org, name] of [
-        [MAKER_SITE, maker.organization, 'maker'],
-        [WHOLESALER_SITE, wholesaler.organization, 'wholesaler'],
-        [PHARMACY_SITE, pharmacy.organization, 'pharmacy'],
-      ] as const) {
-        const res = await node.api('/supply/parties', {
-          method: 'PUT',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ party, organization: org, name }),
-        });
-        expect(res.status).toBe(200);
-      }
-    }
+    consortium = await startSupplyConsortium();
+    ({ maker, wholesaler, pharmacy } = consortium);
 
     // The manufacturer commissions three packs, commits the lot, packs them into a case, the case onto a pallet,
     // and ships the pallet to the wholesaler.
-    commissioning = commissioningDoc();
+    commissioning = doc(commissioningEvent(LOT, [1, 2, 3]));
     await capture(maker, commissioning);
     const commit = await maker.api('/supply/lots/commit', {
       method: 'POST',
@@ -215,7 +152,7 @@ describe('GET /trace/{epc} across three gateways', () => {
   }, 180_000);
 
   afterAll(async () => {
-    for (const node of [pharmacy, wholesaler, maker]) await node?.destroy();
+    await consortium?.destroy();
   });
 
   const expectCustody = (body: TraceBody) => {

@@ -2,6 +2,7 @@ import { keccak256, stringToHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lotIdOf } from '../../src/ledger/supplyChainIds.js';
 import { startTestNode, type TestNode } from '../helpers/inProcessNode.js';
+import { commissioning, documentBuilder } from '../helpers/supplyConsortium.js';
 
 /**
  * A manufacturer's gateway on a real chain: it captures the commissioning of a lot (EPCIS), commits the lot to the
@@ -14,27 +15,7 @@ describe('lot commissioning and product verification', () => {
   const LOT = 'LOT42';
   const serials = ['1001', '1002', '1003'];
 
-  const commissioning = (lot: string, expiry: string, ids: string[]) => ({
-    '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
-    type: 'EPCISDocument',
-    schemaVersion: '2.0',
-    creationDate: new Date().toISOString(),
-    epcisBody: {
-      eventList: [
-        {
-          type: 'ObjectEvent',
-          eventTime: new Date(Date.now() - 60_000).toISOString(),
-          eventTimeZoneOffset: '+00:00',
-          epcList: ids.map((s) => `urn:epc:id:sgtin:0614141.107346.${s}`),
-          action: 'ADD',
-          bizStep: 'commissioning',
-          disposition: 'active',
-          readPoint: { id: 'urn:epc:id:sgln:0614141.00001.0' },
-          ilmd: { 'cbvmda:lotNumber': lot, 'cbvmda:itemExpirationDate': expiry },
-        },
-      ],
-    },
-  });
+  const doc = documentBuilder();
   const post = (path: string, body: unknown, type = 'application/json') =>
     node.api(path, { method: 'POST', headers: { 'content-type': type }, body: JSON.stringify(body) });
   const verify = async (params: string) => {
@@ -54,7 +35,8 @@ describe('lot commissioning and product verification', () => {
   beforeAll(async () => {
     node = await startTestNode({ CARELEDGER_ORG_ROLES: 'MANUFACTURER' });
     expect(
-      (await post('/epcis/capture', commissioning(LOT, '2027-06-30', serials), 'application/ld+json')).status,
+      (await post('/epcis/capture', doc(commissioning(LOT, serials, '2027-06-30')), 'application/ld+json'))
+        .status,
     ).toBe(202);
   }, 60_000);
   afterAll(async () => node?.destroy());

@@ -78,19 +78,25 @@ export interface SupplyLedger {
   packHistory?(gtin: string, lot: string, serial: string): Promise<ChainCustodyEntry[]>;
 }
 
+/** The SupplyChainRegistry events about a pack or its lot (every registry event but `ProductRegistered`). */
+export type ChainCustodyEvent =
+  | 'LotCommissioned'
+  | 'PackTransferred'
+  | 'PackDispensed'
+  | 'PackDecommissioned'
+  | 'PackDestroyed'
+  | 'PackMarkedSuspect'
+  | 'PackInvestigated'
+  | 'LotMarkedSuspect'
+  | 'LotInvestigated'
+  | 'LotRecalled';
+
+/** How an investigation of suspect packs or of a suspect lot ended. */
+export type InvestigationOutcome = 'cleared' | 'illegitimate';
+
 /** One entry of a pack's on-chain history: a registry event of the pack (`scope: 'pack'`) or of its lot. */
 export interface ChainCustodyEntry {
-  event:
-    | 'LotCommissioned'
-    | 'PackTransferred'
-    | 'PackDispensed'
-    | 'PackDecommissioned'
-    | 'PackDestroyed'
-    | 'PackMarkedSuspect'
-    | 'PackInvestigated'
-    | 'LotMarkedSuspect'
-    | 'LotInvestigated'
-    | 'LotRecalled';
+  event: ChainCustodyEvent;
   scope: 'pack' | 'lot';
   /** A transfer's sender. */
   from?: `0x${string}`;
@@ -100,7 +106,7 @@ export interface ChainCustodyEntry {
   by?: `0x${string}`;
   /** The hash of the document behind it (transaction information, reason, report), when the event has one. */
   reference?: `0x${string}`;
-  outcome?: 'cleared' | 'illegitimate';
+  outcome?: InvestigationOutcome;
   blockNumber: number;
   transactionHash: `0x${string}`;
   logIndex: number;
@@ -142,7 +148,7 @@ export interface SupplyChainNoticeEvent {
   by: `0x${string}`;
   /** A transfer's recipient. */
   to?: `0x${string}`;
-  outcome?: 'cleared' | 'illegitimate';
+  outcome?: InvestigationOutcome;
   /** The reason, report or transaction-information hash. */
   reference: `0x${string}`;
   transactionHash: `0x${string}`;
@@ -166,7 +172,7 @@ export interface SuspectLedger {
     gtin: string;
     lot: string;
     serials?: readonly string[] | undefined;
-    outcome: 'cleared' | 'illegitimate';
+    outcome: InvestigationOutcome;
     reportHash: `0x${string}`;
   }): Promise<MinedTransaction>;
   /** Every transfer of the packs (or of any pack of the lot) on chain, oldest first. */

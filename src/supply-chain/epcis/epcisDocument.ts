@@ -23,6 +23,7 @@ import { InvalidInputError } from '../../core/errors.js';
 import { parseDateTimeStamp, parseOffset } from './dateTime.js';
 import { EpcisErrorCode, invalidDocument, quote, type EpcisProblem } from './errors.js';
 import { IdentifierReadings, type Gs1Identifier } from './gs1.js';
+import { SENSOR_METADATA_MEMBERS, SENSOR_REPORT_MEMBERS } from './sensorMembers.js';
 import {
   isAbsoluteUri,
   normalizeVocabularyValue,
@@ -458,42 +459,8 @@ const TYPE_FIELDS: Record<EpcisEventType, ReadonlySet<string>> = {
 /** Every standard member name of some event type, to tell "not for this type" from "unknown". */
 const ALL_STANDARD_FIELDS = new Set([...COMMON_FIELDS, ...Object.values(TYPE_FIELDS).flatMap((s) => [...s])]);
 
-const SENSOR_METADATA_FIELDS = new Set([
-  'time',
-  'startTime',
-  'endTime',
-  'deviceID',
-  'deviceMetadata',
-  'rawData',
-  'dataProcessingMethod',
-  'bizRules',
-]);
-
-const SENSOR_REPORT_FIELDS = new Set([
-  'type',
-  'exception',
-  'deviceID',
-  'deviceMetadata',
-  'rawData',
-  'dataProcessingMethod',
-  'time',
-  'microorganism',
-  'chemicalSubstance',
-  'value',
-  'component',
-  'stringValue',
-  'booleanValue',
-  'hexBinaryValue',
-  'uriValue',
-  'minValue',
-  'maxValue',
-  'meanValue',
-  'sDev',
-  'percRank',
-  'percValue',
-  'uom',
-  'coordinateReferenceSystem',
-]);
+const SENSOR_METADATA_FIELDS: ReadonlySet<string> = new Set(SENSOR_METADATA_MEMBERS);
+const SENSOR_REPORT_FIELDS: ReadonlySet<string> = new Set(SENSOR_REPORT_MEMBERS);
 
 const SENSOR_NUMBER_FIELDS = new Set([
   'value',

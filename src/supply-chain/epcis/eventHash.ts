@@ -31,6 +31,7 @@ import { sha256 } from '../../core/sha256.js';
 import { toHashTimestamp } from './dateTime.js';
 import type { EpcisEvent, JsonObject, JsonValue, QuantityElement } from './epcisDocument.js';
 import { IdentifierReadings } from './gs1.js';
+import { SENSOR_METADATA_MEMBERS, SENSOR_REPORT_MEMBERS } from './sensorMembers.js';
 import { toCbvWebUri, type CbvVocabulary } from './vocabulary.js';
 
 /** The algorithm version this module implements, as it appears in the hash URI. */
@@ -80,43 +81,6 @@ const CBV_URN_TO_WEB: readonly [string, string][] = [
   ['urn:epcglobal:cbv:sdt:', 'https://ref.gs1.org/cbv/SDT-'],
   ['urn:epcglobal:cbv:er:', 'https://ref.gs1.org/cbv/ER-'],
 ];
-
-const SENSOR_METADATA_ORDER = [
-  'time',
-  'startTime',
-  'endTime',
-  'deviceID',
-  'deviceMetadata',
-  'rawData',
-  'dataProcessingMethod',
-  'bizRules',
-] as const;
-
-const SENSOR_REPORT_ORDER = [
-  'type',
-  'exception',
-  'deviceID',
-  'deviceMetadata',
-  'rawData',
-  'dataProcessingMethod',
-  'time',
-  'microorganism',
-  'chemicalSubstance',
-  'value',
-  'component',
-  'stringValue',
-  'booleanValue',
-  'hexBinaryValue',
-  'uriValue',
-  'minValue',
-  'maxValue',
-  'meanValue',
-  'sDev',
-  'percRank',
-  'percValue',
-  'uom',
-  'coordinateReferenceSystem',
-] as const;
 
 /** Members never hashed wherever they appear (comments), as in the reference implementation. */
 const IGNORED_MEMBERS = new Set(['#text', 'rdfs:comment', 'comment', '@context']);
@@ -300,7 +264,7 @@ class PreHash {
       parts.push(
         this.group(
           'sensorMetadata',
-          SENSOR_METADATA_ORDER.map((key) => this.sensorValue(key, metadata[key])),
+          SENSOR_METADATA_MEMBERS.map((key) => this.sensorValue(key, metadata[key])),
           false,
         ),
       );
@@ -311,7 +275,7 @@ class PreHash {
         reports.map((report) =>
           this.group(
             'sensorReport',
-            SENSOR_REPORT_ORDER.map((key) => this.sensorValue(key, report[key])),
+            SENSOR_REPORT_MEMBERS.map((key) => this.sensorValue(key, report[key])),
             false,
           ),
         ),
@@ -347,12 +311,12 @@ class PreHash {
       const children: GenericNode[] = [];
       const metadata = element.sensorMetadata;
       if (isObject(metadata)) {
-        const extra = this.members(metadata, SENSOR_METADATA_ORDER);
+        const extra = this.members(metadata, SENSOR_METADATA_MEMBERS);
         if (extra.length > 0) children.push({ name: 'sensorMetadata', text: '', children: extra });
       }
       for (const report of Array.isArray(element.sensorReport) ? element.sensorReport : []) {
         if (!isObject(report)) continue;
-        const extra = this.members(report, SENSOR_REPORT_ORDER);
+        const extra = this.members(report, SENSOR_REPORT_MEMBERS);
         if (extra.length > 0) children.push({ name: 'sensorReport', text: '', children: extra });
       }
       children.push(...this.members(element, ['sensorMetadata', 'sensorReport']));
