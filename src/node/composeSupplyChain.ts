@@ -13,7 +13,7 @@ import { commissionedPacks } from '../supply-chain/custody/commissionedPacks.js'
 import { commitLot } from '../supply-chain/custody/lotCommissioning.js';
 import { containerContents } from '../supply-chain/custody/containerContents.js';
 import { CustodyService } from '../supply-chain/custody/custodyService.js';
-import { partyKey } from '../supply-chain/custody/custodyPlan.js';
+import { identifierKey } from '../supply-chain/epcis/gs1.js';
 import type { CapturedEvent } from '../supply-chain/capture/captureService.js';
 import { InvalidInputError } from '../core/errors.js';
 import { toHex } from '../core/hex.js';
@@ -225,7 +225,7 @@ export function composeSupplyChain(p: {
             `${party.slice(0, 200)} is a ${kind.toUpperCase()}, not a location or party: give an SGLN (urn:epc:id:sgln:…, /414/…) or a PGLN (urn:epc:id:pgln:…, /417/…).`,
           );
         }
-        const key = partyKey(party);
+        const key = identifierKey(party);
         parties.setParty({ key, organization: organization as Address, name });
         return { key, organization: organization.toLowerCase(), name };
       },

@@ -1,5 +1,5 @@
 import type { EpcisStore } from '../capture/ports.js';
-import { canonicalKey, parseGs1Identifier } from '../identifiers/index.js';
+import { identifierKey } from '../epcis/gs1.js';
 
 /**
  * What a container (an SSCC case or pallet, by canonical key) holds according to the aggregation events stored
@@ -18,7 +18,9 @@ export function containerContents(store: Pick<EpcisStore, 'query'>, parentKey: s
     });
     for (const row of rows) {
       const event = JSON.parse(row.body) as { action?: string; childEPCs?: unknown[] };
-      const children = (event.childEPCs ?? []).filter((c): c is string => typeof c === 'string').map(keyOf);
+      const children = (event.childEPCs ?? [])
+        .filter((c): c is string => typeof c === 'string')
+        .map(identifierKey);
       if (event.action === 'ADD') for (const c of children) contents.add(c);
       else if (event.action === 'DELETE') {
         if (children.length === 0) contents.clear();
@@ -29,12 +31,4 @@ export function containerContents(store: Pick<EpcisStore, 'query'>, parentKey: s
     after = (rows[rows.length - 1] as { recordId: number }).recordId;
   }
   return [...contents];
-}
-
-function keyOf(value: string): string {
-  try {
-    return canonicalKey(parseGs1Identifier(value));
-  } catch {
-    return value;
-  }
 }

@@ -1,6 +1,7 @@
 import { CareLedgerError } from '../../core/errors.js';
 import type { Hex } from '../../core/hex.js';
 import type { CapturedEvent } from '../capture/captureService.js';
+import { identifierKey } from '../epcis/gs1.js';
 import { canonicalKey, parseGs1Identifier } from '../identifiers/index.js';
 import { commissionedPacks } from './commissionedPacks.js';
 import type { PackRecord, PackStore } from './ports.js';
@@ -49,19 +50,10 @@ function owningParty(list: unknown, field: 'source' | 'destination'): string | u
     const type = String(item.type ?? '');
     if (type === 'owning_party' || type.endsWith('SDT-owning_party') || type.endsWith(':owning_party')) {
       const value = item[field];
-      if (typeof value === 'string') return partyKey(value);
+      if (typeof value === 'string') return identifierKey(value);
     }
   }
   return undefined;
-}
-
-/** An identifier (a party's SGLN or PGLN, a container, a pack) as its canonical key; other URIs as written. */
-export function partyKey(value: string): string {
-  try {
-    return canonicalKey(parseGs1Identifier(value));
-  } catch {
-    return value;
-  }
 }
 
 /**
@@ -88,11 +80,11 @@ export function planCustody(
   for (const { event, eventId } of events) {
     for (const p of commissionedPacks(event)) localPacks.set(`${p.gtin}/${p.serial}`, p);
     if (event.eventType === 'AggregationEvent' && typeof event.json.parentID === 'string') {
-      const parent = partyKey(event.json.parentID);
+      const parent = identifierKey(event.json.parentID);
       const contents = new Set(scope.childrenOf(parent));
       const children = (Array.isArray(event.json.childEPCs) ? (event.json.childEPCs as unknown[]) : [])
         .filter((c): c is string => typeof c === 'string')
-        .map(partyKey);
+        .map(identifierKey);
       if (event.json.action === 'ADD' && ownSite(event, context)) {
         for (const child of children) checkKnownChild(child, eventId, scope);
       }
