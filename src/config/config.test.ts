@@ -60,6 +60,7 @@ describe('loadConfig: defaults', () => {
       consent: { enforce: true },
       exchange: { timeoutMs: 10_000, retries: 1 },
       epcis: { maxDocumentBytes: 33_554_432, maxEvents: 10_000, futureToleranceMs: 300_000 },
+      supplyMirror: { pollingIntervalMs: 250, newHeads: 'auto' },
       logLevel: 'info',
     };
     expect(loadConfig({})).toEqual(expected);
@@ -270,6 +271,12 @@ describe('loadConfig: invalid values', () => {
     { name: 'LOG_LEVEL=verbose', env: { LOG_LEVEL: 'verbose' }, variable: 'LOG_LEVEL' },
     { name: 'LOG_LEVEL=INFO (case matters)', env: { LOG_LEVEL: 'INFO' }, variable: 'LOG_LEVEL' },
     { name: 'SQLITE_SYNCHRONOUS=OFF', env: { SQLITE_SYNCHRONOUS: 'OFF' }, variable: 'SQLITE_SYNCHRONOUS' },
+    {
+      name: 'SUPPLY_MIRROR_POLLING_MS=5',
+      env: { SUPPLY_MIRROR_POLLING_MS: '5' },
+      variable: 'SUPPLY_MIRROR_POLLING_MS',
+    },
+    { name: 'CHAIN_WS_URL=http://x:8546', env: { CHAIN_WS_URL: 'http://x:8546' }, variable: 'CHAIN_WS_URL' },
   ];
 
   for (const c of cases) {
@@ -425,5 +432,17 @@ describe('CONSENT_ENFORCEMENT', () => {
     expect(() => loadConfig({ CONSENT_ENFORCEMENT: 'maybe' })).toThrow(
       /CONSENT_ENFORCEMENT must be on or off/,
     );
+  });
+});
+
+describe('supply-chain mirror settings', () => {
+  it('reads the polling interval and the new-blocks endpoint, and refuses what it cannot use', () => {
+    expect(
+      loadConfig({ SUPPLY_MIRROR_POLLING_MS: '1000', CHAIN_WS_URL: 'wss://besu-1:8546' }).supplyMirror,
+    ).toEqual({ pollingIntervalMs: 1_000, newHeads: 'wss://besu-1:8546' });
+    expect(loadConfig({ CHAIN_WS_URL: 'off' }).supplyMirror.newHeads).toBe('off');
+    expect(problemsOf({ CHAIN_WS_URL: 'besu-1:8546' }).problems).toEqual([
+      'CHAIN_WS_URL must be auto, off or a ws(s):// URL, got "besu-1:8546"',
+    ]);
   });
 });

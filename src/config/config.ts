@@ -53,6 +53,12 @@ export interface Config {
   exchange: { timeoutMs: number; retries: number };
   /** EPCIS capture: largest document, most events per document, how far in the future an event time may be. */
   epcis: { maxDocumentBytes: number; maxEvents: number; futureToleranceMs: number };
+  /**
+   * The local mirror of the SupplyChainRegistry that product verification reads: how often it polls the chain's
+   * head, and where it hears of new blocks at once (`auto`: the RPC URL's host and port over WebSocket; `off`; or a
+   * ws(s) URL).
+   */
+  supplyMirror: { pollingIntervalMs: number; newHeads: string };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -129,6 +135,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {
     problems.push(`SQLITE_SYNCHRONOUS must be FULL or NORMAL, got "${env.SQLITE_SYNCHRONOUS}"`);
   }
+  const newHeads = env.CHAIN_WS_URL || 'auto';
+  if (newHeads !== 'auto' && newHeads !== 'off' && !/^wss?:\/\/\S+$/.test(newHeads)) {
+    problems.push(`CHAIN_WS_URL must be auto, off or a ws(s):// URL, got "${newHeads}"`);
+  }
   const logLevel = (env.LOG_LEVEL || 'info') as Config['logLevel'];
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     problems.push(
@@ -182,6 +192,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxEvents: int('EPCIS_MAX_EVENTS', 10_000, 1, 1_000_000),
       futureToleranceMs: int('EPCIS_FUTURE_TOLERANCE_MS', 300_000, 0, 86_400_000),
     },
+    supplyMirror: { pollingIntervalMs: int('SUPPLY_MIRROR_POLLING_MS', 250, 10, 60_000), newHeads },
     logLevel,
   };
   // Compare what was set, not what parsed: an invalid address is already reported above.

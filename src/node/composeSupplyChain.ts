@@ -2,7 +2,9 @@ import type { Address } from 'viem';
 import type { AnchoringService } from '../anchoring/anchoringService.js';
 import type { Config } from '../config/config.js';
 import { supplyChainLedger } from '../ledger/supplyChainLedger.js';
-import type { ViemSupplyChainRegistry } from '../ledger/viemSupplyChainRegistry.js';
+import { SupplyChainMirror } from '../ledger/supplyChainMirror.js';
+import type { MirroredSupplyChainRegistry } from '../ledger/supplyChainMirrorWrites.js';
+import { SqliteSupplyChainMirrorStore } from '../store/sqlite/sqliteSupplyChainMirrorStore.js';
 import type { SqliteDatabase } from '../store/sqlite/openDatabase.js';
 import { SqliteEpcisStore } from '../store/sqlite/sqliteEpcisStore.js';
 import { SqliteSupplyStore } from '../store/sqlite/sqliteSupplyStore.js';
@@ -52,7 +54,12 @@ export function composeSupplyChain(p: {
   anchoring: AnchoringService;
   organization: Address;
   /** The node's SupplyChainRegistry adapter; it follows a redeployment of the embedded chain's contracts. */
-  registry: ViemSupplyChainRegistry;
+  registry: MirroredSupplyChainRegistry;
+  /**
+   * The registry mirror product verification reads: the registry's deployment block (0 when unknown) and the
+   * WebSocket endpoint announcing new blocks (null: polling only).
+   */
+  mirror: { startBlock: () => number; newHeadsUrl: string | null };
   /** Reads the registry's logs (suspect-product reports and the notification watcher). */
   publicClient: PublicClient;
   logger: Logger;
@@ -70,7 +77,19 @@ export function composeSupplyChain(p: {
   const packs = new SqliteSupplyStore(p.db);
   const ledger = supplyChainLedger(p.registry);
   const parties = new SqlitePartyStore(p.db);
-  const verification = new VerificationService({ ledger, packs });
+  // Verification reads the registry's mirror, kept current from its events; this gateway's own writes are applied
+  // to it before they are answered.
+  const mirror = new SupplyChainMirror({
+    publicClient: p.publicClient,
+    registry: p.registry,
+    store: new SqliteSupplyChainMirrorStore(p.db),
+    startBlock: p.mirror.startBlock,
+    pollingIntervalMs: p.config.supplyMirror.pollingIntervalMs,
+    newHeadsUrl: p.mirror.newHeadsUrl,
+    logger: p.logger,
+  });
+  p.registry.onMined((block) => mirror.caughtUpTo(block));
+  const verification = new VerificationService({ ledger, packs, state: mirror });
   const self = p.organization.toLowerCase() as Address;
   const t3 = new T3Service({
     self: { organization: p.organization, name: p.name },
@@ -102,7 +121,8 @@ export function composeSupplyChain(p: {
     self,
     ledger,
     packs,
-    verify: (request) => verification.verify(request),
+    // Checks that decide a write read the chain itself.
+    verify: (request) => verification.verify(request, { source: 'chain' }),
     context: {
       organizationOf: (key) => parties.organizationOf(key),
       childrenOf: (key) => containerContents(store, key),
@@ -203,6 +223,7 @@ export function composeSupplyChain(p: {
   });
   return {
     notifications: watcher,
+    mirror,
     deliverPendingT3: () => t3.deliverPending(),
     epcis: {
       capture,

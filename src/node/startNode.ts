@@ -26,7 +26,9 @@ import { rolesToMask } from '../ledger/organizationRoles.js';
 import { ViemAnchorChain } from '../ledger/viemAnchorChain.js';
 import { ViemConsentRegistry } from '../ledger/viemConsentRegistry.js';
 import { ViemRecordLocator } from '../ledger/viemRecordLocator.js';
-import { ViemSupplyChainRegistry } from '../ledger/viemSupplyChainRegistry.js';
+import type { ViemSupplyChainRegistry } from '../ledger/viemSupplyChainRegistry.js';
+import type { SupplyChainMirror } from '../ledger/supplyChainMirror.js';
+import { MirroredSupplyChainRegistry } from '../ledger/supplyChainMirrorWrites.js';
 import type { ConsentLedger } from '../consent/ports.js';
 import type { RecordLocator } from '../exchange/ports.js';
 import type { AccessAuditTrail } from '../audit/accessAuditTrail.js';
@@ -65,6 +67,8 @@ export interface RunningNode {
    * recalls); follows a redeployment of the embedded chain's contracts.
    */
   supplyChainRegistry: ViemSupplyChainRegistry;
+  /** The local mirror of the SupplyChainRegistry that product verification reads. */
+  supplyChainMirror: SupplyChainMirror;
   logger: PinoLogger;
   stop(): Promise<void>;
 }
@@ -175,7 +179,7 @@ export async function startNode(
     const locator = new ViemRecordLocator(clients, deployment.recordLocator, {
       receiptTimeoutMs: config.anchoring.receiptTimeoutMs,
     });
-    const supplyChain = new ViemSupplyChainRegistry(clients, deployment.supplyChainRegistry, {
+    const supplyChain = new MirroredSupplyChainRegistry(clients, deployment.supplyChainRegistry, {
       receiptTimeoutMs: config.anchoring.receiptTimeoutMs,
     });
     // Only a node that runs its own chain may redeploy: on a shared chain missing contracts are an operator error.
@@ -263,7 +267,8 @@ export async function startNode(
       cleanups,
     });
     exchangeRef = exchange;
-    const { epcis, supply, notifications, deliverPendingT3 } = composeSupplyChain({
+    const { newHeads } = config.supplyMirror;
+    const { epcis, supply, notifications, mirror, deliverPendingT3 } = composeSupplyChain({
       config,
       db,
       anchoring,
@@ -274,6 +279,11 @@ export async function startNode(
       name: config.organization.name,
       chainKey: keys.chainKey,
       exchange: exchange.envelopes,
+      mirror: {
+        startBlock: () => deployment.deployedAtBlock,
+        newHeadsUrl:
+          newHeads === 'off' ? null : newHeads === 'auto' ? rpcUrl.replace(/^http/, 'ws') : newHeads,
+      },
     });
     // T3s whose buyer's gateway was away are delivered again, now and every half minute.
     const redeliver = () =>
@@ -286,6 +296,9 @@ export async function startNode(
     // Recalls, quarantines, investigations and receipts from the chain become notifications, from this block on.
     await notifications.start();
     cleanups.push(() => notifications.stop());
+    // Product verification reads this mirror of the registry once it has caught up (the chain until then).
+    mirror.start();
+    cleanups.push(() => mirror.stop());
 
     const health = async (): Promise<HealthBody> => {
       const status = anchoring.status();
@@ -416,6 +429,7 @@ export async function startNode(
       consent: { ledger: enforcement.ledger, lastProcessedBlock: () => enforcement.lastProcessedBlock() },
       recordLocator: locator,
       supplyChainRegistry: supplyChain,
+      supplyChainMirror: mirror,
       logger,
       async stop() {
         if (stopped) return;

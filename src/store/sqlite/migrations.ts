@@ -360,6 +360,51 @@ const MIGRATIONS: Migration[] = [
     t3_id   TEXT NOT NULL,
     PRIMARY KEY (gtin, serial, t3_id)
   ) WITHOUT ROWID;
+  `,  // The SupplyChainRegistry's products, lots and packs mirrored from its events, so product verification reads no
+  // chain: one registry at a time (a redeployed one starts afresh) with the last block applied and its hash.
+  `
+  CREATE TABLE supply_mirror_registries (
+    id          INTEGER PRIMARY KEY,
+    contract    TEXT    NOT NULL UNIQUE,
+    block       INTEGER NOT NULL,
+    block_hash  TEXT
+  );
+  CREATE TABLE supply_mirror_products (
+    registry       INTEGER NOT NULL,
+    gtin           TEXT    NOT NULL,
+    manufacturer   BLOB    NOT NULL,
+    registered_at  INTEGER NOT NULL,
+    lot_count      INTEGER NOT NULL,
+    metadata_hash  BLOB    NOT NULL,
+    PRIMARY KEY (registry, gtin)
+  ) WITHOUT ROWID;
+  CREATE TABLE supply_mirror_lots (
+    registry         INTEGER NOT NULL,
+    lot_id           BLOB    NOT NULL,
+    gtin             TEXT    NOT NULL,
+    manufacturer     BLOB    NOT NULL,
+    serials_root     BLOB    NOT NULL,
+    pack_count       INTEGER NOT NULL,
+    expiry           INTEGER NOT NULL,
+    commissioned_at  INTEGER NOT NULL,
+    recalled         INTEGER NOT NULL,
+    recalled_at      INTEGER NOT NULL,
+    suspect          INTEGER NOT NULL,
+    illegitimate     INTEGER NOT NULL,
+    quarantined_by   BLOB    NOT NULL,
+    PRIMARY KEY (registry, lot_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE supply_mirror_packs (
+    registry          INTEGER NOT NULL,
+    lot_id            BLOB    NOT NULL,
+    pack_id           BLOB    NOT NULL,
+    owner             BLOB    NOT NULL,
+    state             INTEGER NOT NULL CHECK (state BETWEEN 0 AND 3),
+    suspect           INTEGER NOT NULL,
+    illegitimate      INTEGER NOT NULL,
+    last_transfer_at  INTEGER NOT NULL,
+    PRIMARY KEY (registry, lot_id, pack_id)
+  ) WITHOUT ROWID;
   `,
 ];
 

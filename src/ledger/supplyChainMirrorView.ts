@@ -1,0 +1,91 @@
+import type { Hex } from '../core/hex.js';
+import type { ChainPack } from '../supply-chain/verification/productVerification.js';
+import type { SupplyChainMirrorState, SupplyChainView } from '../supply-chain/verification/ports.js';
+import { LotTree, lotIdOf, packIdOf } from './supplyChainIds.js';
+
+const ZERO = `0x${'00'.repeat(20)}` as Hex;
+const MAX_CACHED_LOT_IDS = 10_000;
+
+/**
+ * Views of the mirrored registry by natural keys (GTIN, lot, serial → the contract's ids, as `supplyChainLedger`
+ * computes them), answering exactly what its reads on chain answer. Keeps what never changes for a registry across
+ * views: lot ids, and the Merkle tree of a lot's known serials (rebuilt only when more serials become known).
+ */
+export class SupplyChainMirrorViews {
+  private readonly lotIds = new Map<string, Hex>();
+  private readonly trees = new Map<string, { size: number; tree: LotTree | null }>();
+  private contract = '';
+
+  /** A view of `state` (the mirror of `contract`) as of block `asOfBlock`. */
+  view(contract: Hex, state: SupplyChainMirrorState, asOfBlock: number): SupplyChainView {
+    if (contract.toLowerCase() !== this.contract) {
+      this.contract = contract.toLowerCase();
+      this.trees.clear(); // another registry: other roots
+    }
+    const lotIdOfLot = (gtin: string, lot: string) => this.lotId(gtin, lot);
+    const trees = this.trees;
+    return {
+      asOfBlock,
+      manufacturerOf: (gtin) => state.product(gtin)?.manufacturer ?? null,
+      lot(gtin, lot) {
+        const found = state.lot(lotIdOfLot(gtin, lot));
+        if (!found) return null;
+        return {
+          manufacturer: found.manufacturer,
+          expiry: found.expiry,
+          recalled: found.recalled,
+          recalledAt: found.recalledAt,
+          suspect: found.suspect,
+          illegitimate: found.illegitimate,
+        };
+      },
+      pack(gtin, lot, serial): ChainPack {
+        const lotId = lotIdOfLot(gtin, lot);
+        const pack = state.pack(lotId, packIdOf(gtin, serial));
+        if (pack) {
+          return {
+            recorded: true,
+            owner: pack.owner,
+            state: pack.state,
+            suspect: pack.suspect,
+            illegitimate: pack.illegitimate,
+          };
+        }
+        // What `packStatus` answers for a pack the chain has no record of: owned by the lot's manufacturer.
+        const owner = state.lot(lotId)?.manufacturer ?? ZERO;
+        return { recorded: false, owner, state: 'active', suspect: false, illegitimate: false };
+      },
+      inLot(gtin, lot, known, serial) {
+        if (known.count === 0) return null;
+        const found = state.lot(lotIdOfLot(gtin, lot));
+        if (!found) return null;
+        // Building a lot's tree hashes every pack id: once per lot and number of known serials, not per question.
+        const key = `${gtin}|${lot}`;
+        let cached = trees.get(key);
+        if (!cached || cached.size !== known.count) {
+          let tree: LotTree | null;
+          try {
+            tree = new LotTree([...new Set(known.serials())].map((s) => packIdOf(gtin, s)));
+          } catch {
+            tree = null; // a serial the registry could not hold: these are not the lot's serials
+          }
+          cached = { size: known.count, tree };
+          trees.set(key, cached);
+        }
+        if (!cached.tree || cached.tree.root.toLowerCase() !== found.serialsRoot.toLowerCase()) return null;
+        return cached.tree.has(packIdOf(gtin, serial));
+      },
+    };
+  }
+
+  private lotId(gtin: string, lot: string): Hex {
+    const key = `${gtin}|${lot}`;
+    let id = this.lotIds.get(key);
+    if (id === undefined) {
+      id = lotIdOf(gtin, lot).toLowerCase() as Hex;
+      if (this.lotIds.size >= MAX_CACHED_LOT_IDS) this.lotIds.clear(); // bounded: lot numbers come from requests
+      this.lotIds.set(key, id);
+    }
+    return id;
+  }
+}
