@@ -1,33 +1,57 @@
-import { sha256 } from '../../core/sha256.js';
 import { uuidv7 } from '../../core/uuidv7.js';
-import { canonicalEventJson } from './canonicalEventJson.js';
-import type { CaptureJob, EpcRole, EpcisStore, StoredEpcisEvent } from './ports.js';
+import type { CaptureJob, EpcRole, EpcisStore } from './ports.js';
 
-/** An event of a validated EPCIS document, as capture needs it. */
+/** One identifier of a captured event: its canonical key and role, and what the GS1 module read in it. */
+export interface EventIdentifier {
+  /** Canonical GS1 Digital Link URI (or the URI as sent for non-GS1 identifiers). */
+  epc: string;
+  role: EpcRole;
+  /** The GS1 kind (`sgtin`, `sscc`, …); absent for an identifier the GS1 module does not read. */
+  kind?: string;
+  /** An SGTIN's GTIN (14 digits) and serial. */
+  gtin?: string;
+  serial?: string;
+}
+
+/** An event of a validated EPCIS document, as capture (and custody) needs it. */
 export interface CapturedEvent {
-  /** The event's JSON as sent (validated), without `recordTime`. */
-  json: Record<string, unknown>;
   eventType: string;
   /** The sender's `eventID`, else the CBV 2.0 event hash ID (`ni:///sha-256;…?ver=CBV2.0`). */
   eventId: string;
   /** ms since the epoch */
   eventTime: number;
+  /** ADD, OBSERVE or DELETE; null for a TransformationEvent. */
+  action: string | null;
   /** CBV bare words. */
   bizStep: string | null;
   disposition: string | null;
   /** Canonical GS1 Digital Link URIs (or the URI as sent for non-GS1 identifiers). */
   bizLocation: string | null;
   readPoint: string | null;
-  epcs: { epc: string; role: EpcRole }[];
+  /** Every identifier with its role, each (identifier, role) once, in the order the event lists them. */
+  epcs: EventIdentifier[];
+  /** The owning party of the sourceList and of the destinationList (canonical keys), when stated. */
+  sourceOwner: string | null;
+  destinationOwner: string | null;
   /** Instance/lot master data (ILMD) of a commissioning event: its lot and expiry date (YYYY-MM-DD), if given. */
   lot?: string | undefined;
   expiry?: string | undefined;
+  /**
+   * The event as stored: canonical JSON (RFC 8785) of its JSON as sent (validated), with `eventID` and `recordTime`
+   * (the `now` it was read at); and the SHA-256 of its UTF-8 bytes, which its anchoring record holds.
+   */
+  body: string;
+  contentHash: Uint8Array;
 }
 
 /** What capture needs of the EPCIS vocabulary and document rules (`../epcis/`), behind one port. */
 export interface EpcisDocumentReader {
-  /** Validates an EPCISDocument and returns its events; throws a 400 naming every problem, storing nothing. */
-  read(document: unknown, now: number): CapturedEvent[];
+  /**
+   * Validates an EPCISDocument (parsed, or its JSON text) and returns its events stamped with `now` as their
+   * `recordTime`; throws (or rejects with) a 400 naming every problem, storing nothing. A reader on worker threads
+   * answers asynchronously.
+   */
+  read(document: unknown, now: number): CapturedEvent[] | Promise<CapturedEvent[]>;
 }
 
 export interface CaptureServiceOptions {
@@ -73,56 +97,45 @@ export class CaptureService {
 
   async capture(document: unknown): Promise<CaptureJob> {
     const createdAt = this.now();
-    const events = this.options.reader.read(document, createdAt);
-    const withIds = events.map((event) => ({ event, eventId: event.eventId }));
-    const seenBefore = this.options.store.existingEventIds(withIds.map((e) => e.eventId));
-    const fresh: typeof withIds = [];
+    const events = await this.options.reader.read(document, createdAt);
+    const seenBefore = this.options.store.existingEventIds(events.map((e) => e.eventId));
+    const fresh: { event: CapturedEvent; eventId: string }[] = [];
     const inDocument = new Set<string>();
-    for (const e of withIds) {
-      if (seenBefore.has(e.eventId) || inDocument.has(e.eventId)) continue;
-      inDocument.add(e.eventId);
-      fresh.push(e);
+    for (const event of events) {
+      const eventId = event.eventId;
+      if (seenBefore.has(eventId) || inDocument.has(eventId)) continue;
+      inDocument.add(eventId);
+      fresh.push({ event, eventId });
     }
     const effects = this.options.beforeStore ? await this.options.beforeStore(fresh) : [];
     const captureId = uuidv7(createdAt);
     const recordTime = createdAt;
-    const rows = fresh.map(({ event, eventId }) => {
-      const body = canonicalEventJson({
-        ...event.json,
-        eventID: eventId,
-        recordTime: new Date(recordTime).toISOString(),
-      });
-      return {
-        row: {
-          recordId: 0,
-          eventId,
-          eventType: event.eventType,
-          eventTime: event.eventTime,
-          recordTime,
-          bizStep: event.bizStep,
-          disposition: event.disposition,
-          bizLocation: event.bizLocation,
-          readPoint: event.readPoint,
-          captureId,
-          body,
-          epcs: event.epcs,
-        } satisfies StoredEpcisEvent,
-        hash: sha256(Buffer.from(body, 'utf8')),
-      };
-    });
     const job: CaptureJob = {
       captureId,
       createdAt,
       finishedAt: createdAt,
-      stored: rows.length,
-      duplicates: withIds.length - rows.length,
-      eventIds: withIds.map((e) => e.eventId),
+      stored: fresh.length,
+      duplicates: events.length - fresh.length,
+      eventIds: events.map((e) => e.eventId),
     };
     await this.options.anchoring.appendHashes(
-      rows.map((r) => ({ kind: EPCIS_EVENT_KIND, contentHash: r.hash })),
+      fresh.map(({ event }) => ({ kind: EPCIS_EVENT_KIND, contentHash: event.contentHash })),
       (receipts) => {
         this.options.store.insertEvents(
-          rows.map((r, i) => ({ ...r.row, recordId: (receipts[i] as { id: number }).id })),
+          fresh.map(({ event }, i) => ({
+            recordId: (receipts[i] as { id: number }).id,
+            eventId: event.eventId,
+            eventType: event.eventType,
+            eventTime: event.eventTime,
+            recordTime,
+            bizStep: event.bizStep,
+            disposition: event.disposition,
+            bizLocation: event.bizLocation,
+            readPoint: event.readPoint,
+            captureId,
+            body: event.body,
+            epcs: event.epcs,
+          })),
           { ...job, finishedAt: this.now() },
         );
         this.options.derive?.(fresh);

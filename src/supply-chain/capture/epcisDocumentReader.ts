@@ -1,5 +1,6 @@
+import { sha256 } from '../../core/sha256.js';
 import {
-  eventIdentifiersWith,
+  eventIdentifierReadings,
   eventTimeMillis,
   eventToJson,
   parseEpcisDocument,
@@ -7,36 +8,77 @@ import {
   type EpcisParseOptions,
 } from '../epcis/epcisDocument.js';
 import { eventHashWith } from '../epcis/eventHash.js';
-import { IdentifierReadings } from '../epcis/gs1.js';
-import type { CapturedEvent, EpcisDocumentReader } from './captureService.js';
+import { IdentifierReadings, type Gs1Identifier } from '../epcis/gs1.js';
+import { canonicalEventJson } from './canonicalEventJson.js';
+import type { CapturedEvent, EpcisDocumentReader, EventIdentifier } from './captureService.js';
 
 /**
- * The capture's view of an EPCIS document, from the EPCIS module: every event checked, its JSON as it will be
- * stored, its time, CBV words, locations and identifiers as canonical keys, and its id (the sender's `eventID`, else
- * the CBV 2.0 event hash, so the same event sent twice without ids is recognised).
+ * The capture's view of an EPCIS document, from the EPCIS module: every event checked, its time, CBV words,
+ * locations, owning parties and identifiers as canonical keys (with what the GS1 module read in them, so custody
+ * parses nothing again), its id (the sender's `eventID`, else the CBV 2.0 event hash, so the same event sent twice
+ * without ids is recognised), and its stored body (canonical JSON with `eventID` and `recordTime`) with the body's
+ * SHA-256. This is the CPU-heavy part of a capture, and a pure function of the document and `now`: it can run on a
+ * worker thread (`epcisReaderPool.ts`). A document given as text is parsed here (a `SyntaxError` if it is not JSON).
  */
 export function epcisDocumentReader(
   options: Pick<EpcisParseOptions, 'futureToleranceMs' | 'maxEvents'> = {},
-): EpcisDocumentReader {
+): EpcisDocumentReader & { read(document: unknown, now: number): CapturedEvent[] } {
   return {
     read(document, now): CapturedEvent[] {
+      const input: unknown = typeof document === 'string' ? JSON.parse(document) : document;
       // Each identifier of the document read once, for its checks, the event hashes and the canonical keys.
       const identifiers = new IdentifierReadings();
-      const parsed = parseEpcisDocument(document, { ...options, now, identifiers });
-      return parsed.events.map((event) => ({
-        json: eventToJson(event),
-        eventType: event.type,
-        eventId: event.eventID ?? eventHashWith(event, identifiers),
-        eventTime: eventTimeMillis(event),
-        bizStep: event.bizStep ?? null,
-        disposition: event.disposition ?? null,
-        bizLocation: event.bizLocation ? identifiers.key(event.bizLocation.id) : null,
-        readPoint: event.readPoint ? identifiers.key(event.readPoint.id) : null,
-        epcs: eventIdentifiersWith(event, identifiers),
-        ...lotData(event),
-      }));
+      const parsed = parseEpcisDocument(input, { ...options, now, identifiers });
+      const recordTime = new Date(now).toISOString();
+      return parsed.events.map((event) => {
+        const eventId = event.eventID ?? eventHashWith(event, identifiers);
+        const body = canonicalEventJson({ ...eventToJson(event), eventID: eventId, recordTime });
+        return {
+          eventType: event.type,
+          eventId,
+          eventTime: eventTimeMillis(event),
+          action: 'action' in event ? (event.action ?? null) : null,
+          bizStep: event.bizStep ?? null,
+          disposition: event.disposition ?? null,
+          bizLocation: event.bizLocation ? identifiers.key(event.bizLocation.id) : null,
+          readPoint: event.readPoint ? identifiers.key(event.readPoint.id) : null,
+          epcs: eventIdentifierReadings(event, identifiers).map(identifier),
+          sourceOwner: owningParty(event.sourceList, 'source', identifiers),
+          destinationOwner: owningParty(event.destinationList, 'destination', identifiers),
+          ...lotData(event),
+          body,
+          contentHash: sha256(Buffer.from(body, 'utf8')),
+        };
+      });
     },
   };
+}
+
+/** An identifier (its canonical key and role) with the kind, and an SGTIN's GTIN and serial, the GS1 module read. */
+function identifier({ epc, role, id }: { epc: string; role: EventIdentifier['role']; id?: Gs1Identifier }) {
+  if (id === undefined) return { epc, role };
+  return id.kind === 'sgtin'
+    ? { epc, role, kind: id.kind, gtin: id.gtin, serial: id.serial }
+    : { epc, role, kind: id.kind };
+}
+
+/**
+ * The owning party of a source or destination list, as a canonical key: the first element of type `owning_party`
+ * (the CBV word, or a URI ending in it).
+ */
+function owningParty(
+  list: readonly { type: string }[] | undefined,
+  field: 'source' | 'destination',
+  identifiers: IdentifierReadings,
+): string | null {
+  for (const item of (list ?? []) as readonly Record<string, unknown>[]) {
+    const type = String(item.type ?? '');
+    if (type === 'owning_party' || type.endsWith('SDT-owning_party') || type.endsWith(':owning_party')) {
+      const value = item[field];
+      if (typeof value === 'string') return identifiers.key(value);
+    }
+  }
+  return null;
 }
 
 const MDA = 'urn:epcglobal:cbv:mda:';

@@ -1,4 +1,3 @@
-import { parseGs1Identifier } from '../identifiers/index.js';
 import type { CapturedEvent } from '../capture/captureService.js';
 import type { PackRecord } from './ports.js';
 
@@ -10,24 +9,12 @@ import type { PackRecord } from './ports.js';
 export function commissionedPacks(event: CapturedEvent): PackRecord[] {
   if (event.eventType !== 'ObjectEvent' || event.bizStep !== 'commissioning' || event.lot === undefined)
     return [];
-  if (event.json.action !== 'ADD' || !Array.isArray(event.json.epcList)) return [];
+  if (event.action !== 'ADD') return [];
   const packs: PackRecord[] = [];
-  for (const epc of event.json.epcList as unknown[]) {
-    if (typeof epc !== 'string') continue;
-    let id;
-    try {
-      id = parseGs1Identifier(epc);
-    } catch {
-      continue; // not a GS1 identifier (already validated as an EPCIS URI): nothing to commission
-    }
-    if (id.kind !== 'sgtin') continue;
-    packs.push({
-      gtin: id.gtin,
-      serial: id.serial,
-      lot: event.lot,
-      expiry: event.expiry ?? null,
-      origin: 'commissioned',
-    });
+  for (const { role, kind, gtin, serial } of event.epcs) {
+    // The epcList's SGTINs (as the GS1 module read them when the document was checked).
+    if (role !== 'epc' || kind !== 'sgtin' || gtin === undefined || serial === undefined) continue;
+    packs.push({ gtin, serial, lot: event.lot, expiry: event.expiry ?? null, origin: 'commissioned' });
   }
   return packs;
 }

@@ -1,8 +1,7 @@
 import { CareLedgerError } from '../../core/errors.js';
 import type { Hex } from '../../core/hex.js';
 import type { CapturedEvent } from '../capture/captureService.js';
-import { identifierKey } from '../epcis/gs1.js';
-import { canonicalKey, parseGs1Identifier } from '../identifiers/index.js';
+import { parseGs1Identifier } from '../identifiers/index.js';
 import { commissionedPacks } from './commissionedPacks.js';
 import type { PackRecord, PackStore } from './ports.js';
 
@@ -43,19 +42,6 @@ const STEP_ACTIONS: Partial<Record<string, CustodyAction>> = {
   destroying: 'destroy',
 };
 
-/** The owning party of a source or destination list, as a canonical key (or undefined). */
-function owningParty(list: unknown, field: 'source' | 'destination'): string | undefined {
-  if (!Array.isArray(list)) return undefined;
-  for (const item of list as Record<string, unknown>[]) {
-    const type = String(item.type ?? '');
-    if (type === 'owning_party' || type.endsWith('SDT-owning_party') || type.endsWith(':owning_party')) {
-      const value = item[field];
-      if (typeof value === 'string') return identifierKey(value);
-    }
-  }
-  return undefined;
-}
-
 /**
  * The chain operations the new events of a capture call for, at this organisation:
  * - `shipping` whose source owning party is this organisation and whose destination owning party is another member:
@@ -73,23 +59,43 @@ export function planCustody(
   // What earlier events of the same capture establish (they are stored only after this plan is carried out).
   const localPacks = new Map<string, PackRecord>();
   const localContents = new Map<string, Set<string>>();
+  // What the GS1 module read in the events' identifiers when the document was checked, by canonical key: packs and
+  // cases named again (a case's contents, a shipment's cases) are not parsed again.
+  const readings = new Map<string, Reading | null>();
+  for (const { event } of events) {
+    for (const { epc, kind, gtin, serial } of event.epcs)
+      if (kind !== undefined) readings.set(epc, { kind, gtin, serial });
+  }
+  const organizations = new Map<string, Hex | undefined>();
   const scope: Scope = {
     pack: (gtin, serial) => localPacks.get(`${gtin}/${serial}`) ?? context.packs.pack(gtin, serial),
     childrenOf: (key) => [...(localContents.get(key) ?? context.childrenOf(key))],
+    read: (key) => {
+      let reading = readings.get(key);
+      if (reading === undefined) {
+        reading = readKey(key);
+        readings.set(key, reading);
+      }
+      return reading;
+    },
+    organizationOf: (key) => {
+      if (organizations.has(key)) return organizations.get(key);
+      const organization = context.organizationOf(key);
+      organizations.set(key, organization);
+      return organization;
+    },
   };
   for (const { event, eventId } of events) {
     for (const p of commissionedPacks(event)) localPacks.set(`${p.gtin}/${p.serial}`, p);
-    if (event.eventType === 'AggregationEvent' && typeof event.json.parentID === 'string') {
-      const parent = identifierKey(event.json.parentID);
+    const parent = event.eventType === 'AggregationEvent' ? parentOf(event) : undefined;
+    if (parent !== undefined) {
       const contents = new Set(scope.childrenOf(parent));
-      const children = (Array.isArray(event.json.childEPCs) ? (event.json.childEPCs as unknown[]) : [])
-        .filter((c): c is string => typeof c === 'string')
-        .map(identifierKey);
-      if (event.json.action === 'ADD' && ownSite(event, context)) {
+      const children = event.epcs.filter((e) => e.role === 'child').map((e) => e.epc);
+      if (event.action === 'ADD' && ownSite(event, context.self, scope)) {
         for (const child of children) checkKnownChild(child, eventId, scope);
       }
-      if (event.json.action === 'ADD') for (const c of children) contents.add(c);
-      else if (event.json.action === 'DELETE') {
+      if (event.action === 'ADD') for (const c of children) contents.add(c);
+      else if (event.action === 'DELETE') {
         if (children.length === 0) contents.clear();
         for (const c of children) contents.delete(c);
       }
@@ -99,12 +105,12 @@ export function planCustody(
     if (!action || event.eventType !== 'ObjectEvent') continue;
     let to: Hex | undefined;
     if (action === 'transfer') {
-      const from = owningParty(event.json.sourceList, 'source');
-      const dest = owningParty(event.json.destinationList, 'destination');
+      const from = event.sourceOwner;
+      const dest = event.destinationOwner;
       if (!from || !dest) continue; // no change of ownership stated: a move within one owner's sites
-      const fromOrg = context.organizationOf(from);
+      const fromOrg = scope.organizationOf(from);
       if (!fromOrg || fromOrg.toLowerCase() !== context.self.toLowerCase()) continue; // not our sale
-      to = context.organizationOf(dest);
+      to = scope.organizationOf(dest);
       if (!to) {
         throw unprocessable(
           'SUPPLY.UNKNOWN_PARTY',
@@ -113,7 +119,7 @@ export function planCustody(
         );
       }
       if (to.toLowerCase() === context.self.toLowerCase()) continue;
-    } else if (!ownSite(event, context)) {
+    } else if (!ownSite(event, context.self, scope)) {
       continue; // receiving, dispensing or ending at a site a partner owns: that partner's event, shared with us
     }
     for (const pack of packsOf(event, scope)) {
@@ -137,12 +143,34 @@ export function planCustody(
   return [...operations.values()];
 }
 
-/** The serialised packs an event names: SGTINs in its epcList, and SGTINs inside any container it lists. */
 /** Whether an event happened at one of this organisation's sites (or at a site not mapped to anyone). */
-function ownSite(event: CapturedEvent, context: CustodyContext): boolean {
+function ownSite(event: CapturedEvent, self: Hex, scope: Scope): boolean {
   const site = event.bizLocation ?? event.readPoint;
-  const owner = site ? context.organizationOf(site) : undefined;
-  return !owner || owner.toLowerCase() === context.self.toLowerCase();
+  const owner = site ? scope.organizationOf(site) : undefined;
+  return !owner || owner.toLowerCase() === self.toLowerCase();
+}
+
+/** An aggregation's container (its parentID as a canonical key), if it names one. */
+function parentOf(event: CapturedEvent): string | undefined {
+  for (const e of event.epcs) if (e.role === 'parent') return e.epc;
+  return undefined;
+}
+
+/** What the GS1 module reads in an identifier: its kind, and an SGTIN's GTIN and serial. */
+interface Reading {
+  kind: string;
+  gtin?: string | undefined;
+  serial?: string | undefined;
+}
+
+/** A canonical key read by the GS1 module; null when it is not a GS1 identifier. */
+function readKey(key: string): Reading | null {
+  try {
+    const id = parseGs1Identifier(key);
+    return id.kind === 'sgtin' ? { kind: id.kind, gtin: id.gtin, serial: id.serial } : { kind: id.kind };
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -151,15 +179,11 @@ function ownSite(event: CapturedEvent, context: CustodyContext): boolean {
  * case that partners will trust.
  */
 function checkKnownChild(child: string, eventId: string, scope: Scope): void {
-  let id;
-  try {
-    id = parseGs1Identifier(child);
-  } catch {
-    return; // not a GS1 identifier: nothing the chain knows either
-  }
+  const id = scope.read(child);
+  if (id === null) return; // not a GS1 identifier: nothing the chain knows either
   const known =
     id.kind === 'sgtin'
-      ? scope.pack(id.gtin, id.serial) !== undefined
+      ? scope.pack(id.gtin as string, id.serial as string) !== undefined
       : id.kind === 'sscc'
         ? scope.childrenOf(child).length > 0
         : true;
@@ -175,24 +199,23 @@ function checkKnownChild(child: string, eventId: string, scope: Scope): void {
 interface Scope {
   pack(gtin: string, serial: string): PackRecord | undefined;
   childrenOf(parentKey: string): string[];
+  /** What the GS1 module reads in a canonical key (remembered for the plan). */
+  read(key: string): Reading | null;
+  /** The member organisation of a party or site (remembered for the plan). */
+  organizationOf(partyKey: string): Hex | undefined;
 }
 
-function packsOf(event: CapturedEvent, context: Scope): { gtin: string; serial: string }[] {
+/** The serialised packs an event names: SGTINs in its epcList, and SGTINs inside any container it lists. */
+function packsOf(event: CapturedEvent, scope: Scope): { gtin: string; serial: string }[] {
   const out: { gtin: string; serial: string }[] = [];
-  const visit = (value: string, depth: number) => {
-    let id;
-    try {
-      id = parseGs1Identifier(value);
-    } catch {
-      return;
-    }
-    if (id.kind === 'sgtin') out.push({ gtin: id.gtin, serial: id.serial });
+  const visit = (key: string, depth: number) => {
+    const id = scope.read(key);
+    if (id === null) return;
+    if (id.kind === 'sgtin') out.push({ gtin: id.gtin as string, serial: id.serial as string });
     else if (id.kind === 'sscc' && depth < 4) {
-      for (const child of context.childrenOf(canonicalKey(id))) visit(child, depth + 1);
+      for (const child of scope.childrenOf(key)) visit(child, depth + 1);
     }
   };
-  for (const epc of Array.isArray(event.json.epcList) ? (event.json.epcList as unknown[]) : []) {
-    if (typeof epc === 'string') visit(epc, 0);
-  }
+  for (const e of event.epcs) if (e.role === 'epc') visit(e.epc, 0);
   return out;
 }

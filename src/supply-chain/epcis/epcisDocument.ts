@@ -286,15 +286,27 @@ export function eventIdentifiersWith(
   event: EpcisEvent,
   identifiers: IdentifierReadings,
 ): { epc: string; role: EpcisIdentifierRole }[] {
-  const out: { epc: string; role: EpcisIdentifierRole }[] = [];
+  return eventIdentifierReadings(event, identifiers).map(({ epc, role }) => ({ epc, role }));
+}
+
+/**
+ * {@link eventIdentifiersWith}, each with the GS1 module's reading of it (`id`, absent for an identifier it does not
+ * read as GS1).
+ */
+export function eventIdentifierReadings(
+  event: EpcisEvent,
+  identifiers: IdentifierReadings,
+): { epc: string; role: EpcisIdentifierRole; id?: Gs1Identifier }[] {
+  const out: { epc: string; role: EpcisIdentifierRole; id?: Gs1Identifier }[] = [];
   const seen = new Set<string>();
   const add = (value: string | undefined, role: EpcisIdentifierRole): void => {
     if (value === undefined) return;
-    const epc = identifiers.key(value);
+    const reading = identifiers.read(value);
+    const epc = reading.status === 'gs1' ? reading.key : value;
     const key = `${role} ${epc}`;
     if (seen.has(key)) return;
     seen.add(key);
-    out.push({ epc, role });
+    out.push(reading.status === 'gs1' ? { epc, role, id: reading.id } : { epc, role });
   };
   const addAll = (values: readonly string[] | undefined, role: EpcisIdentifierRole): void => {
     for (const value of values ?? []) add(value, role);
