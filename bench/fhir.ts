@@ -3,6 +3,7 @@ import { processCpuSeconds, startBenchNode } from './benchNode.js';
 import type { Cleanup } from './cleanup.js';
 import { probeCommits, type CommitStats } from './commitProbe.js';
 import { measureFhirBreakdown, type FhirBreakdown } from './fhirBreakdown.js';
+import { benchOutputDirectory, PhaseProfiler } from './phaseProfiler.js';
 import type { FhirLoadJob, FhirLoadMessage, FhirLoadResult, FhirPhase } from './fhirLoadTypes.js';
 import { BENCH_TOKEN, type BenchSettings } from './settings.js';
 import { startTsWorker } from './tsWorker.js';
@@ -92,6 +93,7 @@ export async function runFhir(
   };
   const anvilPid = node.anvil?.pid;
   let anvilCpu0: number | null = null;
+  const profiler = new PhaseProfiler(process.env.BENCH_PROFILE, benchOutputDirectory(), log);
   log(`FHIR: creating ${settings.fhirPatients} Patients…`);
   const load = await runFhirWorker(
     {
@@ -112,12 +114,14 @@ export async function runFhir(
     log,
     (phase, event) => {
       if (event === 'start') {
+        void profiler.start(phase);
         if (phase === 'single') anvilCpu0 = processCpuSeconds(anvilPid);
         elu[phase] = performance.eventLoopUtilization();
         cpuAtStart[phase] = process.cpuUsage();
         const stats = probe?.stats();
         if (stats) commitsAtStart[phase] = stats;
       } else {
+        void profiler.stop(phase);
         const cpu = process.cpuUsage(cpuAtStart[phase]);
         cpuUs[phase] = cpu.user + cpu.system;
         const start = elu[phase];
