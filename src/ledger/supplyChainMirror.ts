@@ -85,6 +85,8 @@ export class SupplyChainMirror implements SupplyChainState {
   private wake: (() => void) | null = null;
   private backingOff = false;
   private heads: NewHeadsSubscription | null = null;
+  /** The block this mirror started reading from, when known (a resumed one: unknown, taken as after 0). */
+  private startedAt = 1;
 
   constructor(options: SupplyChainMirrorOptions) {
     this.options = options;
@@ -210,6 +212,7 @@ export class SupplyChainMirror implements SupplyChainState {
 
   /** Forgets the mirrored state and reads the registry again from `fromBlock`. */
   private restart(fromBlock: number): void {
+    this.startedAt = fromBlock;
     this.cursor = { block: fromBlock - 1, blockHash: null };
     this.options.store.restart(this.contract as Hex, this.cursor);
   }
@@ -219,25 +222,20 @@ export class SupplyChainMirror implements SupplyChainState {
     const address = this.options.registry.contractAddress().toLowerCase() as Hex;
     if (address !== this.contract) this.open(address);
     const contract = address;
-    const head = Number(await client.getBlockNumber({ cacheTime: 0 }));
-    if (head < this.cursor.block) {
-      this.options.logger?.warn(
-        { head, lastAppliedBlock: this.cursor.block },
-        'supply-chain mirror: the chain lost blocks (restarted from an older state); mirroring it afresh',
-      );
-      this.announcedHead = head;
-      this.requiredBlock = -1;
-      this.restart(Math.max(0, this.options.startBlock()));
-      return true;
+    const latest = await client.getBlock({ blockTag: 'latest' });
+    const head = Number(latest.number);
+    const known = this.cursor;
+    if (head < known.block) return this.afresh(head, 'the chain lost blocks (restarted from an older state)');
+    if (head === known.block && known.blockHash !== null && latest.hash !== known.blockHash) {
+      return this.afresh(head, 'the chain replaced the last block it had applied');
     }
     this.announcedHead = Math.max(this.announcedHead, head);
-    const from = this.cursor.block + 1;
+    const from = known.block + 1;
     if (head < from) {
       this.lastSuccessAt = this.now();
       return false;
     }
     const to = Math.min(head, from + (this.options.maxBlockRange ?? 2_000) - 1);
-    const known = this.cursor;
     const [logs, last, atCursor] = await Promise.all([
       client.getLogs({
         address: contract,
@@ -245,20 +243,14 @@ export class SupplyChainMirror implements SupplyChainState {
         fromBlock: BigInt(from),
         toBlock: BigInt(to),
       }),
-      client.getBlock({ blockNumber: BigInt(to) }),
+      to === head ? latest : client.getBlock({ blockNumber: BigInt(to) }),
       known.blockHash !== null && known.block >= 0
         ? client.getBlock({ blockNumber: BigInt(known.block) })
         : Promise.resolve(null),
     ]);
     if (this.contract !== contract || this.cursor !== known) return true; // repointed or restarted meanwhile
     if (atCursor && atCursor.hash !== known.blockHash) {
-      this.options.logger?.warn(
-        { block: known.block },
-        'supply-chain mirror: the chain replaced blocks it had applied; mirroring it afresh',
-      );
-      this.requiredBlock = -1;
-      this.restart(Math.max(0, this.options.startBlock()));
-      return true;
+      return this.afresh(head, 'the chain replaced blocks it had applied');
     }
     const decoded = logs as unknown as (DecodedRegistryLog & { blockTimestamp?: bigint | null })[];
     const times = await this.blockTimes(decoded, { block: to, time: Number(last.timestamp) });
@@ -269,11 +261,7 @@ export class SupplyChainMirror implements SupplyChainState {
         for (const event of events) applyMirrorEvent(state, event);
       });
     } catch (error) {
-      if (
-        error instanceof CareLedgerError &&
-        error.code === MIRROR_INCONSISTENT &&
-        this.options.startBlock() > 0
-      ) {
+      if (error instanceof CareLedgerError && error.code === MIRROR_INCONSISTENT && this.startedAt > 0) {
         // The deployment block given was too late (nothing was applied): read the whole chain instead.
         this.options.logger?.warn(
           { err: error.message },
@@ -287,6 +275,18 @@ export class SupplyChainMirror implements SupplyChainState {
     this.cursor = next;
     this.lastSuccessAt = this.now();
     return to < head;
+  }
+
+  /** The chain is not the one the mirror applied (`why`): forgets it and reads the registry again from its start. */
+  private afresh(head: number, why: string): boolean {
+    this.options.logger?.warn(
+      { head, lastAppliedBlock: this.cursor.block },
+      `supply-chain mirror: ${why}; mirroring it afresh`,
+    );
+    this.announcedHead = head;
+    this.requiredBlock = -1;
+    this.restart(Math.max(0, this.options.startBlock()));
+    return true;
   }
 
   /** The UNIX times of the blocks holding timed events: from the logs when the node gives them, else read. */

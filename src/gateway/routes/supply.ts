@@ -13,7 +13,8 @@ export interface SupplyRouteOptions {
     lot: string,
     reason: string,
   ): Promise<{ transactionHash: string; blockNumber: number }>;
-  verify(query: VerificationQuery): Promise<VerificationResult>;
+  /** The verdict; `asOfBlock` when answered from the registry mirror. */
+  verify(query: VerificationQuery): Promise<VerificationResult & { asOfBlock?: number }>;
   /** Maps a location or party (SGLN/PGLN, URN or Digital Link) to a member organisation; returns its canonical key. */
   setParty(
     party: string,
@@ -118,6 +119,9 @@ export const supplyRoutes: FastifyPluginAsync<SupplyRouteOptions> = async (plain
       config: { access: 'read' },
       schema: {
         summary: 'Verify a pack (GTIN, serial, lot, expiry, or its GS1 Digital Link): verified, or why not',
+        description:
+          "Answered from the gateway's current mirror of the SupplyChainRegistry, with `asOfBlock` (the block the " +
+          'answer reflects), or from the chain itself (no `asOfBlock`) while the mirror is behind.',
         querystring: Type.Object(
           {
             gtin: Type.Optional(Type.String({ maxLength: 14 })),
