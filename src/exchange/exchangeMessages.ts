@@ -84,6 +84,57 @@ export const ExchangeResponseSchema = Type.Object(
 );
 export type ExchangeResponse = Static<typeof ExchangeResponseSchema>;
 
+/** The request kind "send me the DSCSA T3s of this pack you sent or received" (answered by `T3ResponseSchema`). */
+export const T3_OPERATION = 'dscsa-t3';
+export const T3_RESPONSE_FORMAT = 'careledger.exchange.t3-response/v1';
+
+export const T3RequestSchema = Type.Object(
+  {
+    format: Type.Literal(EXCHANGE_REQUEST_FORMAT),
+    operation: Type.Literal(T3_OPERATION),
+    /** The pack: its GTIN-14 and serial. */
+    gtin: Type.String({ pattern: '^[0-9]{14}$' }),
+    serial: Type.String({ minLength: 1, maxLength: 20 }),
+    /** Who asked at the requesting gateway (a token name), for the holder's audit trail. */
+    requestedBy: Type.String({ minLength: 1, maxLength: 200 }),
+  },
+  { additionalProperties: false },
+);
+export type T3Request = Static<typeof T3RequestSchema>;
+
+export const T3ResponseSchema = Type.Object(
+  {
+    format: Type.Literal(T3_RESPONSE_FORMAT),
+    gtin: Type.String({ pattern: '^[0-9]{14}$' }),
+    serial: Type.String({ minLength: 1, maxLength: 20 }),
+    /** Set when the holder refuses (the requester is neither a regulator nor a party to any of its T3s, …). */
+    refused: Type.Optional(
+      Type.Object(
+        { code: Type.String({ maxLength: 100 }), message: Type.String({ maxLength: 2_000 }) },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Each T3 as the holder stores it: the canonical JSON of the signed T3; the requester checks every one. */
+    t3: Type.Array(Type.String({ maxLength: 4 * 1024 * 1024 }), { maxItems: 10_000 }),
+    servedAt: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type T3Response = Static<typeof T3ResponseSchema>;
+
+/** The `operation` of a request body, if it is a JSON object naming one (to pick the schema to parse it with). */
+export function operationOf(bytes: Uint8Array): string | undefined {
+  try {
+    const value: unknown = JSON.parse(
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
+    );
+    const operation = (value as { operation?: unknown } | null)?.operation;
+    return typeof operation === 'string' ? operation : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Parses JSON bytes against a schema; the error names the first wrong field. */
 export function parseExchangeBody<T>(
   schema: Parameters<typeof Value.Check>[0],
@@ -106,6 +157,8 @@ export function parseExchangeBody<T>(
 }
 
 /** JSON bytes of a body. */
-export function exchangeBodyBytes(body: ExchangeRequest | ExchangeResponse): Uint8Array {
+export function exchangeBodyBytes(
+  body: ExchangeRequest | ExchangeResponse | T3Request | T3Response,
+): Uint8Array {
   return Buffer.from(JSON.stringify(body), 'utf8');
 }

@@ -152,3 +152,67 @@ export const HealthSchema = Type.Object(
   { $id: 'Health' },
 );
 export type HealthBody = Static<typeof HealthSchema>;
+
+const Address = Type.String({ pattern: '^0x[0-9a-f]{40}$' });
+
+/** `POST /supply/t3/requests`: the pack whose T3s to collect from every organisation that handled it. */
+export const T3RequestBodySchema = Type.Object(
+  {
+    gtin: Type.String({ minLength: 1, maxLength: 14, description: 'the GTIN (8, 12, 13 or 14 digits)' }),
+    serial: Type.String({ minLength: 1, maxLength: 20, description: 'the serial number, AI (21)' }),
+  },
+  { additionalProperties: false },
+);
+
+/** What a T3 request collected: verified T3s (merged), every organisation asked and how it answered, what was dropped. */
+export const T3RequestResultSchema = Type.Object(
+  {
+    gtin: Type.String(),
+    serial: Type.String(),
+    t3: Type.Array(
+      Type.Object({
+        document: Type.Unknown({ description: 'the T3 document (careledger.dscsa.t3/v1)' }),
+        signature: Type.String({
+          description: "the seller's EIP-191 signature over the document's canonical JSON",
+        }),
+        signer: Address,
+        documentHash: Type.String({ description: 'SHA-256 (hex) of the signed T3 as canonical JSON' }),
+        heldBy: Type.Array(Address, { description: 'every organisation that sent this very T3' }),
+      }),
+      { description: 'every T3 that passed the checks, oldest first, once however many holders sent it' },
+    ),
+    sources: Type.Array(
+      Type.Object({
+        organization: Address,
+        name: Type.String(),
+        roles: Type.Array(
+          Type.Union([Type.Literal('manufacturer'), Type.Literal('seller'), Type.Literal('buyer')]),
+        ),
+        status: Type.Union([
+          Type.Literal('ok'),
+          Type.Literal('refused'),
+          Type.Literal('unreachable'),
+          Type.Literal('rejected'),
+        ]),
+        code: Type.Optional(Type.String()),
+        message: Type.Optional(Type.String()),
+        received: Type.Integer({ minimum: 0 }),
+        verified: Type.Integer({ minimum: 0 }),
+      }),
+      { description: 'every organisation that handled the pack on chain, asked in parallel' },
+    ),
+    dropped: Type.Array(
+      Type.Object({
+        source: Address,
+        t3: Type.Union([Type.String(), Type.Null()]),
+        code: Type.String(),
+        message: Type.String(),
+      }),
+      {
+        description:
+          'T3s that failed a check (malformed, not signed by their seller, not of this pack, conflicting)',
+      },
+    ),
+  },
+  { description: 'The T3s of a pack as collected from every organisation that handled it' },
+);

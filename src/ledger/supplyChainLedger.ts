@@ -6,6 +6,7 @@ import type { SupplyChainNoticeEvent, SuspectLedger } from '../supply-chain/cust
 import type { PublicClient } from 'viem';
 import { supplyChainRegistryAbi } from './generated/contracts.js';
 import type { ChainLot, ChainPack } from '../supply-chain/verification/productVerification.js';
+import type { T3Ledger } from '../supply-chain/dscsa/ports.js';
 import { LotTree, lotIdOf, packIdOf } from './supplyChainIds.js';
 import type { ViemSupplyChainRegistry } from './viemSupplyChainRegistry.js';
 
@@ -20,11 +21,20 @@ function orNull<T>(read: Promise<T>, code: string): Promise<T | null> {
   });
 }
 
+/** The first block worth reading the registry's logs from: its deployment block, or 0 when unknown. */
+export type FirstBlock = () => number;
+
+const fromGenesis: FirstBlock = () => 0;
+
 /**
  * The supply-chain services' `SupplyLedger` on the SupplyChainRegistry: natural keys (GTIN, lot, serial) become the
  * contract's hashed ids here, and a lot's serials its Merkle root, so nothing above this knows the encodings.
+ * `firstBlock` bounds its log queries (a pack's history) below: nothing of the registry precedes its deployment.
  */
-export function supplyChainLedger(registry: ViemSupplyChainRegistry): SupplyLedger {
+export function supplyChainLedger(
+  registry: ViemSupplyChainRegistry,
+  firstBlock: FirstBlock = fromGenesis,
+): SupplyLedger {
   // What the chain never changes once written: a product's manufacturer, a lot's Merkle root (and the tree of the
   // serials known here that reproduces it). Keyed by the registry's address, so a redeployed registry starts afresh.
   const manufacturers = new Map<string, Hex>();
@@ -118,7 +128,7 @@ export function supplyChainLedger(registry: ViemSupplyChainRegistry): SupplyLedg
       };
     },
     async packHistory(gtin, lot, serial) {
-      return registry.packLogs(lotIdOf(gtin, lot), packIdOf(gtin, serial));
+      return registry.packLogs(lotIdOf(gtin, lot), packIdOf(gtin, serial), firstBlock());
     },
     async pack(gtin, lot, serial): Promise<ChainPack> {
       const status = await orNull(
@@ -154,11 +164,12 @@ const OUTCOME_NAMES = ['cleared', 'illegitimate'] as const;
 
 /**
  * Quarantine, investigations and the registry's events for the suspect-product services and the notification
- * watcher (`SuspectLedger`), by natural keys; `publicClient` reads the registry's logs.
+ * watcher (`SuspectLedger`), by natural keys; `publicClient` reads the registry's logs, from `firstBlock` on.
  */
 export function supplySuspectLedger(
   registry: ViemSupplyChainRegistry,
   publicClient: PublicClient,
+  firstBlock: FirstBlock = fromGenesis,
 ): SuspectLedger {
   const packRefs = async (
     gtin: string,
@@ -204,7 +215,7 @@ export function supplySuspectLedger(
           lotId: lotIdOf(gtin, lot),
           ...(serials && serials.length > 0 ? { packId: serials.map((s) => packIdOf(gtin, s)) } : {}),
         },
-        fromBlock: 0n,
+        fromBlock: BigInt(firstBlock()),
         toBlock: 'latest',
       });
       logs.sort((a, b) =>
@@ -270,5 +281,28 @@ export function supplySuspectLedger(
       events.sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
       return events;
     },
+  };
+}
+
+/**
+ * What the DSCSA documents ask of the registry (`T3Ledger`, and the report receipts' check): who handled a pack —
+ * its product's manufacturer and every transfer of it, from `firstBlock` on — and which investigations a mined
+ * transaction recorded.
+ */
+export function dscsaLedger(
+  registry: ViemSupplyChainRegistry,
+  firstBlock: FirstBlock = fromGenesis,
+): T3Ledger & Pick<ViemSupplyChainRegistry, 'investigationsIn'> {
+  return {
+    async handlersOfPack(gtin, serial) {
+      const product = await orNull(registry.productOf(gtin), 'SUPPLY.UNKNOWN_PRODUCT');
+      if (!product || isZero(product.manufacturer)) return { manufacturer: null, transfers: [] };
+      const transfers = await registry.packTransfers(packIdOf(gtin, serial), firstBlock());
+      return {
+        manufacturer: product.manufacturer.toLowerCase() as Hex,
+        transfers: transfers.map(({ from, to }) => ({ from, to })),
+      };
+    },
+    investigationsIn: (transactionHash) => registry.investigationsIn(transactionHash),
   };
 }

@@ -1,5 +1,7 @@
 import {
+  encodeEventTopics,
   parseEventLogs,
+  TransactionReceiptNotFoundError,
   type ContractFunctionArgs,
   type ContractFunctionName,
   type ContractFunctionReturnType,
@@ -145,6 +147,19 @@ function batch(packs: readonly PackRef[]): { packIds: Hex[]; proofs: Hex[][] } {
     proofs: packs.map((p) => (p.proof ?? []).map((node) => bytes32(node, 'proof node'))),
   };
 }
+
+/** `fromBlock` as a JSON-RPC block tag; refuses anything but a block number (a bug on this side). */
+function blockTag(fromBlock: number): Hex {
+  if (!Number.isSafeInteger(fromBlock) || fromBlock < 0) {
+    throw new InvalidInputError('SUPPLY.INVALID_BLOCK', `${String(fromBlock)} is not a block number.`);
+  }
+  return `0x${fromBlock.toString(16)}`;
+}
+
+const PACK_TRANSFERRED_TOPIC = encodeEventTopics({
+  abi: supplyChainRegistryAbi,
+  eventName: 'PackTransferred',
+})[0] as Hex;
 
 /** UNIX seconds from a `Date` or a number/bigint of seconds. */
 function seconds(value: Date | number | bigint): bigint {
@@ -376,18 +391,18 @@ export class ViemSupplyChainRegistry {
   /**
    * The registry's events about `packId` of `lotId` (indexed by pack, then lot) and about the lot itself (indexed by
    * lot first), oldest first, with their block times: a pack's chain of custody in two log filters.
-   * @param fromBlock - The first block to search (the registry's deployment block, when known).
+   * @param fromBlock - The first block to search: the registry's deployment block (0 when unknown, e.g. for an
+   * address given by configuration), so a long chain is not scanned from its genesis for every pack.
    */
-  async packLogs(lotId: Hex, packId: Hex, fromBlock = 0): Promise<SupplyChainLog[]> {
+  async packLogs(lotId: Hex, packId: Hex, fromBlock: number): Promise<SupplyChainLog[]> {
     const lot = bytes32(lotId, 'lot id');
     const pack = bytes32(packId, 'pack id');
+    const from = blockTag(fromBlock);
     const filter = (topics: (Hex | null)[]) =>
       this.read(() =>
         this.clients.publicClient.request({
           method: 'eth_getLogs',
-          params: [
-            { address: this.address, topics, fromBlock: `0x${fromBlock.toString(16)}`, toBlock: 'latest' },
-          ],
+          params: [{ address: this.address, topics, fromBlock: from, toBlock: 'latest' }],
         }),
       );
     const [packLogs, lotLogs] = await Promise.all([filter([null, pack, lot]), filter([null, lot])]);
@@ -430,6 +445,67 @@ export class ViemSupplyChainRegistry {
       out.push(entry);
     }
     return out.sort((x, y) => x.blockNumber - y.blockNumber || x.logIndex - y.logIndex);
+  }
+
+  /**
+   * Every transfer of `packId`, in whichever lot (`PackTransferred` is indexed by pack first), oldest first: the
+   * pack's sellers and buyers, from `fromBlock` (the registry's deployment block, 0 when unknown) on.
+   */
+  async packTransfers(
+    packId: Hex,
+    fromBlock: number,
+  ): Promise<{ lotId: Hex; from: Hex; to: Hex; blockNumber: number }[]> {
+    const topics = [PACK_TRANSFERRED_TOPIC, bytes32(packId, 'pack id')];
+    const logs = await this.read(() =>
+      this.clients.publicClient.request({
+        method: 'eth_getLogs',
+        params: [{ address: this.address, topics, fromBlock: blockTag(fromBlock), toBlock: 'latest' }],
+      }),
+    );
+    return parseEventLogs({ abi: supplyChainRegistryAbi, eventName: 'PackTransferred', logs })
+      .filter((log) => log.blockNumber !== null && log.logIndex !== null)
+      .sort((x, y) =>
+        x.blockNumber === y.blockNumber
+          ? (x.logIndex as number) - (y.logIndex as number)
+          : (x.blockNumber as bigint) < (y.blockNumber as bigint)
+            ? -1
+            : 1,
+      )
+      .map((log) => ({
+        lotId: log.args.lotId,
+        from: log.args.from.toLowerCase() as Hex,
+        to: log.args.to.toLowerCase() as Hex,
+        blockNumber: Number(log.blockNumber),
+      }));
+  }
+
+  /**
+   * The investigations this registry recorded in the mined transaction `transactionHash` (its `PackInvestigated`
+   * and `LotInvestigated` events): who recorded them, the outcome and the report hash. Empty when no such
+   * transaction was mined, or it recorded none.
+   */
+  async investigationsIn(
+    transactionHash: Hex,
+  ): Promise<{ by: Hex; outcome: InvestigationOutcome; reportHash: Hex }[]> {
+    const hash = bytes32(transactionHash, 'transaction hash');
+    let receipt;
+    try {
+      receipt = await this.clients.publicClient.getTransactionReceipt({ hash });
+    } catch (error) {
+      if (error instanceof TransactionReceiptNotFoundError) return [];
+      throw decodeSupplyChainError(error);
+    }
+    if (receipt.status !== 'success') return [];
+    const own = receipt.logs.filter((log) => log.address.toLowerCase() === this.address.toLowerCase());
+    return parseEventLogs({
+      abi: supplyChainRegistryAbi,
+      eventName: ['PackInvestigated', 'LotInvestigated'],
+      logs: own,
+    }).map((log) => ({
+      by: log.args.by.toLowerCase() as Hex,
+      outcome: Number(log.args.outcome) === OUTCOMES.illegitimate ? 'illegitimate' : 'cleared',
+      reportHash: log.args.reportHash.toLowerCase() as Hex,
+    }));
   }
 
   private outcome(outcome: InvestigationOutcome): number {

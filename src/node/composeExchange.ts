@@ -1,4 +1,4 @@
-import { getAddress, type Address } from 'viem';
+import { getAddress, type Address, type PublicClient } from 'viem';
 import type { AnchoringService } from '../anchoring/anchoringService.js';
 import type { AccessAuditTrail } from '../audit/accessAuditTrail.js';
 import type { Hex } from '../core/hex.js';
@@ -15,6 +15,7 @@ import { MemoryReplayGuard } from '../exchange/replayGuard.js';
 import { organizationEncryptionPrivateKey } from '../keys/organizationEncryptionKey.js';
 import type { ChainClients } from '../ledger/chainClients.js';
 import { MemberDirectory } from '../ledger/memberDirectory.js';
+import { OrganizationRoster } from '../ledger/organizationRoster.js';
 import { createAnchorReader } from '../ledger/viemAnchorReader.js';
 import type { PatientLinkService } from '../patients/patientLinkService.js';
 import type { FhirRepository } from '../records/fhirRepository.js';
@@ -122,8 +123,23 @@ export function composeExchange(p: ExchangeParameters) {
     if (address) void announcer.release(address);
   };
   return {
-    /** What other envelope traffic (T3 documents) reuses: the sealing identity, the directory, the replay guard. */
-    envelopes: { self, member, replay },
+    /**
+     * What the supply chain's documents (T3s, illegitimate-product reports) reuse: the sealing identity, the
+     * directory, the replay guard, bounds of a request, the holder's endpoint (for the T3 request kind), the roster
+     * of members by role (read afresh) and the audit trail.
+     */
+    envelopes: {
+      self,
+      member,
+      replay,
+      limits: p.exchange,
+      addOperation: gateway.addOperation.bind(gateway),
+      roster: new OrganizationRoster(
+        p.clients.publicClient as PublicClient,
+        () => p.registries().organizationRegistry,
+      ),
+      audit: p.audit,
+    },
     gateway,
     external,
     keeper,

@@ -42,6 +42,18 @@ import { httpTransport } from '../exchange/httpTransport.js';
 import type { MemberProfile } from '../exchange/externalFetcher.js';
 import type { ReplayGuard } from '../exchange/replayGuard.js';
 import type { Hex } from '../core/hex.js';
+import type { AccessAuditTrail } from '../audit/accessAuditTrail.js';
+import type { ExchangeOperation } from '../exchange/exchangeGateway.js';
+import { T3_OPERATION } from '../exchange/exchangeMessages.js';
+import { t3Asker, t3Operation } from '../exchange/t3Requests.js';
+import { dscsaLedger } from '../ledger/supplyChainLedger.js';
+import type { OrganizationRoster } from '../ledger/organizationRoster.js';
+import type { T3Audit } from '../supply-chain/dscsa/ports.js';
+import { t3AuditEvent } from '../supply-chain/dscsa/t3AuditEvent.js';
+import { T3Disclosure } from '../supply-chain/dscsa/t3Disclosure.js';
+import { T3Retrieval } from '../supply-chain/dscsa/t3Retrieval.js';
+import { isReportDelivery } from '../supply-chain/suspect/reportDocument.js';
+import { ReportDeliveries } from '../supply-chain/suspect/reportDelivery.js';
 
 /**
  * Composes the supply-chain services on the spine: the EPCIS repository (capture, queries, events anchored like
@@ -66,16 +78,25 @@ export function composeSupplyChain(p: {
   /** This organisation's name and chain key (it signs the T3s of its sales). */
   name: string;
   chainKey: Hex;
-  /** The exchange's sealing identity, member directory and replay guard: T3s travel in the same envelopes. */
+  /**
+   * The exchange's sealing identity, member directory and replay guard: T3s and illegitimate-product reports travel
+   * in the same envelopes; T3 requests are a request kind of its holder's endpoint; the roster says who is a
+   * regulator (read afresh); both sides of a T3 request are in the access audit trail.
+   */
   exchange: {
     self: { address: Hex; signingKey: Hex; encryptionPrivateKey: Uint8Array };
     member(organization: Hex): Promise<MemberProfile | null>;
     replay: ReplayGuard;
+    limits: { timeoutMs: number; retries: number };
+    addOperation(name: string, operation: ExchangeOperation): void;
+    roster: OrganizationRoster;
+    audit: Pick<AccessAuditTrail, 'record' | 'flush'>;
   };
 }) {
   const store = new SqliteEpcisStore(p.db);
   const packs = new SqliteSupplyStore(p.db);
-  const ledger = supplyChainLedger(p.registry);
+  // Log queries start at the registry's deployment block (0 when unknown), not at the chain's genesis.
+  const ledger = supplyChainLedger(p.registry, p.mirror.startBlock);
   const parties = new SqlitePartyStore(p.db);
   // Verification reads the registry's mirror, kept current from its events; this gateway's own writes are applied
   // to it before they are answered.
@@ -91,31 +112,63 @@ export function composeSupplyChain(p: {
   p.registry.onMined((block) => mirror.caughtUpTo(block));
   const verification = new VerificationService({ ledger, packs, state: mirror });
   const self = p.organization.toLowerCase() as Address;
+  const signer = organizationSigner(p.chainKey);
+  /** Delivers a signed document to a member's gateway in a sealed envelope; rejects unless it acknowledged it. */
+  const deliverDocument = async (recipient: Hex, document: object) => {
+    const member = await p.exchange.member(recipient);
+    if (!member?.active) throw new Error(`${recipient} is not an active member`);
+    const envelope = await sealEnvelope({
+      sender: { address: p.exchange.self.address, signingKey: p.exchange.self.signingKey },
+      recipient: { address: member.organization, encryptionPublicKey: member.encryptionPublicKey },
+      kind: 'request',
+      body: Buffer.from(JSON.stringify(document), 'utf8'),
+    });
+    const answer = await httpTransport(
+      `${member.gatewayUrl.replace(/\/+$/, '')}/exchange/v1/documents`,
+      JSON.stringify(envelope),
+      p.config.exchange.timeoutMs,
+    );
+    if (answer.status !== 201)
+      throw new Error(`the recipient's gateway answered HTTP ${answer.status}: ${answer.body.slice(0, 200)}`);
+  };
+  const t3Store = new SqliteT3Store(p.db);
   const t3 = new T3Service({
     self: { organization: p.organization, name: p.name },
-    signer: organizationSigner(p.chainKey),
-    store: new SqliteT3Store(p.db),
+    signer,
+    store: t3Store,
     packs,
     anchoring: p.anchoring,
     memberName: async (organization) => (await p.exchange.member(organization))?.name ?? organization,
-    deliver: async (buyer, signed) => {
-      const member = await p.exchange.member(buyer);
-      if (!member?.active) throw new Error(`${buyer} is not an active member`);
-      const envelope = await sealEnvelope({
-        sender: { address: p.exchange.self.address, signingKey: p.exchange.self.signingKey },
-        recipient: { address: member.organization, encryptionPublicKey: member.encryptionPublicKey },
-        kind: 'request',
-        body: Buffer.from(JSON.stringify(signed), 'utf8'),
-      });
-      const answer = await httpTransport(
-        `${member.gatewayUrl.replace(/\/+$/, '')}/exchange/v1/documents`,
-        JSON.stringify(envelope),
-        p.config.exchange.timeoutMs,
-      );
-      if (answer.status !== 201)
-        throw new Error(`the buyer's gateway answered HTTP ${answer.status}: ${answer.body.slice(0, 200)}`);
-    },
+    deliver: deliverDocument,
     logger: p.logger,
+  });
+  // A regulator's request for the T3s of a pack: answered here as holder, asked of every handler as requester.
+  const t3Audit: T3Audit = {
+    async record(entry) {
+      p.exchange.audit.record(t3AuditEvent(entry, self, Date.now()));
+      await p.exchange.audit.flush();
+    },
+  };
+  const dscsa = dscsaLedger(p.registry, p.mirror.startBlock);
+  const disclosure = new T3Disclosure({ store: t3Store, roster: p.exchange.roster, audit: t3Audit });
+  p.exchange.addOperation(
+    T3_OPERATION,
+    t3Operation((from, query) => disclosure.disclose(from, query)),
+  );
+  const t3Requests = new T3Retrieval({
+    self,
+    ledger: dscsa,
+    ask: t3Asker({
+      self: p.exchange.self,
+      member: p.exchange.member,
+      transport: httpTransport,
+      replay: p.exchange.replay,
+      timeoutMs: p.exchange.limits.timeoutMs,
+      retries: p.exchange.limits.retries,
+    }),
+    local: t3Store,
+    recover: (bytes, signature) => signer.recover(bytes, signature),
+    audit: t3Audit,
   });
   const custody = new CustodyService({
     self,
@@ -161,7 +214,9 @@ export function composeSupplyChain(p: {
     } catch {
       throw new InvalidInputError('T3.MALFORMED', 'The delivered document is not JSON.');
     }
-    return t3.receive(document, opened.from);
+    return isReportDelivery(document)
+      ? reportDeliveries.receive(document, opened.from)
+      : t3.receive(document, opened.from);
   };
   /** Commissioned by a mapped partner (its shared documents): the lot is known here, but not ours to vouch for. */
   const commissionedElsewhere = (event: CapturedEvent) => {
@@ -202,12 +257,26 @@ export function composeSupplyChain(p: {
   });
   // Suspect product and notifications (DSCSA): quarantines and investigations on chain, anchored illegitimate-product
   // reports, and a watcher turning the registry's events about lots known here into notifications.
-  const suspectLedger = supplySuspectLedger(p.registry, p.publicClient);
+  const suspectLedger = supplySuspectLedger(p.registry, p.publicClient, p.mirror.startBlock);
+  const suspectStore = new SqliteSupplySuspectStore(p.db);
+  const reportDeliveries = new ReportDeliveries({
+    store: suspectStore,
+    signer,
+    standing: (organization) => p.exchange.roster.standing(organization),
+    investigationsIn: (transactionHash) => dscsa.investigationsIn(transactionHash),
+    anchoring: p.anchoring,
+    memberName: async (organization) => (await p.exchange.member(organization))?.name ?? organization,
+    deliver: deliverDocument,
+    logger: p.logger,
+  });
   const suspect = new SuspectService({
     self,
+    signer,
+    regulators: () => p.exchange.roster.activeWithRole('REGULATOR'),
+    deliverReport: (id) => reportDeliveries.deliverReport(id),
     ledger: { lot: (gtin, lot) => ledger.lot(gtin, lot), ...suspectLedger },
     packs,
-    store: new SqliteSupplySuspectStore(p.db),
+    store: suspectStore,
     anchoring: p.anchoring,
   });
   const notificationStore = new SqliteSupplyNotificationStore(p.db);
@@ -224,7 +293,8 @@ export function composeSupplyChain(p: {
   return {
     notifications: watcher,
     mirror,
-    deliverPendingT3: () => t3.deliverPending(),
+    /** T3s and illegitimate-product reports whose recipient's gateway has not acknowledged them yet. */
+    deliverPendingT3: async () => (await t3.deliverPending()) + (await reportDeliveries.deliverPending()),
     epcis: {
       capture,
       store,
@@ -251,7 +321,12 @@ export function composeSupplyChain(p: {
         return { key, organization: organization.toLowerCase(), name };
       },
       parties: () => parties.list(),
-      t3: { forPack: t3.forPack.bind(t3), get: t3.get.bind(t3), receive: receiveDocument },
+      t3: {
+        forPack: t3.forPack.bind(t3),
+        get: t3.get.bind(t3),
+        receive: receiveDocument,
+        request: t3Requests.retrieve.bind(t3Requests),
+      },
       suspect: {
         quarantine: suspect.quarantine.bind(suspect),
         investigate: suspect.investigate.bind(suspect),

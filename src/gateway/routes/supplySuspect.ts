@@ -45,7 +45,8 @@ const target = {
 
 /**
  * Suspect product (DSCSA): `POST /supply/suspect` (quarantine packs or a lot on chain), `POST /supply/investigations`
- * (the outcome; an illegitimate finding produces an anchored notification report), `GET /supply/reports[/{id}]`,
+ * (the outcome; an illegitimate finding produces an anchored, signed notification report, delivered to every
+ * regulator and every organisation that handled the packs), `GET /supply/reports[/{id}]` (made or received here),
  * and this organisation's notifications: `GET /supply/notifications` (paged) and `GET /supply/notifications/stream`
  * (Server-Sent Events).
  */
@@ -94,7 +95,8 @@ export const supplySuspectRoutes: FastifyPluginAsync<SupplySuspectRouteOptions> 
     {
       config: { access: 'read' },
       schema: {
-        summary: 'Illegitimate-product notification reports made here, newest first',
+        summary:
+          'Illegitimate-product notification reports made here (with their deliveries) or received from their finder, newest first',
         querystring: Type.Object(
           {
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),

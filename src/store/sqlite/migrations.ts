@@ -360,7 +360,8 @@ const MIGRATIONS: Migration[] = [
     t3_id   TEXT NOT NULL,
     PRIMARY KEY (gtin, serial, t3_id)
   ) WITHOUT ROWID;
-  `,  // The SupplyChainRegistry's products, lots and packs mirrored from its events, so product verification reads no
+  `,
+  // The SupplyChainRegistry's products, lots and packs mirrored from its events, so product verification reads no
   // chain: one registry at a time (a redeployed one starts afresh) with the last block applied and its hash.
   `
   CREATE TABLE supply_mirror_registries (
@@ -405,6 +406,23 @@ const MIGRATIONS: Migration[] = [
     last_transfer_at  INTEGER NOT NULL,
     PRIMARY KEY (registry, lot_id, pack_id)
   ) WITHOUT ROWID;
+  `,
+  // Illegitimate-product reports travel: the finder's signature, who delivered a report received here (and its name
+  // then), and the deliveries a report made here owes to regulators and handlers until each is acknowledged.
+  `
+  ALTER TABLE supply_reports ADD COLUMN signature TEXT;
+  ALTER TABLE supply_reports ADD COLUMN received_from TEXT;
+  ALTER TABLE supply_reports ADD COLUMN received_from_name TEXT;
+  CREATE TABLE supply_report_deliveries (
+    report_id     TEXT    NOT NULL,
+    recipient     TEXT    NOT NULL,
+    position      INTEGER NOT NULL,
+    recipient_as  TEXT    NOT NULL,
+    delivered_at  INTEGER,
+    last_error    TEXT,
+    PRIMARY KEY (report_id, recipient)
+  ) WITHOUT ROWID;
+  CREATE INDEX supply_report_deliveries_pending ON supply_report_deliveries (report_id) WHERE delivered_at IS NULL;
   `,
 ];
 

@@ -24,3 +24,53 @@ export interface T3Store {
   markDelivered(id: string, at: number): void;
   undelivered(): (T3Row & { recordId: number })[];
 }
+
+/** What the chain says about who handled a pack: whom a regulator asks for its T3s. */
+export interface T3Ledger {
+  /**
+   * The product's manufacturer (null: the chain knows no such product) and every transfer of the pack on chain,
+   * oldest first, read from the registry's deployment block.
+   */
+  handlersOfPack(
+    gtin: string,
+    serial: string,
+  ): Promise<{ manufacturer: `0x${string}` | null; transfers: { from: `0x${string}`; to: `0x${string}` }[] }>;
+}
+
+/** An organisation's standing in the consortium, read from the chain afresh at every call. */
+export interface MemberRoles {
+  standing(organization: `0x${string}`): Promise<{ active: boolean; roles: readonly string[] }>;
+}
+
+/** What one holder answered to a request for the T3s of a pack (after the exchange opened its sealed answer). */
+export type HolderAnswer =
+  | { status: 'ok'; name: string; t3: string[] }
+  | {
+      status: 'refused' | 'unreachable' | 'rejected';
+      name: string;
+      code: string;
+      message: string;
+    };
+
+/** One T3 request as the audit trail records it, on both sides (DCM 110106 Export / 110107 Import). */
+export interface T3AuditEntry {
+  /** disclose: this gateway answered another organisation; receive: it asked one. */
+  action: 'disclose' | 'receive';
+  /** The other organisation. */
+  counterpart: `0x${string}`;
+  gtin: string;
+  serial: string;
+  /** Who asked, at the requesting gateway (its token's name), and that token's role when asked here. */
+  requestedBy: string;
+  requesterRole?: string | undefined;
+  outcome: 'allowed' | 'denied';
+  /** The refusal's or failure's code. */
+  reason?: string | undefined;
+  /** T3s disclosed, or verified and kept from the answer. */
+  count: number;
+}
+
+/** The audit trail of T3 requests; resolves once the entry is written. */
+export interface T3Audit {
+  record(entry: T3AuditEntry): Promise<void>;
+}

@@ -1,5 +1,3 @@
-import { Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
 import { canonicalJson } from '../../core/canonicalJson.js';
 import { CareLedgerError, InvalidInputError, NotFoundError } from '../../core/errors.js';
 import type { Hex } from '../../core/hex.js';
@@ -8,6 +6,7 @@ import { sha256 } from '../../core/sha256.js';
 import { uuidv7 } from '../../core/uuidv7.js';
 import type { DocumentSigner, PackStore } from '../custody/ports.js';
 import type { T3Row, T3Store } from './ports.js';
+import { checkSignedT3 } from './signedT3.js';
 import {
   T3_FORMAT,
   TRANSACTION_STATEMENT,
@@ -19,51 +18,6 @@ import {
 
 /** Anchoring kind of a T3. */
 export const T3_KIND = 'dscsa.t3';
-
-const Address = Type.String({ pattern: '^0x[0-9a-fA-F]{40}$' });
-const SignedT3Schema = Type.Object(
-  {
-    document: Type.Object({
-      format: Type.Literal(T3_FORMAT),
-      id: Type.String({ minLength: 1, maxLength: 100 }),
-      transactionInformation: Type.Object({
-        products: Type.Array(
-          Type.Object({
-            gtin: Type.String({ pattern: '^[0-9]{14}$' }),
-            lot: Type.String({ minLength: 1, maxLength: 20 }),
-            expiry: Type.Union([Type.String({ maxLength: 10 }), Type.Null()]),
-            serials: Type.Array(Type.String({ minLength: 1, maxLength: 20 }), {
-              minItems: 1,
-              maxItems: 10_000,
-            }),
-            quantity: Type.Integer({ minimum: 1 }),
-          }),
-          { minItems: 1, maxItems: 1_000 },
-        ),
-        transactionDate: Type.String({ maxLength: 40 }),
-        shipmentDate: Type.String({ maxLength: 40 }),
-        seller: Type.Object({ organization: Address, name: Type.String({ maxLength: 200 }) }),
-        buyer: Type.Object({ organization: Address, name: Type.String({ maxLength: 200 }) }),
-        shipmentEventId: Type.String({ maxLength: 300 }),
-        chainTransaction: Type.String({ pattern: '^0x[0-9a-fA-F]{64}$' }),
-      }),
-      transactionHistory: Type.Array(
-        Type.Object({
-          t3: Type.String({ maxLength: 100 }),
-          seller: Address,
-          buyer: Address,
-          transactionDate: Type.String({ maxLength: 40 }),
-          documentHash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
-        }),
-        { maxItems: 10_000 },
-      ),
-      transactionStatement: Type.String({ maxLength: 5_000 }),
-    }),
-    signature: Type.String({ pattern: '^0x[0-9a-fA-F]{130}$' }),
-    signer: Address,
-  },
-  { additionalProperties: false },
-);
 
 export interface T3ServiceOptions {
   self: { organization: Hex; name: string };
@@ -164,27 +118,17 @@ export class T3Service {
 
   /** The buyer's side: keeps a T3 its seller signed, delivered by `from` (the authenticated sending organisation). */
   async receive(input: unknown, from: Hex): Promise<{ id: string }> {
-    if (!Value.Check(SignedT3Schema, input)) {
-      const first = Value.Errors(SignedT3Schema, input).First();
-      throw new InvalidInputError(
-        'T3.MALFORMED',
-        `This is not a signed T3: ${first?.path || '/'}: ${first?.message ?? 'invalid'}.`,
-      );
+    const checked = await checkSignedT3(input, (bytes, signature) =>
+      this.options.signer.recover(bytes, signature),
+    );
+    if ('defect' in checked) {
+      const { code, message } = checked.defect;
+      if (code === 'T3.MALFORMED') throw new InvalidInputError(code, message);
+      throw new CareLedgerError(code, message, { status: 401, issueType: 'security' });
     }
-    const signed = input as SignedT3;
+    const { signed } = checked;
     const info = signed.document.transactionInformation;
-    const recovered = await this.options.signer.recover(t3SigningBytes(signed.document), signed.signature);
     const seller = info.seller.organization.toLowerCase();
-    if (!recovered || recovered.toLowerCase() !== seller || signed.signer.toLowerCase() !== seller) {
-      throw new CareLedgerError(
-        'T3.BAD_SIGNATURE',
-        `The T3 ${signed.document.id} is not signed by its seller ${seller}.`,
-        {
-          status: 401,
-          issueType: 'security',
-        },
-      );
-    }
     if (seller !== from.toLowerCase()) {
       throw new CareLedgerError(
         'T3.WRONG_SENDER',

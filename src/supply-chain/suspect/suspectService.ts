@@ -1,12 +1,18 @@
-import { canonicalJson } from '../../core/canonicalJson.js';
 import { InvalidInputError, NotFoundError } from '../../core/errors.js';
 import { toHex, type Hex } from '../../core/hex.js';
 import { sha256 } from '../../core/sha256.js';
 import { uuidv7 } from '../../core/uuidv7.js';
 import { isCs82Char } from '../identifiers/characterSet82.js';
 import { normalizeGtin } from '../identifiers/index.js';
-import type { MinedTransaction, PackStore, SupplyLedger, SuspectLedger } from '../custody/ports.js';
-import type { StoredReport, SuspectStore } from './ports.js';
+import type {
+  DocumentSigner,
+  MinedTransaction,
+  PackStore,
+  SupplyLedger,
+  SuspectLedger,
+} from '../custody/ports.js';
+import type { ReportDeliveryRow, ReportRecipientRole, StoredReport, SuspectStore } from './ports.js';
+import { reportBytes, type IllegitimateProductReport, type ReportHandler } from './reportDocument.js';
 
 /** Anchoring record kind of an illegitimate-product notification report. */
 export const ILLEGITIMATE_REPORT_KIND = 'supply.illegitimate-report';
@@ -29,30 +35,16 @@ export interface InvestigationRequest {
   report: string;
 }
 
-/** An organisation that handled the packs, and how. */
-export interface ReportHandler {
-  organization: Hex;
-  roles: ('manufacturer' | 'sender' | 'recipient')[];
-}
+export type { IllegitimateProductReport, ReportHandler } from './reportDocument.js';
 
-/** The illegitimate-product notification report (the JSON document whose hash is anchored and on chain). */
-export interface IllegitimateProductReport {
-  type: 'IllegitimateProductNotification';
-  id: string;
-  product: { gtin: string };
-  lot: string;
-  /** The packs found illegitimate; `scope: 'lot'` when the whole lot was. */
-  packs: { scope: 'packs'; serials: string[] } | { scope: 'lot' };
-  finding: { outcome: 'illegitimate'; report: string };
-  investigatedBy: Hex;
-  investigatedAt: string;
-  /** The lot's manufacturer, then every sender and recipient of the packs on chain, in order of first appearance. */
-  handlers: ReportHandler[];
-}
-
-/** A report as served: the document, its hash, its anchoring record and the chain transaction. */
+/**
+ * A report as served: the document, its hash, its anchoring record (for a report received: the anchored receipt),
+ * the chain transaction, the finder's signature, and either whom it was delivered to (made here) or from whom it
+ * came (received).
+ */
 export interface ReportView {
   id: string;
+  /** When it was made here, or received here. */
   createdAt: string;
   gtin: string;
   lot: string;
@@ -60,11 +52,30 @@ export interface ReportView {
   recordId: number;
   transactionHash: Hex;
   blockNumber: number;
+  /** The finder's signature over the document's canonical JSON (null: made before reports were signed). */
+  signature: Hex | null;
+  /** Made here, or received from its finder's gateway. */
+  origin: 'made' | 'received';
+  /** For a report received: its finder's organisation and name. */
+  receivedFrom: { organization: Hex; name: string } | null;
+  /** For a report made here: every organisation it is owed to, why, and whether its gateway acknowledged it. */
+  deliveries: {
+    organization: Hex;
+    as: ReportRecipientRole[];
+    deliveredAt: string | null;
+    lastError: string | null;
+  }[];
   document: IllegitimateProductReport;
 }
 
 export interface SuspectServiceOptions {
   self: Hex;
+  /** Signs the notification reports with this organisation's chain key. */
+  signer: Pick<DocumentSigner, 'sign'>;
+  /** Every active member holding the REGULATOR role now (read from the chain). */
+  regulators(): Promise<Hex[]>;
+  /** Attempts the deliveries a report made here owes (see `ReportDeliveries`); resolves once each was tried. */
+  deliverReport(reportId: string): Promise<void>;
   ledger: Pick<SupplyLedger, 'lot'> & SuspectLedger;
   packs: PackStore;
   store: SuspectStore;
@@ -124,8 +135,8 @@ function checkText(text: string, field: string): void {
  * Suspect product (DSCSA): a partner quarantines packs or a whole lot on chain (the reason stays here, its hash goes
  * on chain), then records the investigation's outcome. An illegitimate finding produces a notification report — the
  * product, lot, packs, finding, investigator, time and every organisation that handled the packs on chain — whose
- * hash is the investigation's report hash on chain and which is anchored here; partners learn of it from the chain
- * event through their own gateways.
+ * hash is the investigation's report hash on chain and which is anchored here, signed with this organisation's key
+ * and delivered to every active regulator and every organisation that handled the packs (see `ReportDeliveries`).
  */
 export class SuspectService {
   private readonly options: SuspectServiceOptions;
@@ -231,9 +242,18 @@ export class SuspectService {
       investigatedAt: new Date(createdAt).toISOString(),
       handlers: [...handlers.values()],
     };
-    const body = canonicalJson(document);
-    const digest = sha256(Buffer.from(body, 'utf8'));
+    const bytes = reportBytes(document);
+    const body = Buffer.from(bytes).toString('utf8');
+    const digest = sha256(bytes);
     const reportHash = toHex(digest) as Hex;
+    const signature = await this.options.signer.sign(bytes);
+    // Who is owed the report is settled before anything is written: a chain that cannot say who the regulators are
+    // fails the request now rather than leave a finding on chain that reaches no regulator.
+    const deliveries = this.plannedDeliveries(
+      document.id,
+      document.handlers,
+      await this.options.regulators(),
+    );
     const mined = await this.options.ledger.recordInvestigation({
       gtin,
       lot,
@@ -246,16 +266,22 @@ export class SuspectService {
       [{ kind: ILLEGITIMATE_REPORT_KIND, contentHash: digest }],
       (receipts) => {
         recordId = (receipts[0] as { id: number }).id;
-        this.options.store.insertReport({
-          id: document.id,
-          recordId,
-          createdAt,
-          gtin,
-          lot,
-          hash: reportHash,
-          document: body,
-          ...mined,
-        });
+        this.options.store.insertReport(
+          {
+            id: document.id,
+            recordId,
+            createdAt,
+            gtin,
+            lot,
+            hash: reportHash,
+            document: body,
+            ...mined,
+            signature,
+            receivedFrom: null,
+            receivedFromName: null,
+          },
+          deliveries,
+        );
         this.options.store.recordAction({
           action: 'investigation',
           gtin,
@@ -270,11 +296,39 @@ export class SuspectService {
         });
       },
     );
+    // Attempted before the investigation is answered (bounded by the exchange timeout); what fails is retried later.
+    await this.options.deliverReport(document.id);
     const report = this.report(document.id);
     return { gtin, lot, serials: serials ?? null, outcome: 'illegitimate', reportHash, ...mined, report };
   }
 
-  /** Reports made here, newest first; `pageToken` continues a previous page. */
+  /** Every active regulator and every handler of the packs but this organisation, each once, with why. */
+  private plannedDeliveries(
+    reportId: string,
+    handlers: ReportHandler[],
+    regulators: Hex[],
+  ): ReportDeliveryRow[] {
+    const self = this.options.self.toLowerCase();
+    const planned = new Map<string, ReportDeliveryRow>();
+    const add = (organization: Hex, as: ReportRecipientRole) => {
+      const recipient = organization.toLowerCase() as Hex;
+      if (recipient === self) return;
+      const row = planned.get(recipient) ?? {
+        reportId,
+        recipient,
+        as: [],
+        deliveredAt: null,
+        lastError: null,
+      };
+      if (!row.as.includes(as)) row.as.push(as);
+      planned.set(recipient, row);
+    };
+    for (const regulator of regulators) add(regulator, 'regulator');
+    for (const handler of handlers) add(handler.organization, 'handler');
+    return [...planned.values()];
+  }
+
+  /** Reports made or received here, newest first; `pageToken` continues a previous page. */
   reports(query: { limit?: number | undefined; pageToken?: string | undefined }): {
     reports: ReportView[];
     nextPageToken: string | null;
@@ -290,7 +344,7 @@ export class SuspectService {
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
-      reports: page.map(view),
+      reports: page.map((row) => this.view(row)),
       nextPageToken:
         rows.length > limit && last
           ? Buffer.from(`${last.createdAt}|${last.id}`, 'utf8').toString('base64url')
@@ -306,12 +360,41 @@ export class SuspectService {
         `No notification report ${id.slice(0, 60)} at this gateway.`,
       );
     }
-    return view(row);
+    return this.view(row);
   }
 
   /** The anchoring record of a report (for its proof). */
   recordIdOf(id: string): number {
     return this.report(id).recordId;
+  }
+
+  private view(row: StoredReport): ReportView {
+    return {
+      id: row.id,
+      createdAt: new Date(row.createdAt).toISOString(),
+      gtin: row.gtin,
+      lot: row.lot,
+      hash: row.hash,
+      recordId: row.recordId,
+      transactionHash: row.transactionHash,
+      blockNumber: row.blockNumber,
+      signature: row.signature,
+      origin: row.receivedFrom === null ? 'made' : 'received',
+      receivedFrom:
+        row.receivedFrom === null
+          ? null
+          : { organization: row.receivedFrom, name: row.receivedFromName ?? row.receivedFrom },
+      deliveries:
+        row.receivedFrom === null
+          ? this.options.store.deliveries(row.id).map((d) => ({
+              organization: d.recipient,
+              as: d.as,
+              deliveredAt: d.deliveredAt === null ? null : new Date(d.deliveredAt).toISOString(),
+              lastError: d.lastError,
+            }))
+          : [],
+      document: JSON.parse(row.document) as IllegitimateProductReport,
+    };
   }
 
   private async requireLot(gtin: string, lot: string) {
@@ -324,18 +407,4 @@ export class SuspectService {
     }
     return found;
   }
-}
-
-function view(row: StoredReport): ReportView {
-  return {
-    id: row.id,
-    createdAt: new Date(row.createdAt).toISOString(),
-    gtin: row.gtin,
-    lot: row.lot,
-    hash: row.hash,
-    recordId: row.recordId,
-    transactionHash: row.transactionHash,
-    blockNumber: row.blockNumber,
-    document: JSON.parse(row.document) as IllegitimateProductReport,
-  };
 }
