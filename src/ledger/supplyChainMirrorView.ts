@@ -1,6 +1,10 @@
 import type { Hex } from '../core/hex.js';
 import type { ChainPack } from '../supply-chain/verification/productVerification.js';
-import type { SupplyChainMirrorState, SupplyChainView } from '../supply-chain/verification/ports.js';
+import type {
+  MirroredLot,
+  SupplyChainMirrorState,
+  SupplyChainView,
+} from '../supply-chain/verification/ports.js';
 import { LotTree, lotIdOf, packIdOf } from './supplyChainIds.js';
 
 const ZERO = `0x${'00'.repeat(20)}` as Hex;
@@ -16,19 +20,32 @@ export class SupplyChainMirrorViews {
   private readonly trees = new Map<string, { size: number; tree: LotTree | null }>();
   private contract = '';
 
-  /** A view of `state` (the mirror of `contract`) as of block `asOfBlock`. */
+  /** A view of `state` (the mirror of `contract`) as of block `asOfBlock`, for one verification. */
   view(contract: Hex, state: SupplyChainMirrorState, asOfBlock: number): SupplyChainView {
     if (contract.toLowerCase() !== this.contract) {
       this.contract = contract.toLowerCase();
       this.trees.clear(); // another registry: other roots
     }
-    const lotIdOfLot = (gtin: string, lot: string) => this.lotId(gtin, lot);
+    // One verification asks about one lot and pack several times: read and hash each once.
+    const lots = new Map<string, MirroredLot | undefined>();
+    const lotOf = (gtin: string, lot: string) => {
+      const lotId = this.lotId(gtin, lot);
+      if (!lots.has(lotId)) lots.set(lotId, state.lot(lotId));
+      return { lotId, found: lots.get(lotId) };
+    };
+    const packIds = new Map<string, Hex>();
+    const packIdOfSerial = (gtin: string, serial: string) => {
+      const key = `${gtin}|${serial}`;
+      let id = packIds.get(key);
+      if (id === undefined) packIds.set(key, (id = packIdOf(gtin, serial)));
+      return id;
+    };
     const trees = this.trees;
     return {
       asOfBlock,
       manufacturerOf: (gtin) => state.product(gtin)?.manufacturer ?? null,
       lot(gtin, lot) {
-        const found = state.lot(lotIdOfLot(gtin, lot));
+        const { found } = lotOf(gtin, lot);
         if (!found) return null;
         return {
           manufacturer: found.manufacturer,
@@ -40,8 +57,8 @@ export class SupplyChainMirrorViews {
         };
       },
       pack(gtin, lot, serial): ChainPack {
-        const lotId = lotIdOfLot(gtin, lot);
-        const pack = state.pack(lotId, packIdOf(gtin, serial));
+        const { lotId, found } = lotOf(gtin, lot);
+        const pack = state.pack(lotId, packIdOfSerial(gtin, serial));
         if (pack) {
           return {
             recorded: true,
@@ -52,28 +69,38 @@ export class SupplyChainMirrorViews {
           };
         }
         // What `packStatus` answers for a pack the chain has no record of: owned by the lot's manufacturer.
-        const owner = state.lot(lotId)?.manufacturer ?? ZERO;
-        return { recorded: false, owner, state: 'active', suspect: false, illegitimate: false };
+        return {
+          recorded: false,
+          owner: found?.manufacturer ?? ZERO,
+          state: 'active',
+          suspect: false,
+          illegitimate: false,
+        };
       },
       inLot(gtin, lot, known, serial) {
-        if (known.count === 0) return null;
-        const found = state.lot(lotIdOfLot(gtin, lot));
+        const { found } = lotOf(gtin, lot);
         if (!found) return null;
-        // Building a lot's tree hashes every pack id: once per lot and number of known serials, not per question.
+        const root = found.serialsRoot.toLowerCase();
         const key = `${gtin}|${lot}`;
         let cached = trees.get(key);
-        if (!cached || cached.size !== known.count) {
-          let tree: LotTree | null;
-          try {
-            tree = new LotTree([...new Set(known.serials())].map((s) => packIdOf(gtin, s)));
-          } catch {
-            tree = null; // a serial the registry could not hold: these are not the lot's serials
+        // A tree whose root is the lot's holds every serial of the lot: more serials known later add nothing. Else
+        // it is rebuilt (hashing every pack id) only when the number of serials known here changed.
+        if (!cached || cached.tree?.root.toLowerCase() !== root) {
+          const count = known.count();
+          if (count === 0) return null;
+          if (!cached || cached.size !== count) {
+            let tree: LotTree | null;
+            try {
+              tree = new LotTree([...new Set(known.serials())].map((s) => packIdOf(gtin, s)));
+            } catch {
+              tree = null; // a serial the registry could not hold: these are not the lot's serials
+            }
+            cached = { size: count, tree };
+            trees.set(key, cached);
           }
-          cached = { size: known.count, tree };
-          trees.set(key, cached);
         }
-        if (!cached.tree || cached.tree.root.toLowerCase() !== found.serialsRoot.toLowerCase()) return null;
-        return cached.tree.has(packIdOf(gtin, serial));
+        if (!cached.tree || cached.tree.root.toLowerCase() !== root) return null;
+        return cached.tree.has(packIdOfSerial(gtin, serial));
       },
     };
   }

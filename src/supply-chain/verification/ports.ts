@@ -19,12 +19,13 @@ export interface SupplyChainView {
   pack(gtin: string, lot: string, serial: string): ChainPack;
   /**
    * Whether `serial` is in the lot, shown by the serials known here: true or false when their Merkle root is the
-   * lot's root on chain, null when it is not (or the lot is unknown): nothing can be said.
+   * lot's root on chain, null when it is not (or the lot is unknown): nothing can be said. `known` is read only
+   * when needed (a lot's serials, once they match its root, are all there is to know).
    */
   inLot(
     gtin: string,
     lot: string,
-    known: { count: number; serials: () => readonly string[] },
+    known: { count: () => number; serials: () => readonly string[] },
     serial: string,
   ): boolean | null;
 }

@@ -97,7 +97,13 @@ export class VerificationService {
       pack: (gtin, lot, serial) => ledger.pack(gtin, lot, serial),
       // The lot's serials as this gateway knows them (its own commissioning, or the manufacturer's documents):
       // believed only when their Merkle root is the lot's root on chain.
-      commissioned: (gtin, lot, serial) => ledger.inLot(gtin, lot, this.knownSerials(gtin, lot), serial),
+      commissioned: (gtin, lot, serial) =>
+        ledger.inLot(
+          gtin,
+          lot,
+          { ...this.knownSerials(gtin, lot), count: packs.countOfLot(gtin, lot) },
+          serial,
+        ),
       async lotsRecordingSerial(gtin, serial) {
         const known = packs.pack(gtin, serial);
         if (!known) return null;
@@ -137,7 +143,7 @@ export class VerificationService {
 
   private knownSerials(gtin: string, lot: string) {
     return {
-      count: this.packs.countOfLot(gtin, lot),
+      count: () => this.packs.countOfLot(gtin, lot),
       serials: () => this.packs.packsOfLot(gtin, lot).map((p) => p.serial),
     };
   }
