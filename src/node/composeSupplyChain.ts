@@ -10,6 +10,8 @@ import { SqliteEpcisStore } from '../store/sqlite/sqliteEpcisStore.js';
 import { SqliteSupplyStore } from '../store/sqlite/sqliteSupplyStore.js';
 import { CaptureService } from '../supply-chain/capture/captureService.js';
 import { epcisDocumentReader } from '../supply-chain/capture/epcisDocumentReader.js';
+import { EpcisReaderPool } from '../supply-chain/capture/epcisReaderPool.js';
+import { availableParallelism } from 'node:os';
 import { queryVocabulary } from '../supply-chain/capture/queryVocabulary.js';
 import { commissionedPacks } from '../supply-chain/custody/commissionedPacks.js';
 import { commitLot } from '../supply-chain/custody/lotCommissioning.js';
@@ -78,6 +80,8 @@ export function composeSupplyChain(p: {
   /** This organisation's name and chain key (it signs the T3s of its sales). */
   name: string;
   chainKey: Hex;
+  /** Run when the node stops (the EPCIS reader workers are stopped there). */
+  cleanups: (() => Promise<void> | void)[];
   /**
    * The exchange's sealing identity, member directory and replay guard: T3s and illegitimate-product reports travel
    * in the same envelopes; T3 requests are a request kind of its holder's endpoint; the roster says who is a
@@ -224,12 +228,20 @@ export function composeSupplyChain(p: {
     const owner = site ? parties.organizationOf(site) : undefined;
     return owner !== undefined && owner.toLowerCase() !== self;
   };
+  // Documents are read (parsed, checked, hashed, made canonical) on worker threads when there is a core to spare.
+  const readerOptions = {
+    maxEvents: p.config.epcis.maxEvents,
+    futureToleranceMs: p.config.epcis.futureToleranceMs,
+  };
+  const readerWorkers = Math.min(2, availableParallelism() - 1);
+  const reader =
+    readerWorkers > 0
+      ? new EpcisReaderPool(readerWorkers, readerOptions, p.logger)
+      : epcisDocumentReader(readerOptions);
+  if (reader instanceof EpcisReaderPool) p.cleanups.push(() => reader.close());
   const capture = new CaptureService({
     store,
-    reader: epcisDocumentReader({
-      maxEvents: p.config.epcis.maxEvents,
-      futureToleranceMs: p.config.epcis.futureToleranceMs,
-    }),
+    reader,
     anchoring: p.anchoring,
     beforeStore: (events) => custody.apply(events),
     derive: (events) =>

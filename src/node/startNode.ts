@@ -278,6 +278,7 @@ export async function startNode(
       logger,
       name: config.organization.name,
       chainKey: keys.chainKey,
+      cleanups,
       exchange: exchange.envelopes,
       mirror: {
         startBlock: () => deployment.deployedAtBlock,

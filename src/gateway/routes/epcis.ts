@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { NotFoundError } from '../../core/errors.js';
-import type { CaptureService } from '../../supply-chain/capture/captureService.js';
+import { EpcisDocumentBytes, type CaptureService } from '../../supply-chain/capture/captureService.js';
 import {
   pageToken,
   parseEventQuery,
@@ -46,18 +46,12 @@ function captureJobView(job: CaptureJob) {
  */
 export const epcisRoutes: FastifyPluginAsync<EpcisRouteOptions> = async (app, options) => {
   const { capture, store, vocabulary } = options;
+  // A JSON-LD document is handed to the capture as its bytes: the EPCIS reader parses it, on its worker threads when
+  // it has them (a syntax error is then the same 400 as a parser's).
   app.addContentTypeParser(
     ['application/ld+json'],
-    { parseAs: 'string', bodyLimit: options.maxDocumentBytes },
-    (_request, body, done) => {
-      try {
-        done(null, JSON.parse(body as string));
-      } catch (error) {
-        const err = error as Error & { statusCode?: number };
-        err.statusCode = 400;
-        done(err, undefined);
-      }
-    },
+    { parseAs: 'buffer', bodyLimit: options.maxDocumentBytes },
+    (_request, body, done) => done(null, new EpcisDocumentBytes(body as Buffer)),
   );
 
   app.post(

@@ -44,10 +44,21 @@ export interface CapturedEvent {
   contentHash: Uint8Array;
 }
 
+/**
+ * A document still as its JSON text (UTF-8 bytes, as received): the reader parses it, on a worker thread when it
+ * runs on one, so a large document is not even parsed on the event loop.
+ */
+export class EpcisDocumentBytes {
+  readonly bytes: Uint8Array;
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+  }
+}
+
 /** What capture needs of the EPCIS vocabulary and document rules (`../epcis/`), behind one port. */
 export interface EpcisDocumentReader {
   /**
-   * Validates an EPCISDocument (parsed, or its JSON text) and returns its events stamped with `now` as their
+   * Validates an EPCISDocument (parsed, or as {@link EpcisDocumentBytes}) and returns its events stamped with `now` as their
    * `recordTime`; throws (or rejects with) a 400 naming every problem, storing nothing. A reader on worker threads
    * answers asynchronously.
    */

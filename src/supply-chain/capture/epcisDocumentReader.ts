@@ -10,7 +10,12 @@ import {
 import { eventHashWith } from '../epcis/eventHash.js';
 import { IdentifierReadings, type Gs1Identifier } from '../epcis/gs1.js';
 import { canonicalEventJson } from './canonicalEventJson.js';
-import type { CapturedEvent, EpcisDocumentReader, EventIdentifier } from './captureService.js';
+import {
+  EpcisDocumentBytes,
+  type CapturedEvent,
+  type EpcisDocumentReader,
+  type EventIdentifier,
+} from './captureService.js';
 
 /**
  * The capture's view of an EPCIS document, from the EPCIS module: every event checked, its time, CBV words,
@@ -18,14 +23,15 @@ import type { CapturedEvent, EpcisDocumentReader, EventIdentifier } from './capt
  * parses nothing again), its id (the sender's `eventID`, else the CBV 2.0 event hash, so the same event sent twice
  * without ids is recognised), and its stored body (canonical JSON with `eventID` and `recordTime`) with the body's
  * SHA-256. This is the CPU-heavy part of a capture, and a pure function of the document and `now`: it can run on a
- * worker thread (`epcisReaderPool.ts`). A document given as text is parsed here (a `SyntaxError` if it is not JSON).
+ * worker thread (`epcisReaderPool.ts`). A document given as its bytes is parsed here (a `SyntaxError` if it is not
+ * JSON).
  */
 export function epcisDocumentReader(
   options: Pick<EpcisParseOptions, 'futureToleranceMs' | 'maxEvents'> = {},
-): EpcisDocumentReader & { read(document: unknown, now: number): CapturedEvent[] } {
+): InProcessEpcisReader {
   return {
     read(document, now): CapturedEvent[] {
-      const input: unknown = typeof document === 'string' ? JSON.parse(document) : document;
+      const input: unknown = document instanceof EpcisDocumentBytes ? parseJson(document.bytes) : document;
       // Each identifier of the document read once, for its checks, the event hashes and the canonical keys.
       const identifiers = new IdentifierReadings();
       const parsed = parseEpcisDocument(input, { ...options, now, identifiers });
@@ -52,6 +58,16 @@ export function epcisDocumentReader(
       });
     },
   };
+}
+
+/** The reader where it is called (the event loop, or a worker thread): it answers at once. */
+export interface InProcessEpcisReader extends EpcisDocumentReader {
+  read(document: unknown, now: number): CapturedEvent[];
+}
+
+/** JSON text as received, decoded as Fastify decodes a text body (a byte order mark kept, bad bytes replaced). */
+export function parseJson(bytes: Uint8Array): unknown {
+  return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
 }
 
 /** An identifier (its canonical key and role) with the kind, and an SGTIN's GTIN and serial, the GS1 module read. */
