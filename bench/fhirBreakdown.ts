@@ -75,6 +75,7 @@ function memoryStore(patientIds: readonly string[]): FhirStore {
     getVersionByRecord: () => undefined,
     history: () => ({ versions: [], total: 0 }),
     search: () => ({ resources: [], total: 0 }),
+    codeSystems: () => [],
     getKey: (keyId) => keys.get(keyId),
     insertKeys: (rows) => {
       for (const r of rows) keys.set(r.keyId, { ...r, erasedAt: null });

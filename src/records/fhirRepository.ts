@@ -251,6 +251,7 @@ export class FhirRepository {
     this.assertType(resourceType);
     return parseSearchQuery(resourceType as SearchQuery['resourceType'], params, this.tokenHasher, {
       lenient,
+      codeSystems: (param) => this.store.codeSystems(resourceType, param),
     });
   }
 
@@ -514,7 +515,7 @@ export class FhirRepository {
       },
       write: {
         patientId: index.patientId,
-        index: { tokens: index.tokens, dates: index.dates },
+        index: { tokens: index.tokens, dates: index.dates, systems: index.systems },
         version: {
           resourceType: type,
           id,

@@ -29,6 +29,11 @@ export interface CurrentResource {
 export interface IndexEntries {
   tokens: { param: string; token: Uint8Array }[];
   dates: { param: string; low: number; high: number }[];
+  /**
+   * The code systems of its clear codes (escaped), which a search for a code in any system expands to (see
+   * `search/tokenScheme.ts`); the store keeps every one it has been given.
+   */
+  systems?: { param: string; system: string }[];
 }
 
 /** One version to write inside the anchoring commit. */
@@ -67,10 +72,15 @@ export interface FhirStore {
     offset: number,
   ): { versions: StoredVersion[]; total: number };
   search(query: SearchQuery): { resources: CurrentResource[]; total: number };
+  /** The (escaped) code systems a clear token parameter of the type has been written with, in no special order. */
+  codeSystems(resourceType: string, param: string): readonly string[];
   getKey(keyId: string): DataKeyRow | undefined;
   insertKeys(keys: { keyId: string; wrappedKey: Uint8Array; createdAt: number }[]): void;
   writeVersions(writes: VersionWrite[]): void;
-  /** Destroys a data key and drops the search index of everything it protected; returns the resources affected. */
+  /**
+   * Destroys a data key and drops the search index of everything it protected; returns how many current (not deleted)
+   * resources it protected.
+   */
   eraseKey(keyId: string, at: number): number;
   /** Every version sealed with a key, for the audit. */
   iterateVersions(): Iterable<StoredVersion>;

@@ -19,7 +19,12 @@ export const adminRoutes: FastifyPluginAsync<{
           "Erase a patient's data by destroying their data key (crypto-shredding); anchored hashes remain",
         params: Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9\\-.]{1,64}$' }) }),
         response: {
-          200: Type.Object({ patient: Type.String(), erasedResources: Type.Integer() }),
+          200: Type.Object({
+            patient: Type.String(),
+            erasedResources: Type.Integer({
+              description: "The patient's resources that could be read (not deleted) and no longer can",
+            }),
+          }),
           '4xx': { $ref: 'Problem#' },
         },
       },

@@ -42,9 +42,9 @@ function rows(entries: IndexEntries): string[] {
   );
 }
 const hashed = (param: string, canonical: string) => `${param}#${hex(hasher(`${param}:${canonical}`))}`;
+/** A clear coding stores system|code and system| (a code in any system is found through its system). */
 const coding = (param: string, system: string, code: string) => [
   `${param}=${system}|${code}`,
-  `${param}=${code}`,
   `${param}=${system}|`,
 ];
 const identifier = (system: string, value: string) => [
@@ -602,7 +602,7 @@ describe('extractIndexEntries: dates and odd input', () => {
 
   it('yields no rows for a type that is not searchable', () => {
     const entries = extractIndexEntries({ resourceType: 'Bundle', type: 'collection' } as Resource, hasher);
-    expect(entries).toEqual({ tokens: [], dates: [], patientId: null, skipped: [] });
+    expect(entries).toEqual({ tokens: [], dates: [], systems: [], patientId: null, skipped: [] });
   });
 
   it('a Patient without a valid id has no patientId', () => {
@@ -620,8 +620,42 @@ describe('extractIndexEntries: dates and odd input', () => {
       },
       identifier: [{ value: 'A' }, { value: 'A' }],
     });
-    const r = rows(extractIndexEntries(twice, hasher));
+    const entries = extractIndexEntries(twice, hasher);
+    const r = rows(entries);
     expect(r).toHaveLength(new Set(r).size);
-    expect(r).toHaveLength(5);
+    expect(r).toHaveLength(4); // code: system|code, system|; identifier: |A, A
+    expect(entries.systems).toEqual([{ param: 'code', system: LOINC }]);
   });
+
+  // Erasure finds a patient's resources by their `patient` token (no index of patient ids is kept), which is right
+  // only if a resource has a patientId exactly when it has that token.
+  it.each(SEARCHABLE_RESOURCE_TYPES.filter((type) => type !== 'Patient'))(
+    '%s: a patientId exactly when a patient token names it',
+    (resourceType) => {
+      const references: unknown[] = [
+        { reference: 'Patient/p-1' },
+        { reference: 'Patient/p-1/_history/2' },
+        { reference: 'http://other.example.org/fhir/Patient/p-1' },
+        { reference: '#contained' },
+        { reference: 'Group/g-1' },
+        { reference: 'Patient/not a valid id' },
+        { display: 'no reference' },
+        'Patient/p-1',
+        null,
+      ];
+      for (const reference of references) {
+        for (const path of ['subject', 'patient']) {
+          const resource = { resourceType, id: 'r-1', [path]: reference } as unknown as Resource;
+          const entries = extractIndexEntries(resource, hasher);
+          const patientTokens = entries.tokens
+            .filter((row) => row.param === 'patient')
+            .map((row) => Buffer.from(row.token).toString('utf8'));
+          expect(
+            entries.patientId === null ? [] : [`Patient/${entries.patientId}`],
+            `${path}: ${JSON.stringify(reference)}`,
+          ).toEqual(patientTokens);
+        }
+      }
+    },
+  );
 });

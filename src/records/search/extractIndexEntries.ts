@@ -13,6 +13,7 @@ import {
 } from './searchParameters.js';
 import {
   clearToken,
+  codeSystemOf,
   codingTokenStrings,
   exactNameString,
   hashedToken,
@@ -40,9 +41,17 @@ export interface SkippedIndexValue {
   reason: string;
 }
 
+/** A code system a clear token parameter was seen with (escaped, as stored before the `|`). */
+export interface CodeSystemRow {
+  param: string;
+  system: string;
+}
+
 export interface IndexEntries {
   tokens: TokenRow[];
   dates: DateRow[];
+  /** The code systems of the clear token parameters' codings, deduplicated (see `tokenScheme.ts`). */
+  systems: CodeSystemRow[];
   /** The Patient the resource belongs to: the Patient's own id, or its patient reference; null if none. */
   patientId: string | null;
   /** Values that were present but not indexable (invalid dates, absolute or unresolved Patient references). */
@@ -61,11 +70,12 @@ function hex(bytes: Uint8Array): string {
 export function extractIndexEntries(resource: Resource, tokenHasher: TokenHasher): IndexEntries {
   const tokens: TokenRow[] = [];
   const dates: DateRow[] = [];
+  const systems: CodeSystemRow[] = [];
   const skipped: SkippedIndexValue[] = [];
   const seenTokens = new Set<string>();
   const seenDates = new Set<string>();
   const resourceType: unknown = (resource as { resourceType?: unknown }).resourceType;
-  if (!isSearchableResourceType(resourceType)) return { tokens, dates, patientId: null, skipped };
+  if (!isSearchableResourceType(resourceType)) return { tokens, dates, systems, patientId: null, skipped };
 
   const addToken = (param: string, token: Uint8Array): void => {
     const key = `${param}\u0000${hex(token)}`;
@@ -94,12 +104,15 @@ export function extractIndexEntries(resource: Resource, tokenHasher: TokenHasher
         break;
       case 'token':
         for (const { system, code } of parameter.extract(resource)) {
-          for (const canonical of codingTokenStrings(system, code)) {
+          for (const canonical of codingTokenStrings(system, code, parameter.hashed)) {
             addToken(
               param,
               parameter.hashed ? hashedToken(tokenHasher, param, canonical) : clearToken(canonical),
             );
           }
+          const codeSystem = parameter.hashed ? null : codeSystemOf(system, code);
+          if (codeSystem !== null && !systems.some((r) => r.param === param && r.system === codeSystem))
+            systems.push({ param, system: codeSystem });
         }
         break;
       case 'date':
@@ -118,7 +131,7 @@ export function extractIndexEntries(resource: Resource, tokenHasher: TokenHasher
     }
   }
 
-  return { tokens, dates, patientId: patientIdOf(resourceType, resource), skipped };
+  return { tokens, dates, systems, patientId: patientIdOf(resourceType, resource), skipped };
 }
 
 function patientIdOf(resourceType: keyof typeof PATIENT_REFERENCE_PATH, resource: Resource): string | null {

@@ -71,6 +71,35 @@ const observations: Observation[] = [
   observation('o6', 'p3', '8867-4', { effectiveDateTime: '2024-03' }),
 ];
 
+const SNOMED = 'http://snomed.info/sct';
+/** One code, 44054006, under two systems and under none; and another SNOMED code. */
+const conditions: Resource[] = [
+  {
+    resourceType: 'Condition',
+    id: 'c1',
+    subject: { reference: 'Patient/p1' },
+    code: { coding: [{ system: SNOMED, code: '44054006' }] },
+  },
+  {
+    resourceType: 'Condition',
+    id: 'c2',
+    subject: { reference: 'Patient/p1' },
+    code: { coding: [{ code: '44054006' }] },
+  },
+  {
+    resourceType: 'Condition',
+    id: 'c3',
+    subject: { reference: 'Patient/p2' },
+    code: { coding: [{ system: 'urn:local|codes', code: '44054006' }] },
+  },
+  {
+    resourceType: 'Condition',
+    id: 'c4',
+    subject: { reference: 'Patient/p2' },
+    code: { coding: [{ system: SNOMED, code: '73211009' }] },
+  },
+] as Resource[];
+
 let db: Database.Database;
 
 beforeAll(() => {
@@ -83,11 +112,14 @@ beforeAll(() => {
     CREATE INDEX search_token_lookup ON search_token (param, token);
     CREATE INDEX search_date_lookup ON search_date (param, low, high);
   `);
-  const all: Resource[] = [...patients, ...observations];
+  const all: Resource[] = [...patients, ...observations, ...conditions];
   for (const resource of all) index(resource);
 });
 
 afterAll(() => db.close());
+
+/** The code systems seen per `type\0param`, as the store keeps them. */
+const codeSystems = new Map<string, Set<string>>();
 
 function index(resource: Resource): void {
   const entries = extractIndexEntries(resource, hasher);
@@ -98,6 +130,10 @@ function index(resource: Resource): void {
   }
   for (const d of entries.dates) {
     db.prepare('INSERT INTO search_date VALUES (?, ?, ?, ?, ?)').run(type, id, d.param, d.low, d.high);
+  }
+  for (const { param, system } of entries.systems) {
+    const key = `${type}\u0000${param}`;
+    codeSystems.set(key, (codeSystems.get(key) ?? new Set()).add(system));
   }
 }
 
@@ -142,7 +178,12 @@ function run(query: SearchQuery): string[] {
   return (db.prepare(sql).all(...params) as { id: string }[]).map((row) => row.id);
 }
 
-const search = (type: string, query: SearchQueryInput) => run(parseSearchQuery(type, query, hasher));
+const search = (type: string, query: SearchQueryInput) =>
+  run(
+    parseSearchQuery(type, query, hasher, {
+      codeSystems: (param) => [...(codeSystems.get(`${type}\u0000${param}`) ?? [])],
+    }),
+  );
 
 describe('Patient search end to end', () => {
   it.each([
@@ -180,6 +221,30 @@ describe('Patient search end to end', () => {
     [{ _id: 'p2,p3', name: 'mul' }, ['p3']],
   ] as [SearchQueryInput, string[]][])('%j → %j', (query, expected) => {
     expect(search('Patient', query)).toEqual(expected);
+  });
+});
+
+describe('a code in any system, with no row of its own', () => {
+  it.each([
+    [{ code: '44054006' }, ['c1', 'c2', 'c3']], // SNOMED, no system, and a system with a "|" in it
+    [{ code: '|44054006' }, ['c2']],
+    [{ code: `${SNOMED}|44054006` }, ['c1']],
+    [{ code: 'urn:local\\|codes|44054006' }, ['c3']],
+    [{ code: `${SNOMED}|` }, ['c1', 'c4']],
+    [{ code: '73211009,44054006' }, ['c1', 'c2', 'c3', 'c4']],
+    [{ code: 'nope' }, []],
+  ] as [SearchQueryInput, string[]][])('Condition %j → %j', (query, expected) => {
+    expect(search('Condition', query)).toEqual(expected);
+  });
+
+  it('stores no bare code for a clear parameter', () => {
+    const entries = extractIndexEntries(conditions[0] as Resource, hasher);
+    expect(entries.tokens.map((t) => `${t.param}=${Buffer.from(t.token).toString()}`)).toEqual([
+      'patient=Patient/p1',
+      `code=${SNOMED}|44054006`,
+      `code=${SNOMED}|`,
+    ]);
+    expect(entries.systems).toEqual([{ param: 'code', system: SNOMED }]);
   });
 });
 

@@ -12,8 +12,17 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const utf8 = (b: Uint8Array) => Buffer.from(b).toString('utf8');
 const H = (v: string) => hex(hasher(v));
 
+/** The code systems the store would know, by index parameter. */
+const CODE_SYSTEMS: Record<string, string[]> = {
+  code: ['http://loinc.org', 'http://snomed.info/sct'],
+  'vaccine-code': ['http://hl7.org/fhir/sid/cvx'],
+};
 const parse = (type: string, query: SearchQueryInput, lenient = false) =>
-  parseSearchQuery(type, query, hasher, { lenient });
+  parseSearchQuery(type, query, hasher, { lenient, codeSystems: (param) => CODE_SYSTEMS[param] ?? [] });
+const anySystem = (escapedCode: string, systems: string[]) => [
+  `|${escapedCode}`,
+  ...systems.map((s) => `${s}|${escapedCode}`),
+];
 /** Token conditions as readable strings: clear tokens as text, hashed ones as hex. */
 const conditions = (type: string, query: SearchQueryInput, clear = true) =>
   parse(type, query).tokenConditions.map((c) => ({
@@ -81,16 +90,35 @@ describe('patient / subject', () => {
 
 describe('code (clear tokens)', () => {
   it.each([
-    ['http://loinc.org|8867-4', 'http://loinc.org|8867-4'],
-    ['8867-4', '8867-4'],
-    ['|8867-4', '|8867-4'],
-    ['http://loinc.org|', 'http://loinc.org|'],
-    ['a\\,b', 'a\\,b'], // escaped comma: one code "a,b"
-    ['sys|a\\|b', 'sys|a\\|b'], // escaped bar inside the code
-    ['sys\\|x|c', 'sys\\|x|c'], // escaped bar inside the system
-    ['a\\$b', 'a\\$b'],
+    ['http://loinc.org|8867-4', ['http://loinc.org|8867-4']],
+    ['|8867-4', ['|8867-4']],
+    ['http://loinc.org|', ['http://loinc.org|']],
+    ['sys|a\\|b', ['sys|a\\|b']], // escaped bar inside the code
+    ['sys\\|x|c', ['sys\\|x|c']], // escaped bar inside the system
   ])('code=%s looks up %s', (value, canonical) => {
-    expect(conditions('Observation', { code: value })).toEqual([{ param: 'code', anyOf: [canonical] }]);
+    expect(conditions('Observation', { code: value })).toEqual([{ param: 'code', anyOf: canonical }]);
+  });
+
+  it.each([
+    ['8867-4', '8867-4'],
+    ['a\\,b', 'a\\,b'], // escaped comma: one code "a,b"
+    ['a\\$b', 'a\\$b'],
+  ])('code=%s (any system) looks up |code and system|code for each known system', (value, escaped) => {
+    expect(conditions('Observation', { code: value })).toEqual([
+      { param: 'code', anyOf: anySystem(escaped, CODE_SYSTEMS.code!) },
+    ]);
+  });
+
+  it('a code in any system of a parameter with no known system looks up |code only', () => {
+    expect(conditions('DocumentReference', { type: '34117-2' })).toEqual([
+      { param: 'type', anyOf: ['|34117-2'] },
+    ]);
+  });
+
+  it('identifiers (hashed) keep one lookup for a value in any system', () => {
+    expect(conditions('Patient', { identifier: 'MRN-1' }, false)).toEqual([
+      { param: 'identifier', anyOf: [H('identifier:MRN-1')] },
+    ]);
   });
 
   it('comma = OR within one condition; repeated parameter = AND (two conditions)', () => {
@@ -99,12 +127,14 @@ describe('code (clear tokens)', () => {
     ]);
     expect(conditions('Condition', { code: ['http://snomed.info/sct|', '44054006'] })).toEqual([
       { param: 'code', anyOf: ['http://snomed.info/sct|'] },
-      { param: 'code', anyOf: ['44054006'] },
+      { param: 'code', anyOf: anySystem('44054006', CODE_SYSTEMS.code!) },
     ]);
   });
 
   it('deduplicates alternatives', () => {
-    expect(conditions('Observation', { code: '1,1,2' })).toEqual([{ param: 'code', anyOf: ['1', '2'] }]);
+    expect(conditions('Observation', { code: '1,1,http://loinc.org|1' })).toEqual([
+      { param: 'code', anyOf: anySystem('1', CODE_SYSTEMS.code!) },
+    ]);
   });
 
   it('aliases look up the standard index param', () => {
@@ -112,11 +142,13 @@ describe('code (clear tokens)', () => {
       { param: 'vaccine-code', anyOf: ['http://hl7.org/fhir/sid/cvx|140'] },
     ]);
     expect(conditions('Immunization', { 'vaccine-code': '140' })).toEqual([
-      { param: 'vaccine-code', anyOf: ['140'] },
+      { param: 'vaccine-code', anyOf: anySystem('140', CODE_SYSTEMS['vaccine-code']!) },
     ]);
-    expect(conditions('Encounter', { code: '185349003' })).toEqual([{ param: 'type', anyOf: ['185349003'] }]);
-    expect(conditions('DocumentReference', { type: '34117-2' })).toEqual([
-      { param: 'type', anyOf: ['34117-2'] },
+    expect(conditions('Encounter', { code: '185349003' })).toEqual([
+      { param: 'type', anyOf: ['|185349003'] },
+    ]);
+    expect(conditions('DocumentReference', { type: 'http://loinc.org|34117-2' })).toEqual([
+      { param: 'type', anyOf: ['http://loinc.org|34117-2'] },
     ]);
   });
 
@@ -400,7 +432,7 @@ describe('unknown parameters, strict and lenient', () => {
     );
     expect(q.ignored).toEqual(['foo', 'code:text', '_summary']);
     expect(q.tokenConditions.map((c) => ({ param: c.param, anyOf: c.anyOf.map(utf8) }))).toEqual([
-      { param: 'code', anyOf: ['8867-4'] },
+      { param: 'code', anyOf: anySystem('8867-4', CODE_SYSTEMS.code!) },
     ]);
   });
 

@@ -17,6 +17,7 @@ import {
   type SearchableResourceType,
 } from './searchParameters.js';
 import {
+  anySystemTokenStrings,
   clearToken,
   exactNameString,
   FHIR_ID_RE,
@@ -59,6 +60,11 @@ export interface SearchQuery {
 export interface ParseSearchOptions {
   /** `Prefer: handling=lenient`: skip unknown parameters and unsupported modifiers instead of failing. */
   lenient?: boolean;
+  /**
+   * The escaped code systems a clear token parameter of the type has been stored with (the store's list): a code
+   * searched in any system is looked up under each of them (see `tokenScheme.ts`).
+   */
+  codeSystems: (param: string) => readonly string[];
 }
 
 export type SearchQueryInput = Readonly<Record<string, string | readonly string[] | undefined>>;
@@ -171,7 +177,7 @@ export function parseSearchQuery(
   resourceType: string,
   query: SearchQueryInput,
   tokenHasher: TokenHasher,
-  options: ParseSearchOptions = {},
+  options: ParseSearchOptions,
 ): SearchQuery {
   if (!isSearchableResourceType(resourceType)) {
     throw new InvalidInputError(
@@ -330,11 +336,15 @@ export function parseSearchQuery(
           result.tokenConditions.push({
             param: definition.indexParam,
             anyOf: dedupe(
-              alternatives.map((a) => {
+              alternatives.flatMap((a) => {
                 const canonical = parseToken(key, a);
-                return definition.hashed
-                  ? hashedToken(tokenHasher, definition.indexParam, canonical)
-                  : clearToken(canonical);
+                if (definition.hashed) return [hashedToken(tokenHasher, definition.indexParam, canonical)];
+                // A code in any system: its `|C` and `S|C` under every system the parameter is stored with.
+                if (splitUnescaped(a, '|', 2).length === 1) {
+                  const systems = options.codeSystems(definition.indexParam);
+                  return anySystemTokenStrings(unescape(a), systems).map(clearToken);
+                }
+                return [clearToken(canonical)];
               }),
             ),
           });

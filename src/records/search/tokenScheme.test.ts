@@ -4,6 +4,8 @@ import {
   NAME_PREFIX_MAX,
   NAME_WORDS_MAX,
   clearToken,
+  anySystemTokenStrings,
+  codeSystemOf,
   codingTokenStrings,
   escapeTokenPart,
   exactNameString,
@@ -21,42 +23,62 @@ const hasher = (v: string): Uint8Array =>
   new Uint8Array(createHmac('sha256', KEY).update(v).digest().subarray(0, 16));
 
 describe('canonical token strings', () => {
-  it('stores system|code, code and system| for a coding with a system', () => {
-    expect(codingTokenStrings('http://loinc.org', '8867-4')).toEqual([
+  it('stores system|code and system| for a coding with a system; a hashed parameter also the bare code', () => {
+    expect(codingTokenStrings('http://loinc.org', '8867-4', false)).toEqual([
+      'http://loinc.org|8867-4',
+      'http://loinc.org|',
+    ]);
+    expect(codingTokenStrings('http://loinc.org', '8867-4', true)).toEqual([
       'http://loinc.org|8867-4',
       '8867-4',
       'http://loinc.org|',
     ]);
   });
 
-  it('stores |code and code for a coding without a system', () => {
-    expect(codingTokenStrings(undefined, 'local-1')).toEqual(['|local-1', 'local-1']);
-    expect(codingTokenStrings('', 'local-1')).toEqual(['|local-1', 'local-1']);
+  it('stores |code for a coding without a system (and the bare code for a hashed parameter)', () => {
+    expect(codingTokenStrings(undefined, 'local-1', false)).toEqual(['|local-1']);
+    expect(codingTokenStrings('', 'local-1', false)).toEqual(['|local-1']);
+    expect(codingTokenStrings(undefined, 'local-1', true)).toEqual(['|local-1', 'local-1']);
   });
 
   it('stores nothing for a coding without a code', () => {
-    expect(codingTokenStrings('http://loinc.org', undefined)).toEqual([]);
-    expect(codingTokenStrings('http://loinc.org', '')).toEqual([]);
+    for (const anySystemForm of [false, true]) {
+      expect(codingTokenStrings('http://loinc.org', undefined, anySystemForm)).toEqual([]);
+      expect(codingTokenStrings('http://loinc.org', '', anySystemForm)).toEqual([]);
+    }
+    expect(codeSystemOf('http://loinc.org', '')).toBeNull();
+    expect(codeSystemOf(undefined, 'x')).toBeNull();
   });
 
   it('gives each query form exactly the string stored for it', () => {
-    const stored = new Set(codingTokenStrings('http://snomed.info/sct', '44054006'));
+    const stored = new Set(codingTokenStrings('http://snomed.info/sct', '44054006', true));
     expect(stored.has(queryTokenString('http://snomed.info/sct', '44054006')!)).toBe(true); // system|code
     expect(stored.has(queryTokenString(undefined, '44054006')!)).toBe(true); // code
     expect(stored.has(queryTokenString('http://snomed.info/sct', '')!)).toBe(true); // system|
     expect(stored.has(queryTokenString('', '44054006')!)).toBe(false); // |code: only codings without a system
-    expect(new Set(codingTokenStrings(undefined, '44054006')).has(queryTokenString('', '44054006')!)).toBe(
-      true,
-    );
+    expect(
+      new Set(codingTokenStrings(undefined, '44054006', true)).has(queryTokenString('', '44054006')!),
+    ).toBe(true);
     expect(queryTokenString('', '')).toBeNull();
     expect(queryTokenString(undefined, '')).toBeNull();
+  });
+
+  it('finds a clear code in any system through |code and system|code of the known systems', () => {
+    const system = codeSystemOf('urn:a|b', 'x,y') as string;
+    const stored = codingTokenStrings('urn:a|b', 'x,y', false);
+    const lookedUp = anySystemTokenStrings('x,y', ['http://loinc.org', system]);
+    expect(lookedUp).toEqual(['|x\\,y', 'http://loinc.org|x\\,y', 'urn:a\\|b|x\\,y']);
+    expect(lookedUp.filter((s) => stored.includes(s))).toEqual(['urn:a\\|b|x\\,y']);
+    expect(
+      anySystemTokenStrings('x', []).filter((s) => codingTokenStrings(undefined, 'x', false).includes(s)),
+    ).toEqual(['|x']);
   });
 
   it('escapes \\ | , $ so values containing them cannot collide with another form', () => {
     expect(escapeTokenPart('a|b,c$d\\e')).toBe('a\\|b\\,c\\$d\\\\e');
     // system "a", code "b|" versus system "a|b", no code: different strings.
-    const one = codingTokenStrings('a', 'b|');
-    const two = codingTokenStrings('a|b', 'x');
+    const one = codingTokenStrings('a', 'b|', true);
+    const two = codingTokenStrings('a|b', 'x', true);
     expect(one).toEqual(['a|b\\|', 'b\\|', 'a|']);
     expect(two).toEqual(['a\\|b|x', 'x', 'a\\|b|']);
     expect(one.filter((s) => two.includes(s))).toEqual([]);

@@ -8,17 +8,23 @@
  * - Identifiers and names: `tokenHasher("<param>:<canonical string>")`, never the clear value. Prefixing the
  *   parameter keeps equal values under different parameters unlinkable (`name:smi` vs `family:smi`).
  *
- * Canonical token strings use the FHIR search token syntax with FHIR's escaping (`\\`, `\|`, `\,`, `\$`), and a
- * coding (or identifier) with a code is stored as up to three strings so every token query is one equality lookup:
+ * Canonical token strings use the FHIR search token syntax with FHIR's escaping (`\\`, `\|`, `\,`, `\$`). A coding
+ * (or identifier) with a code is stored as at most three strings, so every token query is equality lookups:
  *
- * | stored for system S, code C | stored for code C, no system | answers query             |
- * | --------------------------- | ---------------------------- | ------------------------- |
- * | `S|C`                       |                              | `S|C`                     |
- * |                             | `|C`                         | `|C` (no system)          |
- * | `C`                         | `C`                          | `C` (any system)          |
- * | `S|`                        |                              | `S|` (any code in S)      |
+ * | stored for system S, code C | stored for code C, no system | answers query                              |
+ * | --------------------------- | ---------------------------- | ------------------------------------------ |
+ * | `S|C`                       |                              | `S|C`; `C` (any system), with S among the  |
+ * |                             |                              | parameter's known systems                  |
+ * |                             | `|C`                         | `|C` (no system); `C` (any system)         |
+ * | `C` (hashed parameters only)| `C` (hashed parameters only) | `C` (any system)                           |
+ * | `S|`                        |                              | `S|` (any code in S)                       |
  *
- * The four forms cannot collide: only `S|C` and `|C` contain an unescaped `|` with text on the right, `C` has no
+ * A clear parameter (a code) does not store `C`: a query for `C` in any system looks up `|C` and `S|C` for each
+ * system S the parameter has been seen with (the store keeps that short list, see `codeSystemOf`). That saves a
+ * row in a random place of the index for every coding written, which is most of a create's disk writes. A hashed
+ * parameter (an identifier) keeps `C`, since the systems inside its hashes cannot be listed.
+ *
+ * The forms cannot collide: only `S|C` and `|C` contain an unescaped `|` with text on the right, `C` has no
  * unescaped `|`, and `S|` ends with it. Codings without a code are not indexed.
  */
 
@@ -37,13 +43,35 @@ export function escapeTokenPart(value: string): string {
   return value.replace(/[\\|,$]/g, (c) => `\\${c}`);
 }
 
-/** The canonical strings stored for one coding or identifier; none when it has no code (value). */
-export function codingTokenStrings(system: string | undefined, code: string | undefined): string[] {
+/**
+ * The canonical strings stored for one coding or identifier; none when it has no code (value). `anySystemForm`: also
+ * the bare `C` (hashed parameters, whose systems cannot be listed; see the table above).
+ */
+export function codingTokenStrings(
+  system: string | undefined,
+  code: string | undefined,
+  anySystemForm: boolean,
+): string[] {
   if (code === undefined || code === '') return [];
   const c = escapeTokenPart(code);
-  if (system === undefined || system === '') return [`|${c}`, c];
+  if (system === undefined || system === '') return anySystemForm ? [`|${c}`, c] : [`|${c}`];
   const s = escapeTokenPart(system);
-  return [`${s}|${c}`, c, `${s}|`];
+  return anySystemForm ? [`${s}|${c}`, c, `${s}|`] : [`${s}|${c}`, `${s}|`];
+}
+
+/** The escaped system a clear coding is stored under (what `anySystemTokenStrings` needs), or null without one. */
+export function codeSystemOf(system: string | undefined, code: string | undefined): string | null {
+  if (code === undefined || code === '' || system === undefined || system === '') return null;
+  return escapeTokenPart(system);
+}
+
+/**
+ * The strings a query for code `code` in any system looks up on a clear parameter: `|C` and `S|C` for each of the
+ * parameter's known (escaped) systems.
+ */
+export function anySystemTokenStrings(code: string, knownSystems: readonly string[]): string[] {
+  const c = escapeTokenPart(code);
+  return [`|${c}`, ...knownSystems.map((s) => `${s}|${c}`)];
 }
 
 /**

@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import type { SearchQuery } from '../../records/search/index.js';
+import { parseSearchQuery, type SearchQuery } from '../../records/search/index.js';
 import { decodeIndexKeys, EMPTY_INDEX_KEYS } from './indexKeysCodec.js';
-import { migrate, SCHEMA_VERSION } from './migrations.js';
+import { CODE_SYSTEMS_VERSION, migrate, SCHEMA_VERSION } from './migrations.js';
 import { SqliteFhirStore } from './sqliteFhirStore.js';
 
 const hmac = (n: number) => Buffer.alloc(16, n);
@@ -24,8 +24,8 @@ describe('migration 3 (leaner FHIR tables)', () => {
     const token = db.prepare(
       `INSERT INTO fhir_search_tokens (resource_type, id, param, token) VALUES (?, ?, ?, ?)`,
     );
-    token.run('Observation', 'o1', 'code', hmac(1));
-    token.run('Observation', 'o1', 'code', hmac(1)); // a duplicate, as version 2 allowed
+    token.run('Observation', 'o1', 'identifier', hmac(1));
+    token.run('Observation', 'o1', 'identifier', hmac(1)); // a duplicate, as version 2 allowed
     token.run('Observation', 'o1', 'patient', hmac(2));
     db.prepare(
       `INSERT INTO fhir_search_dates (resource_type, id, param, low, high) VALUES (?, ?, ?, ?, ?)`,
@@ -42,7 +42,7 @@ describe('migration 3 (leaner FHIR tables)', () => {
     const found = store.search({
       resourceType: 'Observation',
       lastUpdated: [],
-      tokenConditions: [{ param: 'code', anyOf: [new Uint8Array(hmac(1))] }],
+      tokenConditions: [{ param: 'identifier', anyOf: [new Uint8Array(hmac(1))] }],
       dateConditions: [{ param: 'date', prefix: 'ge', low: 150, high: 150 }],
       sort: '_lastUpdated',
       count: 10,
@@ -237,7 +237,12 @@ describe('migration 7 (index entries kept in fhir_resources.index_keys, owner in
     migrate(db);
 
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-    expect(tokenRows(db)).toEqual(tokensBefore);
+    // Every row is still there but the bare codes, which migration 16 removes (see its test).
+    const isBareCode = (row: { param: string; token: string }) =>
+      row.param === 'code' && !Buffer.from(row.token, 'hex').toString().includes('|');
+    expect(tokenRows(db)).toEqual(
+      (tokensBefore as { param: string; token: string }[]).filter((row) => !isBareCode(row)),
+    );
     expect(dateRows(db)).toEqual(datesBefore);
     const indexes = db
       .prepare(
@@ -400,7 +405,7 @@ describe('migration 7 (index entries kept in fhir_resources.index_keys, owner in
       `INSERT INTO fhir_keys (key_id, wrapped_key, created_at) VALUES ('patient:pa', x'00', 0)`,
     ).run();
     const tokensBefore = tokenRows(db).length;
-    expect(store.eraseKey('patient:pa', 5)).toBe(7);
+    expect(store.eraseKey('patient:pa', 5)).toBe(6); // the Patient and 5 observations (o3 is deleted)
     for (const id of paIds) expect(rowsOf(id)).toEqual({ tokens: [], dates: [] });
     expect(tokenRows(db).length).toBeLessThan(tokensBefore);
     expect(
@@ -415,8 +420,183 @@ describe('migration 7 (index entries kept in fhir_resources.index_keys, owner in
         .pluck()
         .get(Buffer.from('Patient/pa')),
     ).toBe(0);
-    // The other patients' rows are untouched.
-    expect(rowsOf('pd-o0')).toEqual(asRows(observation('pd', '8867-4', 19_700)));
+    // The other patients' rows are untouched (but for the bare code migration 16 removed).
+    const migrated = observation('pd', '8867-4', 19_700);
+    migrated.tokens = migrated.tokens.filter(
+      (t) => !(t.param === 'code' && !Buffer.from(t.token).includes('|')),
+    );
+    expect(rowsOf('pd-o0')).toEqual(asRows(migrated));
+    db.close();
+  });
+});
+
+describe('migration 16 (code systems listed, bare codes and the patient index dropped)', () => {
+  const SNOMED = 'http://snomed.info/sct';
+  /** A version-15 database: clear code rows in every form the older scheme stored, and a hashed identifier. */
+  function v15Database() {
+    const db = new Database(':memory:');
+    migrate(db, CODE_SYSTEMS_VERSION - 1);
+    const resource = db.prepare(
+      `INSERT INTO fhir_resources (resource_type, id, version, last_updated, deleted, patient_id, key_id, index_keys)
+       VALUES (?, ?, 1, ?, 0, ?, ?, ?)`,
+    );
+    const token = db.prepare(
+      `INSERT INTO fhir_search_tokens (resource_type, id, param, token) VALUES (?, ?, ?, ?)`,
+    );
+    const rows: [string, string, string | null, [string, string | Buffer][]][] = [
+      [
+        'Observation',
+        'o1',
+        'p1',
+        [
+          ['code', 'http://loinc.org|8867-4'],
+          ['code', '8867-4'],
+          ['code', 'http://loinc.org|'],
+          ['patient', 'Patient/p1'],
+        ],
+      ],
+      [
+        'Observation',
+        'o2',
+        'p1',
+        [
+          ['code', '|local-1'],
+          ['code', 'local-1'],
+          ['patient', 'Patient/p1'],
+        ],
+      ],
+      // A system with an escaped "|", and one ending in an escaped backslash.
+      [
+        'Observation',
+        'o3',
+        'p2',
+        [
+          ['code', 'urn:a\\|b|x'],
+          ['code', 'x'],
+          ['code', 'urn:a\\|b|'],
+          ['patient', 'Patient/p2'],
+        ],
+      ],
+      [
+        'Observation',
+        'o4',
+        'p2',
+        [
+          ['code', 'urn:c\\\\|y'],
+          ['code', 'y'],
+          ['code', 'urn:c\\\\|'],
+          ['patient', 'Patient/p2'],
+        ],
+      ],
+      [
+        'Encounter',
+        'e1',
+        'p1',
+        [
+          ['type', `${SNOMED}|185349003`],
+          ['type', '185349003'],
+          ['type', `${SNOMED}|`],
+        ],
+      ],
+      ['Patient', 'p1', 'p1', [['identifier', Buffer.alloc(16, 0x41)]]], // hashed: never touched
+    ];
+    for (const [n, [type, id, patient, tokens]] of rows.entries()) {
+      resource.run(type, id, n, patient, patient ? `patient:${patient}` : 'organization', EMPTY_INDEX_KEYS);
+      for (const [param, value] of tokens)
+        token.run(type, id, param, typeof value === 'string' ? Buffer.from(value) : value);
+    }
+    return db;
+  }
+
+  it('lists every code system, removes only the bare codes, and search in any system still finds everything', () => {
+    const db = v15Database();
+    const before = db.prepare('SELECT COUNT(*) FROM fhir_search_tokens').pluck().get() as number;
+    migrate(db);
+
+    const store = new SqliteFhirStore(db);
+    expect([...store.codeSystems('Observation', 'code')].sort()).toEqual([
+      'http://loinc.org',
+      'urn:a\\|b',
+      'urn:c\\\\',
+    ]);
+    expect(store.codeSystems('Encounter', 'type')).toEqual([SNOMED]);
+    expect(store.codeSystems('Observation', 'identifier')).toEqual([]);
+    const remaining = (
+      db
+        .prepare(
+          `SELECT param || '=' || CAST(token AS TEXT) FROM fhir_search_tokens WHERE param <> 'identifier'`,
+        )
+        .pluck()
+        .all() as string[]
+    ).sort();
+    for (const bare of ['code=8867-4', 'code=local-1', 'code=x', 'code=y', 'type=185349003'])
+      expect(remaining).not.toContain(bare);
+    expect(remaining).toContain('code=|local-1');
+    expect(db.prepare('SELECT COUNT(*) FROM fhir_search_tokens').pluck().get()).toBe(before - 5);
+    expect(
+      db.prepare(`SELECT COUNT(*) FROM fhir_search_tokens WHERE param = 'identifier'`).pluck().get(),
+    ).toBe(1);
+    expect(
+      db.prepare(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'fhir_resources_by_patient'`).pluck().get(),
+    ).toBe(0);
+
+    const hasher = () => new Uint8Array(16);
+    const find = (type: 'Observation' | 'Encounter', query: Record<string, string>) =>
+      store
+        .search(
+          parseSearchQuery(type, query, hasher, { codeSystems: (param) => store.codeSystems(type, param) }),
+        )
+        .resources.map((r) => r.id)
+        .sort();
+    expect(find('Observation', { code: '8867-4' })).toEqual(['o1']);
+    expect(find('Observation', { code: 'local-1' })).toEqual(['o2']);
+    expect(find('Observation', { code: 'x,y' })).toEqual(['o3', 'o4']);
+    expect(find('Observation', { code: 'urn:a\\|b|x' })).toEqual(['o3']);
+    expect(find('Encounter', { code: '185349003' })).toEqual(['e1']);
+    db.close();
+  });
+
+  it('a store keeps new systems, and forgets one whose write rolled back', () => {
+    const db = v15Database();
+    migrate(db);
+    db.exec(`INSERT INTO batches (sequence, state, opened_at) VALUES (1, 'open', 0)`);
+    const store = new SqliteFhirStore(db);
+    const write = (id: string, recordId: number, system: string) => {
+      db.prepare(
+        `INSERT INTO records (id, kind, content_hash, leaf_hash, batch_sequence, leaf_index, received_at)
+         VALUES (?, 'fhir', x'00', x'00', 1, ?, 0)`,
+      ).run(recordId, recordId);
+      store.writeVersions([
+        {
+          patientId: null,
+          index: { tokens: [], dates: [], systems: [{ param: 'code', system }] },
+          version: {
+            resourceType: 'Observation',
+            id,
+            version: 1,
+            lastUpdated: recordId,
+            deleted: false,
+            keyId: 'organization',
+            payload: null,
+            contentHash: new Uint8Array(1),
+            recordId,
+          },
+        },
+      ]);
+    };
+    db.transaction(() => write('n1', 100, 'urn:new'))();
+    expect(store.codeSystems('Observation', 'code')).toContain('urn:new');
+    expect(() =>
+      db.transaction(() => {
+        write('n2', 101, 'urn:rolled-back');
+        throw new Error('the commit fails');
+      })(),
+    ).toThrow('the commit fails');
+    expect(store.codeSystems('Observation', 'code')).not.toContain('urn:rolled-back');
+    // Written again for real, it is listed.
+    db.transaction(() => write('n3', 102, 'urn:rolled-back'))();
+    expect(store.codeSystems('Observation', 'code')).toContain('urn:rolled-back');
+    expect(new SqliteFhirStore(db).codeSystems('Observation', 'code')).toContain('urn:rolled-back');
     db.close();
   });
 });

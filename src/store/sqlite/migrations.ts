@@ -424,7 +424,84 @@ const MIGRATIONS: Migration[] = [
   ) WITHOUT ROWID;
   CREATE INDEX supply_report_deliveries_pending ON supply_report_deliveries (report_id) WHERE delivered_at IS NULL;
   `,
+  // Fewer index rows per FHIR write: a clear code no longer gets a bare "C" row (a search for a code in any system
+  // looks up "S|C" for each system listed in fhir_code_systems), and erasure finds a patient's resources through their
+  // `patient` tokens instead of an index of its own.
+  migrateCodeSystems,
 ];
+
+/** The clear token parameters when `migrateCodeSystems` was written (identifiers and names are hashed). */
+const CLEAR_TOKEN_PARAMS_AT_CODE_SYSTEMS = ['code', 'type', 'vaccine-code'];
+
+/** Whether a canonical token string ends with an unescaped `|` (the "S|" form), or has no unescaped `|` ("C"). */
+function tokenForm(token: string): 'system' | 'bare' | 'other' {
+  let bars = 0;
+  let endsWithBar = false;
+  for (let i = 0; i < token.length; i++) {
+    const ch = token[i];
+    if (ch === '\\') {
+      i++; // an escaped character
+      endsWithBar = false;
+      continue;
+    }
+    endsWithBar = ch === '|';
+    if (endsWithBar) bars++;
+  }
+  if (bars === 0) return 'bare';
+  return endsWithBar && bars === 1 ? 'system' : 'other';
+}
+
+/**
+ * Migration 16 (`CODE_SYSTEMS_VERSION`): lists the code systems of every clear token parameter in fhir_code_systems (from the "S|" rows every
+ * coding with a system has), deletes the bare "C" rows those parameters no longer need, and drops
+ * fhir_resources_by_patient. Distinct tokens are visited one at a time through the lookup index, so memory stays
+ * bounded however large the store is.
+ */
+function migrateCodeSystems(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE fhir_code_systems (
+      resource_type  TEXT NOT NULL,
+      param          TEXT NOT NULL,
+      system         TEXT NOT NULL,
+      PRIMARY KEY (resource_type, param, system)
+    ) WITHOUT ROWID;
+    DROP INDEX fhir_resources_by_patient;
+  `);
+  const nextType = db
+    .prepare(
+      `SELECT resource_type FROM fhir_search_tokens WHERE resource_type > ? ORDER BY resource_type LIMIT 1`,
+    )
+    .pluck();
+  const nextToken = db
+    .prepare(
+      `SELECT token FROM fhir_search_tokens WHERE resource_type = ? AND param = ? AND token > ? ORDER BY token LIMIT 1`,
+    )
+    .pluck();
+  const addSystem = db.prepare(
+    `INSERT OR IGNORE INTO fhir_code_systems (resource_type, param, system) VALUES (?, ?, ?)`,
+  );
+  const deleteBare = db.prepare(
+    `DELETE FROM fhir_search_tokens WHERE resource_type = ? AND param = ? AND token = ?`,
+  );
+  for (
+    let type = nextType.get('') as string | undefined;
+    type !== undefined;
+    type = nextType.get(type) as string | undefined
+  ) {
+    for (const param of CLEAR_TOKEN_PARAMS_AT_CODE_SYSTEMS) {
+      for (
+        let token = nextToken.get(type, param, Buffer.alloc(0)) as Buffer | undefined;
+        token !== undefined;
+        token = nextToken.get(type, param, token) as Buffer | undefined
+      ) {
+        const text = token.toString('utf8');
+        const form = tokenForm(text);
+        if (form === 'system') addSystem.run(type, param, text.slice(0, -1));
+        else if (form === 'bare') deleteBare.run(type, param, token);
+      }
+    }
+  }
+}
 
 /**
  * Migration 7: adds `fhir_resources.index_keys`, fills it for every resource from its current rows in the two search
@@ -460,6 +537,9 @@ function migrateIndexKeys(db: Database.Database): void {
     DROP INDEX fhir_search_dates_owner;
   `);
 }
+
+/** The schema version that lists code systems and stores no bare codes (see `migrateCodeSystems`). */
+export const CODE_SYSTEMS_VERSION = MIGRATIONS.indexOf(migrateCodeSystems) + 1;
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

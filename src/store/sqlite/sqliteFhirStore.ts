@@ -6,7 +6,12 @@ import type {
   StoredVersion,
   VersionWrite,
 } from '../../records/ports.js';
-import { dateConditionClauses, type DateComparison, type SearchQuery } from '../../records/search/index.js';
+import {
+  dateConditionClauses,
+  patientReferenceToken,
+  type DateComparison,
+  type SearchQuery,
+} from '../../records/search/index.js';
 import { decodeIndexKeys, EMPTY_INDEX_KEYS, encodeIndexKeys } from './indexKeysCodec.js';
 import type { SqliteDatabase } from './openDatabase.js';
 import { buf, bytes } from './bytes.js';
@@ -39,10 +44,18 @@ const RESOURCE_COLUMNS_R = RESOURCE_COLUMNS.replace(/(\w+)/g, 'r.$1');
 
 /**
  * The repository names a patient's data key `patient:<id>` and stores that id as `patient_id` beside it (see
- * `patientKeyId` in fhirRepository.ts), so erasing such a key finds its resources through
- * `fhir_resources_by_patient`.
+ * `patientKeyId` in fhirRepository.ts). Erasing such a key finds the Patient by id and every other resource of the
+ * patient by its `patient` search token, which a resource has exactly when it has a `patient_id` (the same reference
+ * gives both; a test holds them together), so no index of its own is kept for erasure.
  */
 const PATIENT_KEY_PREFIX = 'patient:';
+
+/** A resource row with what erasure needs to clear its search index. */
+interface IndexedResourceRow {
+  resource_type: string;
+  id: string;
+  index_keys: Buffer | null;
+}
 
 const toVersion = (r: VersionRow): StoredVersion => ({
   resourceType: r.resource_type,
@@ -77,6 +90,12 @@ const SORTS: Record<SearchQuery['sort'], string> = {
 export class SqliteFhirStore implements FhirStore {
   private readonly db: SqliteDatabase;
   private readonly stmt;
+  /**
+   * fhir_code_systems as committed, by `resourceType\0param`, so a write skips systems already known and a search
+   * reads no table. A key is dropped when a write adds to it (the write may yet roll back) and read again outside
+   * any transaction.
+   */
+  private readonly knownCodeSystems = new Map<string, Set<string>>();
 
   constructor(db: SqliteDatabase) {
     this.db = db;
@@ -142,14 +161,30 @@ export class SqliteFhirStore implements FhirStore {
       insertDate: db.prepare(
         `INSERT OR IGNORE INTO fhir_search_dates (resource_type, id, param, low, high) VALUES (?, ?, ?, ?, ?)`,
       ),
+      insertCodeSystem: db.prepare(
+        `INSERT OR IGNORE INTO fhir_code_systems (resource_type, param, system) VALUES (?, ?, ?)`,
+      ),
+      codeSystems: db
+        .prepare(`SELECT system FROM fhir_code_systems WHERE resource_type = ? AND param = ?`)
+        .pluck(),
+      allCodeSystems: db.prepare(`SELECT resource_type, param, system FROM fhir_code_systems`),
       eraseKey: db.prepare(
         `UPDATE fhir_keys SET wrapped_key = NULL, erased_at = ? WHERE key_id = ? AND erased_at IS NULL`,
       ),
-      // Erasure. A patient's resources through fhir_resources_by_patient (the key_id test keeps it exact); that index
-      // exists for this. Any other key (none is erased today) by a scan of the table.
-      resourcesOfPatientKey: db.prepare(
-        `SELECT resource_type, id, index_keys FROM fhir_resources INDEXED BY fhir_resources_by_patient
-         WHERE patient_id = ? AND key_id = ?`,
+      // Erasure. A patient's resources: the Patient, then, type by type, those with its `patient` token (the key_id
+      // test keeps it exact). Any other key (none is erased today) by a scan of the table.
+      nextResourceType: db
+        .prepare(
+          `SELECT resource_type FROM fhir_resources WHERE resource_type > ? ORDER BY resource_type LIMIT 1`,
+        )
+        .pluck(),
+      patientOfKey: db.prepare(
+        `SELECT resource_type, id, index_keys FROM fhir_resources WHERE resource_type = 'Patient' AND id = ? AND key_id = ?`,
+      ),
+      resourcesOfPatientToken: db.prepare(
+        `SELECT r.resource_type, r.id, r.index_keys FROM fhir_search_tokens t
+         JOIN fhir_resources r ON r.resource_type = t.resource_type AND r.id = t.id
+         WHERE t.resource_type = ? AND t.param = 'patient' AND t.token = ? AND r.key_id = ?`,
       ),
       resourcesOfKey: db.prepare(`SELECT resource_type, id, index_keys FROM fhir_resources WHERE key_id = ?`),
       clearIndexKeys: db.prepare(
@@ -157,6 +192,43 @@ export class SqliteFhirStore implements FhirStore {
       ),
       allVersions: db.prepare(`SELECT * FROM fhir_versions ORDER BY record_id`),
     };
+    for (const row of this.stmt.allCodeSystems.all() as {
+      resource_type: string;
+      param: string;
+      system: string;
+    }[])
+      this.codeSystemSet(row.resource_type, row.param).add(row.system);
+  }
+
+  private codeSystemSet(resourceType: string, param: string): Set<string> {
+    const key = `${resourceType}\u0000${param}`;
+    let known = this.knownCodeSystems.get(key);
+    if (!known) {
+      known = new Set();
+      this.knownCodeSystems.set(key, known);
+    }
+    return known;
+  }
+
+  codeSystems(resourceType: string, param: string): readonly string[] {
+    const key = `${resourceType}\u0000${param}`;
+    const known = this.knownCodeSystems.get(key);
+    if (known) return [...known];
+    const systems = this.stmt.codeSystems.all(resourceType, param) as string[];
+    // Inside a transaction the table shows writes that may yet roll back: answer from it without remembering.
+    if (!this.db.inTransaction) this.knownCodeSystems.set(key, new Set(systems));
+    return systems;
+  }
+
+  /** Records the code systems of a written version (inside the commit); most are known already and cost nothing. */
+  private addCodeSystems(resourceType: string, systems: IndexEntries['systems']): void {
+    if (!systems) return;
+    for (const { param, system } of systems) {
+      const key = `${resourceType}\u0000${param}`;
+      if (this.knownCodeSystems.get(key)?.has(system)) continue;
+      if (this.stmt.insertCodeSystem.run(resourceType, param, system).changes > 0)
+        this.knownCodeSystems.delete(key);
+    }
   }
 
   getCurrent(resourceType: string, id: string): CurrentResource | undefined {
@@ -333,6 +405,7 @@ export class SqliteFhirStore implements FhirStore {
     let old: IndexEntries | null = null;
     if (before === null) this.deleteIndexRows(resourceType, id, null);
     else if (!before.equals(EMPTY_INDEX_KEYS)) old = decodeIndexKeys(before);
+    if (after !== null) this.addCodeSystems(resourceType, after.systems);
     if (old === null) {
       if (after === null) return;
       for (const t of after.tokens) s.insertToken.run(resourceType, id, t.param, buf(t.token));
@@ -369,14 +442,25 @@ export class SqliteFhirStore implements FhirStore {
     for (const d of old.dates) s.deleteDate.run(resourceType, d.param, d.low, d.high, id);
   }
 
+  private resourcesOfPatientKey(patientId: string, keyId: string): IndexedResourceRow[] {
+    const rows = this.stmt.patientOfKey.all(patientId, keyId) as IndexedResourceRow[];
+    const token = buf(patientReferenceToken(patientId));
+    for (
+      let type = this.stmt.nextResourceType.get('') as string | undefined;
+      type !== undefined;
+      type = this.stmt.nextResourceType.get(type) as string | undefined
+    ) {
+      rows.push(...(this.stmt.resourcesOfPatientToken.all(type, token, keyId) as IndexedResourceRow[]));
+    }
+    return rows;
+  }
+
   eraseKey(keyId: string, at: number): number {
     return this.db.transaction(() => {
       this.stmt.eraseKey.run(at, keyId);
-      const resources = (
-        keyId.startsWith(PATIENT_KEY_PREFIX)
-          ? this.stmt.resourcesOfPatientKey.all(keyId.slice(PATIENT_KEY_PREFIX.length), keyId)
-          : this.stmt.resourcesOfKey.all(keyId)
-      ) as { resource_type: string; id: string; index_keys: Buffer | null }[];
+      const resources = keyId.startsWith(PATIENT_KEY_PREFIX)
+        ? this.resourcesOfPatientKey(keyId.slice(PATIENT_KEY_PREFIX.length), keyId)
+        : (this.stmt.resourcesOfKey.all(keyId) as IndexedResourceRow[]);
       for (const r of resources) {
         this.deleteIndexRows(r.resource_type, r.id, r.index_keys);
         // The entries are gone from the index, so from index_keys too (they are the same clear codes and tokens).
