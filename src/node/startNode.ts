@@ -268,7 +268,7 @@ export async function startNode(
     });
     exchangeRef = exchange;
     const { newHeads } = config.supplyMirror;
-    const { epcis, supply, notifications, mirror, deliverPendingT3 } = composeSupplyChain({
+    const { epcis, supply, notifications, mirror, deliverPendingDocuments } = composeSupplyChain({
       config,
       db,
       anchoring,
@@ -286,10 +286,13 @@ export async function startNode(
           newHeads === 'off' ? null : newHeads === 'auto' ? rpcUrl.replace(/^http/, 'ws') : newHeads,
       },
     });
-    // T3s whose buyer's gateway was away are delivered again, now and every half minute.
+    // T3s and reports whose recipient's gateway was away are delivered again, now and every half minute.
     const redeliver = () =>
-      void deliverPendingT3().catch((error: unknown) =>
-        logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'T3 redelivery failed'),
+      void deliverPendingDocuments().catch((error: unknown) =>
+        logger.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'redelivery of T3s and reports failed',
+        ),
       );
     const redelivery = setInterval(redeliver, 30_000);
     redelivery.unref();
