@@ -1,4 +1,4 @@
-import { sha256 } from '../../core/sha256.js';
+import { hash } from 'node:crypto';
 import {
   eventIdentifierReadings,
   eventTimeMillis,
@@ -38,7 +38,10 @@ export function epcisDocumentReader(
       const recordTime = new Date(now).toISOString();
       return parsed.events.map((event) => {
         const eventId = event.eventID ?? eventHashWith(event, identifiers);
-        const body = canonicalEventJson({ ...eventToJson(event), eventID: eventId, recordTime });
+        const json = eventToJson(event); // a fresh object: completed in place
+        json.eventID = eventId;
+        json.recordTime = recordTime;
+        const body = canonicalEventJson(json);
         return {
           eventType: event.type,
           eventId,
@@ -53,7 +56,7 @@ export function epcisDocumentReader(
           destinationOwner: owningParty(event.destinationList, 'destination', identifiers),
           ...lotData(event),
           body,
-          contentHash: sha256(Buffer.from(body, 'utf8')),
+          contentHash: sha256Utf8(body),
         };
       });
     },
@@ -63,6 +66,12 @@ export function epcisDocumentReader(
 /** The reader where it is called (the event loop, or a worker thread): it answers at once. */
 export interface InProcessEpcisReader extends EpcisDocumentReader {
   read(document: unknown, now: number): CapturedEvent[];
+}
+
+/** SHA-256 of a string's UTF-8 bytes, in one native call (no Buffer of the text in between). */
+function sha256Utf8(text: string): Uint8Array {
+  const digest = hash('sha256', text, 'buffer') as unknown as Buffer;
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
 }
 
 /** JSON text as received, decoded as Fastify decodes a text body (a byte order mark kept, bad bytes replaced). */

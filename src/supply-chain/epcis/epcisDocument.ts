@@ -297,46 +297,61 @@ export function eventIdentifierReadings(
   event: EpcisEvent,
   identifiers: IdentifierReadings,
 ): { epc: string; role: EpcisIdentifierRole; id?: Gs1Identifier }[] {
-  const out: { epc: string; role: EpcisIdentifierRole; id?: Gs1Identifier }[] = [];
-  const seen = new Set<string>();
-  const add = (value: string | undefined, role: EpcisIdentifierRole): void => {
-    if (value === undefined) return;
-    const reading = identifiers.read(value);
-    const epc = reading.status === 'gs1' ? reading.key : value;
-    const key = `${role} ${epc}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    out.push(reading.status === 'gs1' ? { epc, role, id: reading.id } : { epc, role });
-  };
-  const addAll = (values: readonly string[] | undefined, role: EpcisIdentifierRole): void => {
-    for (const value of values ?? []) add(value, role);
-  };
-  const addQuantities = (list: readonly QuantityElement[] | undefined): void => {
-    for (const element of list ?? []) add(element.epcClass, 'quantity');
-  };
+  const into: IdentifierList = { out: [], seen: new Set<string>(), identifiers };
   switch (event.type) {
     case 'ObjectEvent':
-      addAll(event.epcList, 'epc');
-      addQuantities(event.quantityList);
+      addIdentifiers(into, event.epcList, 'epc');
+      addQuantities(into, event.quantityList);
       break;
     case 'AggregationEvent':
-      add(event.parentID, 'parent');
-      addAll(event.childEPCs, 'child');
-      addQuantities(event.childQuantityList);
+      addIdentifier(into, event.parentID, 'parent');
+      addIdentifiers(into, event.childEPCs, 'child');
+      addQuantities(into, event.childQuantityList);
       break;
     case 'TransactionEvent':
-      add(event.parentID, 'parent');
-      addAll(event.epcList, 'epc');
-      addQuantities(event.quantityList);
+      addIdentifier(into, event.parentID, 'parent');
+      addIdentifiers(into, event.epcList, 'epc');
+      addQuantities(into, event.quantityList);
       break;
     case 'TransformationEvent':
-      addAll(event.inputEPCList, 'input');
-      addAll(event.outputEPCList, 'output');
-      addQuantities(event.inputQuantityList);
-      addQuantities(event.outputQuantityList);
+      addIdentifiers(into, event.inputEPCList, 'input');
+      addIdentifiers(into, event.outputEPCList, 'output');
+      addQuantities(into, event.inputQuantityList);
+      addQuantities(into, event.outputQuantityList);
       break;
   }
-  return out;
+  return into.out;
+}
+
+/** The identifiers of an event being listed, each (identifier, role) once. */
+interface IdentifierList {
+  out: { epc: string; role: EpcisIdentifierRole; id?: Gs1Identifier }[];
+  seen: Set<string>;
+  identifiers: IdentifierReadings;
+}
+
+function addIdentifier(into: IdentifierList, value: string | undefined, role: EpcisIdentifierRole): void {
+  if (value === undefined) return;
+  const reading = into.identifiers.read(value);
+  const epc = reading.status === 'gs1' ? reading.key : value;
+  const key = `${role} ${epc}`;
+  if (into.seen.has(key)) return;
+  into.seen.add(key);
+  into.out.push(reading.status === 'gs1' ? { epc, role, id: reading.id } : { epc, role });
+}
+
+function addIdentifiers(
+  into: IdentifierList,
+  values: readonly string[] | undefined,
+  role: EpcisIdentifierRole,
+): void {
+  if (values === undefined) return;
+  for (const value of values) addIdentifier(into, value, role);
+}
+
+function addQuantities(into: IdentifierList, list: readonly QuantityElement[] | undefined): void {
+  if (list === undefined) return;
+  for (const element of list) addIdentifier(into, element.epcClass, 'quantity');
 }
 
 /**
@@ -346,25 +361,25 @@ export function eventIdentifierReadings(
  */
 export function eventToJson(event: EpcisEvent): JsonObject {
   const out: JsonObject = {};
-  const put = (key: string, value: JsonValue | undefined): void => {
-    if (value !== undefined) out[key] = value;
-  };
   const source = event as unknown as Record<string, unknown>;
-  put('type', event.type);
+  out.type = event.type;
   for (const key of JSON_ORDER) {
     const value = source[key];
     if (value === undefined) continue;
     if (key === 'readPoint' || key === 'bizLocation') {
       const location = value as LocationReference;
-      put(key, { id: location.id, ...location.extensions });
+      out[key] = location.extensions ? { id: location.id, ...location.extensions } : { id: location.id };
     } else if (key === 'errorDeclaration') {
       const { extensions, ...rest } = value as ErrorDeclaration;
-      put(key, { ...(rest as JsonObject), ...extensions });
+      out[key] = { ...(rest as JsonObject), ...extensions };
     } else {
-      put(key, value as JsonValue);
+      out[key] = value as JsonValue;
     }
   }
-  for (const [key, value] of Object.entries(event.extensions)) put(key, value);
+  for (const key of Object.keys(event.extensions)) {
+    const value = event.extensions[key];
+    if (value !== undefined) out[key] = value;
+  }
   const used = usedPrefixes(event);
   const context: Record<string, string> = {};
   for (const prefix of used) {
@@ -407,24 +422,27 @@ const JSON_ORDER = [
 
 function usedPrefixes(event: EpcisEvent): Set<string> {
   const prefixes = new Set<string>();
-  const visit = (value: unknown): void => {
-    if (Array.isArray(value)) {
-      for (const element of value) visit(element);
-    } else if (value !== null && typeof value === 'object') {
-      for (const [key, member] of Object.entries(value)) {
-        const colon = key.indexOf(':');
-        if (colon > 0) prefixes.add(key.slice(0, colon));
-        visit(member);
-      }
-    }
-  };
-  visit(event.extensions);
-  visit(event.readPoint?.extensions);
-  visit(event.bizLocation?.extensions);
-  visit(event.errorDeclaration?.extensions);
-  visit(event.sensorElementList);
-  if (event.type === 'ObjectEvent' || event.type === 'TransformationEvent') visit(event.ilmd);
+  collectPrefixes(event.extensions, prefixes);
+  collectPrefixes(event.readPoint?.extensions, prefixes);
+  collectPrefixes(event.bizLocation?.extensions, prefixes);
+  collectPrefixes(event.errorDeclaration?.extensions, prefixes);
+  collectPrefixes(event.sensorElementList, prefixes);
+  if (event.type === 'ObjectEvent' || event.type === 'TransformationEvent')
+    collectPrefixes(event.ilmd, prefixes);
   return prefixes;
+}
+
+/** Adds the prefixes of every member name in `value` (nested) to `prefixes`. */
+function collectPrefixes(value: unknown, prefixes: Set<string>): void {
+  if (Array.isArray(value)) {
+    for (const element of value) collectPrefixes(element, prefixes);
+  } else if (value !== null && typeof value === 'object') {
+    for (const key of Object.keys(value)) {
+      const colon = key.indexOf(':');
+      if (colon > 0) prefixes.add(key.slice(0, colon));
+      collectPrefixes((value as Record<string, unknown>)[key], prefixes);
+    }
+  }
 }
 
 // --- The reader ----------------------------------------------------------------------------------------------------
@@ -501,6 +519,11 @@ function isExtensionName(key: string): boolean {
   return /^[A-Za-z_][A-Za-z0-9_.-]*:\S+$/.test(key);
 }
 
+/** The length of a list member, 0 when it is not a list. */
+function countOf(value: unknown): number {
+  return Array.isArray(value) ? value.length : 0;
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const prototype: unknown = Object.getPrototypeOf(value);
@@ -514,8 +537,15 @@ function describe(value: unknown): string {
 }
 
 /** `base` + `.key` (or `["key"]` when the key is not a plain name). */
+/** How a member name is written in a path (`name`, or `["odd name"]`), remembered for the names documents use. */
+const memberParts = new Map<string, string>();
+
 function member(base: string, key: string): string {
-  const part = /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? key : `[${JSON.stringify(key)}]`;
+  let part = memberParts.get(key);
+  if (part === undefined) {
+    part = /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? key : `[${JSON.stringify(key)}]`;
+    if (memberParts.size < 10_000) memberParts.set(key, part);
+  }
   if (base === '') return part.startsWith('[') ? `$${part}` : part;
   return part.startsWith('[') ? `${base}${part}` : `${base}.${part}`;
 }
@@ -735,9 +765,10 @@ class Reader {
     const extensions = event.extensions as JsonObject;
     const allowed = TYPE_FIELDS[eventType];
 
-    for (const [key, value] of Object.entries(input)) {
-      const at = member(path, key);
+    for (const key of Object.keys(input)) {
       if (key === 'type' || key === '@context' || key === 'recordTime') continue;
+      const value = input[key];
+      const at = member(path, key);
       if (!COMMON_FIELDS.has(key) && !allowed.has(key)) {
         if (key === 'action' && eventType === 'TransformationEvent') {
           this.report(
@@ -847,27 +878,26 @@ class Reader {
 
   /** The rules that need several fields: required fields by type and action, and type-specific constraints. */
   private requirements(type: EpcisEventType, input: Record<string, unknown>, path: string): void {
-    const need = (key: string, why: string): void => {
-      if (input[key] === undefined) this.missing(member(path, key), why);
-    };
-    const count = (key: string): number => {
-      const value = input[key];
-      return Array.isArray(value) ? value.length : 0;
-    };
-    need(
-      'eventTime',
-      'eventTime is required (a date-time with offset, e.g. "2024-03-04T11:00:30.000+01:00")',
-    );
-    need('eventTimeZoneOffset', 'eventTimeZoneOffset is required (e.g. "+01:00")');
-    if (type !== 'TransformationEvent')
-      need('action', `action is required for ${article(type)}: ADD, OBSERVE or DELETE`);
+    // Plain checks, messages built only for a problem: this runs for every event of every document.
+    if (input.eventTime === undefined) {
+      this.missing(
+        member(path, 'eventTime'),
+        'eventTime is required (a date-time with offset, e.g. "2024-03-04T11:00:30.000+01:00")',
+      );
+    }
+    if (input.eventTimeZoneOffset === undefined) {
+      this.missing(member(path, 'eventTimeZoneOffset'), 'eventTimeZoneOffset is required (e.g. "+01:00")');
+    }
+    if (type !== 'TransformationEvent' && input.action === undefined) {
+      this.missing(member(path, 'action'), `action is required for ${article(type)}: ADD, OBSERVE or DELETE`);
+    }
     const action =
       typeof input.action === 'string' && (EPCIS_ACTIONS as readonly string[]).includes(input.action)
         ? input.action
         : undefined;
     switch (type) {
       case 'ObjectEvent':
-        if (count('epcList') === 0 && count('quantityList') === 0) {
+        if (countOf(input.epcList) === 0 && countOf(input.quantityList) === 0) {
           this.missing(
             member(path, 'epcList'),
             'an ObjectEvent needs at least one EPC in epcList or one element in quantityList',
@@ -887,7 +917,7 @@ class Reader {
             `parentID is required when an AggregationEvent's action is ${action} (the container, e.g. an SSCC)`,
           );
         }
-        if (action === 'ADD' && count('childEPCs') === 0 && count('childQuantityList') === 0) {
+        if (action === 'ADD' && countOf(input.childEPCs) === 0 && countOf(input.childQuantityList) === 0) {
           this.missing(
             member(path, 'childEPCs'),
             'an AggregationEvent with action ADD needs at least one child in childEPCs or childQuantityList',
@@ -895,13 +925,17 @@ class Reader {
         }
         break;
       case 'TransactionEvent':
-        if (count('bizTransactionList') === 0) {
+        if (countOf(input.bizTransactionList) === 0) {
           this.missing(
             member(path, 'bizTransactionList'),
             'a TransactionEvent needs at least one business transaction in bizTransactionList',
           );
         }
-        if (count('epcList') === 0 && count('quantityList') === 0 && input.parentID === undefined) {
+        if (
+          countOf(input.epcList) === 0 &&
+          countOf(input.quantityList) === 0 &&
+          input.parentID === undefined
+        ) {
           this.missing(
             member(path, 'epcList'),
             'a TransactionEvent needs at least one object: epcList, quantityList or parentID',
@@ -909,8 +943,8 @@ class Reader {
         }
         break;
       case 'TransformationEvent': {
-        const inputs = count('inputEPCList') + count('inputQuantityList');
-        const outputs = count('outputEPCList') + count('outputQuantityList');
+        const inputs = countOf(input.inputEPCList) + countOf(input.inputQuantityList);
+        const outputs = countOf(input.outputEPCList) + countOf(input.outputQuantityList);
         if (input.transformationID === undefined && (inputs === 0 || outputs === 0)) {
           this.missing(
             member(path, inputs === 0 ? 'inputEPCList' : 'outputEPCList'),

@@ -27,7 +27,7 @@
  * SSCC, SGLN, LGTIN, GTIN class, PGLN, GDTI and GIAI) are written as sent, where the reference converts them to
  * Digital Link; events using them get a different hash than the reference computes until that module supports them.
  */
-import { sha256 } from '../../core/sha256.js';
+import { hash } from 'node:crypto';
 import { toHashTimestamp } from './dateTime.js';
 import type { EpcisEvent, JsonObject, JsonValue, QuantityElement } from './epcisDocument.js';
 import { IdentifierReadings } from './gs1.js';
@@ -44,9 +44,8 @@ export function eventHash(event: EpcisEvent): string {
 
 /** {@link eventHash}, reading identifiers through `readings` (those of the event's document, read once for all). */
 export function eventHashWith(event: EpcisEvent, readings: IdentifierReadings): string {
-  const digest = Buffer.from(sha256(new TextEncoder().encode(new PreHash(event, readings).build()))).toString(
-    'hex',
-  );
+  // SHA-256 of the string's UTF-8 bytes, in hex, in one native call.
+  const digest = hash('sha256', new PreHash(event, readings).build(), 'hex');
   return `ni:///sha-256;${digest}?ver=${EVENT_HASH_VERSION}`;
 }
 
@@ -217,8 +216,7 @@ class PreHash {
     if (raw === undefined || raw === null || typeof raw === 'object') return '';
     let text = scalarText(raw).trim();
     if (text === '') return '';
-    const lower = name.toLowerCase();
-    text = lower.includes('time') && !lower.includes('offset') ? toHashTimestamp(text) : this.canonical(text);
+    text = isTimeName(name) ? toHashTimestamp(text) : this.canonical(text);
     return text === '' ? '' : `${name}=${text}`;
   }
 
@@ -384,21 +382,47 @@ class PreHash {
         value = namespace + value.slice(colon + 1);
       }
     }
-    // Every CBV 1.x prefix starts so, and no replacement brings one in.
-    if (value.includes('urn:epcglobal:cbv:')) {
-      for (const [urn, web] of CBV_URN_TO_WEB) value = value.replaceAll(urn, web);
-    }
-    if (PYTHON_FLOAT.test(value)) {
-      const number = Number(value.replaceAll('_', ''));
-      if (Number.isFinite(number)) return hashNumber(number);
-    }
-    if (/^(?:urn:|https?:\/\/)/i.test(value)) {
-      // Rule 18 (II): a Digital Link's query string is not part of the identifier.
-      const reading = this.readings.read(/^https?:/i.test(value) ? value.replace(/\?.*$/s, '') : value);
-      if (reading.status === 'gs1') return reading.key;
-    }
-    return value;
+    // The rest depends on the value alone, and a document repeats its values (locations, steps, packs, cases).
+    const memo = this.readings.hashValues;
+    const known = memo.get(value);
+    if (known !== undefined) return known;
+    const written = normalisedValue(value, this.readings);
+    memo.set(value, written);
+    return written;
   }
+}
+
+/** A value (its GS1 CURIEs expanded) as the hash writes it: CBV URNs as Web URIs, numbers, GS1 Digital Link. */
+function normalisedValue(text: string, readings: IdentifierReadings): string {
+  let value = text;
+  // Every CBV 1.x prefix starts so, and no replacement brings one in.
+  if (value.includes('urn:epcglobal:cbv:')) {
+    for (const [urn, web] of CBV_URN_TO_WEB) value = value.replaceAll(urn, web);
+  }
+  if (PYTHON_FLOAT.test(value)) {
+    const number = Number(value.replaceAll('_', ''));
+    if (Number.isFinite(number)) return hashNumber(number);
+  }
+  if (/^(?:urn:|https?:\/\/)/i.test(value)) {
+    // Rule 18 (II): a Digital Link's query string is not part of the identifier.
+    const reading = readings.read(/^https?:/i.test(value) ? value.replace(/\?.*$/s, '') : value);
+    if (reading.status === 'gs1') return reading.key;
+  }
+  return value;
+}
+
+/** Names whose values are timestamps (`eventTime`, sensor `time`, …; not `eventTimeZoneOffset`), remembered. */
+const timeNames = new Map<string, boolean>();
+
+function isTimeName(name: string): boolean {
+  let time = timeNames.get(name);
+  if (time === undefined) {
+    const lower = name.toLowerCase();
+    time = lower.includes('time') && !lower.includes('offset');
+    // Names come from the standard and its sensor members; a bound keeps odd documents from growing it.
+    if (timeNames.size < 1_000) timeNames.set(name, time);
+  }
+  return time;
 }
 
 function isObject(value: unknown): value is JsonObject {

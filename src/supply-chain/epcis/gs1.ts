@@ -66,6 +66,11 @@ export function identifierKey(value: string): string {
  */
 export class IdentifierReadings {
   private readonly readings = new Map<string, IdentifierReading>();
+  /**
+   * What the event hash writes for a value of the document (a CBV URI as a Web URI, a number, an identifier as its
+   * canonical Digital Link, …), by the value; kept by the event hash, which alone knows the rule.
+   */
+  readonly hashValues = new Map<string, string>();
 
   read(value: string): IdentifierReading {
     let reading = this.readings.get(value);
