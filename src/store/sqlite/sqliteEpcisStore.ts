@@ -6,6 +6,7 @@ import type {
   StoredEpcisEvent,
 } from '../../supply-chain/capture/ports.js';
 import type { Statement } from 'better-sqlite3';
+import { epcisEventKey } from './epcisEventKey.js';
 import type { SqliteDatabase } from './openDatabase.js';
 
 interface EventSqlRow {
@@ -53,9 +54,9 @@ export class SqliteEpcisStore implements EpcisStore {
     this.db = db;
     this.stmt = {
       insertEvent: db.prepare(
-        `INSERT INTO epcis_events (record_id, event_id, event_type, event_time, record_time, biz_step, disposition,
-           biz_location, read_point, capture_id, body)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO epcis_events (record_id, event_key, event_id, event_type, event_time, record_time, biz_step,
+           disposition, biz_location, read_point, capture_id, body)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       // OR IGNORE: an identifier listed twice in one role of one event is one row.
       insertEpc: db.prepare(`INSERT OR IGNORE INTO epcis_event_epcs (epc, role, record_id) VALUES (?, ?, ?)`),
@@ -63,7 +64,7 @@ export class SqliteEpcisStore implements EpcisStore {
         `INSERT INTO epcis_captures (capture_id, created_at, finished_at, stored, duplicates, event_ids)
          VALUES (?, ?, ?, ?, ?, ?)`,
       ),
-      getEvent: db.prepare(`SELECT * FROM epcis_events WHERE event_id = ?`),
+      getEvent: db.prepare(`SELECT * FROM epcis_events WHERE event_key = ? AND event_id = ?`),
       getCapture: db.prepare(`SELECT * FROM epcis_captures WHERE capture_id = ?`),
     };
   }
@@ -74,6 +75,7 @@ export class SqliteEpcisStore implements EpcisStore {
     for (const e of events) {
       s.insertEvent.run(
         e.recordId,
+        epcisEventKey(e.eventId),
         e.eventId,
         e.eventType,
         e.eventTime,
@@ -99,26 +101,30 @@ export class SqliteEpcisStore implements EpcisStore {
 
   existingEventIds(eventIds: readonly string[]): Set<string> {
     const found = new Set<string>();
-    for (let i = 0; i < eventIds.length; i += IN_CHUNK) {
-      const chunk = eventIds.slice(i, i + IN_CHUNK);
+    if (eventIds.length === 0) return found;
+    const asked = new Set(eventIds);
+    const keys = [...new Set(eventIds.map(epcisEventKey))];
+    for (let i = 0; i < keys.length; i += IN_CHUNK) {
+      const chunk = keys.slice(i, i + IN_CHUNK);
+      // Every id stored under these keys; an id that only shares a key with one asked for is not "found".
       const ids = this.prepared(
-        `SELECT event_id FROM epcis_events WHERE event_id IN (${chunk.map(() => '?').join(', ')})`,
+        `SELECT event_id FROM epcis_events WHERE event_key IN (${chunk.map(() => '?').join(', ')})`,
         true,
       ).all(...chunk) as string[];
-      for (const id of ids) found.add(id);
+      for (const id of ids) if (asked.has(id)) found.add(id);
     }
     return found;
   }
 
   getEvent(eventId: string): EventRow | undefined {
-    const row = this.stmt.getEvent.get(eventId) as EventSqlRow | undefined;
+    const row = this.stmt.getEvent.get(epcisEventKey(eventId), eventId) as EventSqlRow | undefined;
     return row ? toEvent(row) : undefined;
   }
 
   query(q: EventQuery): EventRow[] {
     const where: string[] = ['e.record_id > ?'];
     const params: unknown[] = [q.afterRecordId];
-    const anyOf = (column: string, values: readonly string[] | undefined) => {
+    const anyOf = (column: string, values: readonly (string | number)[] | undefined) => {
       if (values === undefined) return;
       where.push(values.length === 0 ? '0' : `${column} IN (${values.map(() => '?').join(', ')})`);
       params.push(...values);
@@ -128,7 +134,11 @@ export class SqliteEpcisStore implements EpcisStore {
     anyOf('e.disposition', q.dispositions);
     anyOf('e.biz_location', q.bizLocations);
     anyOf('e.read_point', q.readPoints);
-    anyOf('e.event_id', q.eventIds);
+    if (q.eventIds !== undefined) {
+      // Found by their keys (indexed), then told apart by the ids themselves.
+      anyOf('e.event_key', [...new Set(q.eventIds.map(epcisEventKey))]);
+      anyOf('e.event_id', q.eventIds);
+    }
     const range = (column: string, from: number | undefined, before: number | undefined) => {
       if (from !== undefined) {
         where.push(`${column} >= ?`);

@@ -100,6 +100,8 @@ export const EPCIS_EVENT_KIND = 'epcis.event';
 export class CaptureService {
   private readonly options: CaptureServiceOptions;
   private readonly now: () => number;
+  /** The events captures are storing right now (checked, not yet committed or refused), by id. */
+  private readonly storing = new Map<string, Promise<void>>();
 
   constructor(options: CaptureServiceOptions) {
     this.options = options;
@@ -109,6 +111,11 @@ export class CaptureService {
   async capture(document: unknown): Promise<CaptureJob> {
     const createdAt = this.now();
     const events = await this.options.reader.read(document, createdAt);
+    // An event another capture is storing right now is waited for: then it is stored (a duplicate here) or not.
+    for (let busy = this.busyWith(events); busy.size > 0; busy = this.busyWith(events)) {
+      await Promise.allSettled(busy);
+    }
+    // From here to the registration below nothing yields, so no other capture can slip the same event in between.
     const seenBefore = this.options.store.existingEventIds(events.map((e) => e.eventId));
     const fresh: { event: CapturedEvent; eventId: string }[] = [];
     const inDocument = new Set<string>();
@@ -118,6 +125,34 @@ export class CaptureService {
       inDocument.add(eventId);
       fresh.push({ event, eventId });
     }
+    let settled!: () => void;
+    const storing = new Promise<void>((resolve) => (settled = resolve));
+    for (const { eventId } of fresh) this.storing.set(eventId, storing);
+    try {
+      return await this.store(events, fresh, createdAt);
+    } finally {
+      for (const { eventId } of fresh) this.storing.delete(eventId);
+      settled();
+    }
+  }
+
+  /** The pending stores of other captures that hold any of these events. */
+  private busyWith(events: readonly CapturedEvent[]): Set<Promise<void>> {
+    const busy = new Set<Promise<void>>();
+    if (this.storing.size === 0) return busy;
+    for (const { eventId } of events) {
+      const pending = this.storing.get(eventId);
+      if (pending !== undefined) busy.add(pending);
+    }
+    return busy;
+  }
+
+  /** Custody, then the new events anchored and stored in one commit; resolves once durable. */
+  private async store(
+    events: readonly CapturedEvent[],
+    fresh: { event: CapturedEvent; eventId: string }[],
+    createdAt: number,
+  ): Promise<CaptureJob> {
     const effects = this.options.beforeStore ? await this.options.beforeStore(fresh) : [];
     const captureId = uuidv7(createdAt);
     const recordTime = createdAt;
