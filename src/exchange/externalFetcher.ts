@@ -1,18 +1,15 @@
 import type { AnchorReader } from '../anchoring/verifyRecordProof.js';
 import { CareLedgerError } from '../core/errors.js';
 import type { Hex } from '../core/hex.js';
-import { openEnvelope, sealEnvelope } from './envelope.js';
 import {
   EXCHANGE_REQUEST_FORMAT,
   ExchangeResponseSchema,
-  exchangeBodyBytes,
-  parseExchangeBody,
   type ExchangeRequest,
   type ExchangeResponse,
 } from './exchangeMessages.js';
+import { askMember, memberFailure, type MemberRequestPorts } from './memberRequest.js';
 import type { RecordLocator } from './ports.js';
 import { verifyReceivedEntries, type DroppedEntry, type VerifiedEntry } from './receivedProofs.js';
-import type { ReplayGuard } from './replayGuard.js';
 
 /** A member organisation as the OrganizationRegistry describes it. */
 export interface MemberProfile {
@@ -30,21 +27,14 @@ export type ExchangeTransport = (
   timeoutMs: number,
 ) => Promise<{ status: number; body: string }>;
 
-export interface ExternalFetcherPorts {
-  self: { address: Hex; signingKey: Hex; encryptionPrivateKey: Uint8Array };
+/** Asking a holder (sealing identity, transport, replay guard, timeout and retries), and finding the holders. */
+export interface ExternalFetcherPorts extends MemberRequestPorts {
   /** The chain address linked to a local Patient. */
   patientAddress(patientId: string): Hex | undefined;
   locator: Pick<RecordLocator, 'holdersOf'>;
   /** A member's registry entry (null: not a member). */
   member(organization: Hex): Promise<MemberProfile | null>;
-  transport: ExchangeTransport;
   chain: { reader: AnchorReader; anchorRegistry: Hex };
-  replay: ReplayGuard;
-  /** Per attempt; a holder gets `1 + retries` attempts at most, so a dead gateway costs a bounded time. */
-  timeoutMs: number;
-  retries: number;
-  /** Waits between attempts (ms): `retryDelayMs × attempt`. */
-  retryDelayMs?: number;
 }
 
 export interface FetchIntent {
@@ -74,8 +64,6 @@ export interface ExternalFetchResult {
   patient: Hex;
   sources: SourceResult[];
 }
-
-const RETRYABLE_STATUS = new Set([502, 503, 504]);
 
 /**
  * The requesting side of an exchange ("B" asking "A"): finds, through the record locator on chain, every other
@@ -141,16 +129,9 @@ export class ExternalFetcher {
     };
     let response: ExchangeResponse;
     try {
-      response = await this.ask(member, gateway, request);
+      response = await askMember<ExchangeResponse>(this.ports, member, request, ExchangeResponseSchema);
     } catch (error) {
-      if (error instanceof Unreachable) {
-        return { ...source, status: 'unreachable', code: 'EXCHANGE.UNREACHABLE', message: error.message };
-      }
-      if (error instanceof CareLedgerError) {
-        const status = error.code === 'EXCHANGE.HOLDER_REFUSED' ? 'refused' : 'rejected';
-        return { ...source, status, code: error.code, message: error.message };
-      }
-      throw error;
+      return { ...source, ...memberFailure(error) };
     }
     if (response.patient.toLowerCase() !== patient.toLowerCase()) {
       return {
@@ -173,96 +154,4 @@ export class ExternalFetcher {
       pending: response.pending,
     };
   }
-
-  /** One request with bounded retries (network errors, timeouts, 502–504 only): the opened, parsed answer. */
-  private async ask(
-    member: MemberProfile,
-    gateway: string,
-    request: ExchangeRequest,
-  ): Promise<ExchangeResponse> {
-    const { self, timeoutMs, retries } = this.ports;
-    const delay = this.ports.retryDelayMs ?? 200;
-    const url = `${gateway}/exchange/v1/requests`;
-    let lastProblem = '';
-    for (let attempt = 0; attempt <= retries; attempt++) {
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, delay * attempt));
-      // A fresh envelope (nonce) per attempt: the holder may have seen the previous one.
-      const sealed = await sealEnvelope({
-        sender: { address: self.address, signingKey: self.signingKey },
-        recipient: { address: member.organization, encryptionPublicKey: member.encryptionPublicKey },
-        kind: 'request',
-        body: exchangeBodyBytes(request),
-      });
-      let answer: { status: number; body: string };
-      try {
-        answer = await this.ports.transport(url, JSON.stringify(sealed), timeoutMs);
-      } catch (error) {
-        lastProblem = error instanceof Error ? error.message : String(error);
-        continue;
-      }
-      if (RETRYABLE_STATUS.has(answer.status)) {
-        lastProblem = `HTTP ${answer.status}`;
-        continue;
-      }
-      if (answer.status === 403) {
-        throw new CareLedgerError(
-          'EXCHANGE.HOLDER_REFUSED',
-          `${member.name}'s gateway refused this organisation: ${problemText(answer.body)}`,
-          { status: 403, issueType: 'forbidden' },
-        );
-      }
-      if (answer.status !== 200) {
-        throw new CareLedgerError(
-          'EXCHANGE.HOLDER_ERROR',
-          `${member.name}'s gateway answered HTTP ${answer.status}: ${problemText(answer.body)}`,
-          { status: 502, issueType: 'exception' },
-        );
-      }
-      let envelope: unknown;
-      try {
-        envelope = JSON.parse(answer.body);
-      } catch {
-        throw new CareLedgerError(
-          'EXCHANGE.BAD_ANSWER',
-          `${member.name}'s gateway did not answer with an envelope.`,
-          {
-            status: 502,
-          },
-        );
-      }
-      const opened = await openEnvelope(envelope, {
-        recipient: { address: self.address, encryptionPrivateKey: self.encryptionPrivateKey },
-        expectedKind: 'response',
-        expectedFrom: member.organization,
-        inReplyTo: sealed.nonce,
-        replay: this.ports.replay,
-      });
-      return parseExchangeBody<ExchangeResponse>(
-        ExchangeResponseSchema,
-        opened.body,
-        `answer of ${member.name}`,
-      );
-    }
-    throw new Unreachable(
-      `${member.name}'s gateway (${gateway}) did not answer after ${retries + 1} attempt${retries === 0 ? '' : 's'} of at most ${timeoutMs} ms: ${lastProblem}.`,
-    );
-  }
-}
-
-class Unreachable extends Error {}
-
-/** The message of a problem document or OperationOutcome, else the start of the body. */
-function problemText(body: string): string {
-  try {
-    const parsed = JSON.parse(body) as {
-      detail?: unknown;
-      title?: unknown;
-      issue?: { diagnostics?: unknown }[];
-    };
-    const text = parsed.detail ?? parsed.issue?.[0]?.diagnostics ?? parsed.title;
-    if (typeof text === 'string') return text.slice(0, 500);
-  } catch {
-    // not JSON
-  }
-  return body.slice(0, 200);
 }

@@ -24,6 +24,29 @@ export class MemberUnreachableError extends CareLedgerError {
   }
 }
 
+/** How a failed {@link askMember} stands beside the other members' answers, with the error's code and message. */
+export interface MemberFailure {
+  status: 'unreachable' | 'refused' | 'rejected';
+  code: string;
+  message: string;
+}
+
+/**
+ * Reports a rejection of {@link askMember} as a {@link MemberFailure} — the gateway did not answer: unreachable; it
+ * refused this organisation (`EXCHANGE.HOLDER_REFUSED`): refused; any other error of the protocol: rejected — so one
+ * member's failure never hides the others' answers. Anything but a `CareLedgerError` (a bug) is rethrown.
+ */
+export function memberFailure(error: unknown): MemberFailure {
+  if (error instanceof MemberUnreachableError) {
+    return { status: 'unreachable', code: error.code, message: error.message };
+  }
+  if (error instanceof CareLedgerError) {
+    const status = error.code === 'EXCHANGE.HOLDER_REFUSED' ? 'refused' : 'rejected';
+    return { status, code: error.code, message: error.message };
+  }
+  throw error;
+}
+
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
 
 /**
@@ -31,7 +54,7 @@ const RETRYABLE_STATUS = new Set([502, 503, 504]);
  * member's registered key) and returns the answer parsed with `schema`, opened only if the member signed it for this
  * very request. Network errors, timeouts and 502–504 are retried with a fresh envelope; a 403 is
  * `EXCHANGE.HOLDER_REFUSED`, any other status `EXCHANGE.HOLDER_ERROR`, no answer at all a
- * {@link MemberUnreachableError}. The same protocol as a patient's `$fetch-external`.
+ * {@link MemberUnreachableError}. Used by a patient's `$fetch-external` and a regulator's T3 requests alike.
  */
 export async function askMember<T>(
   ports: MemberRequestPorts,

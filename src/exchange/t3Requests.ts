@@ -1,4 +1,3 @@
-import { CareLedgerError } from '../core/errors.js';
 import type { Hex } from '../core/hex.js';
 import {
   EXCHANGE_REQUEST_FORMAT,
@@ -11,7 +10,7 @@ import {
 } from './exchangeMessages.js';
 import type { ExchangeOperation } from './exchangeGateway.js';
 import type { MemberProfile } from './externalFetcher.js';
-import { askMember, MemberUnreachableError, type MemberRequestPorts } from './memberRequest.js';
+import { askMember, memberFailure, type MemberRequestPorts } from './memberRequest.js';
 
 /** One holder's answer to a T3 request: its T3s (canonical JSON each, unchecked), or why there are none. */
 export type T3Answer =
@@ -41,14 +40,7 @@ export function t3Asker(
     try {
       response = await askMember<T3Response>(ports, member, request, T3ResponseSchema);
     } catch (error) {
-      if (error instanceof MemberUnreachableError) {
-        return { status: 'unreachable', name: member.name, code: error.code, message: error.message };
-      }
-      if (error instanceof CareLedgerError) {
-        const status = error.code === 'EXCHANGE.HOLDER_REFUSED' ? 'refused' : 'rejected';
-        return { status, name: member.name, code: error.code, message: error.message };
-      }
-      throw error;
+      return { name: member.name, ...memberFailure(error) };
     }
     if (response.gtin !== query.gtin || response.serial !== query.serial) {
       return {
