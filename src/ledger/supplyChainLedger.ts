@@ -5,7 +5,11 @@ import type { SupplyLedger } from '../supply-chain/custody/ports.js';
 import type { SupplyChainNoticeEvent, SuspectLedger } from '../supply-chain/custody/ports.js';
 import type { PublicClient } from 'viem';
 import { supplyChainRegistryAbi } from './generated/contracts.js';
-import type { ChainLot, ChainPack } from '../supply-chain/verification/productVerification.js';
+import {
+  chainLotOf,
+  type ChainLot,
+  type ChainPack,
+} from '../supply-chain/verification/productVerification.js';
 import type { T3Ledger } from '../supply-chain/dscsa/ports.js';
 import { LotTree, lotIdOf, packIdOf } from './supplyChainIds.js';
 import type { ViemSupplyChainRegistry } from './viemSupplyChainRegistry.js';
@@ -118,14 +122,7 @@ export function supplyChainLedger(
     async lot(gtin, lot): Promise<ChainLot | null> {
       const found = await orNull(registry.lotOf(lotIdOf(gtin, lot)), 'SUPPLY.UNKNOWN_LOT');
       if (!found || isZero(found.manufacturer)) return null;
-      return {
-        manufacturer: found.manufacturer,
-        expiry: found.expiry,
-        recalled: found.recalled,
-        recalledAt: found.recalledAt,
-        suspect: found.suspect,
-        illegitimate: found.illegitimate,
-      };
+      return chainLotOf(found);
     },
     async packHistory(gtin, lot, serial) {
       return registry.packLogs(lotIdOf(gtin, lot), packIdOf(gtin, serial), firstBlock());

@@ -1,6 +1,10 @@
 import { ConflictError } from '../core/errors.js';
 import type { Hex } from '../core/hex.js';
-import type { MirroredPack, SupplyChainMirrorState } from '../supply-chain/verification/ports.js';
+import type {
+  MirroredLot,
+  MirroredPack,
+  SupplyChainMirrorState,
+} from '../supply-chain/verification/ports.js';
 import { supplyChainRegistryAbi } from './generated/contracts.js';
 import { gtinFromBytes14 } from './supplyChainIds.js';
 
@@ -25,20 +29,14 @@ interface Position {
   logIndex: number;
 }
 
+/** What `LotCommissioned` tells of the new lot: its fields fixed at commissioning (the others start at defaults). */
+type CommissionedLotField = 'gtin' | 'manufacturer' | 'serialsRoot' | 'packCount' | 'expiry';
+
 /** A registry event as a change of the mirrored state; `time` is its block's UNIX time where the state keeps it. */
 export type MirrorEvent = Position &
   (
     | { kind: 'ProductRegistered'; gtin: string; manufacturer: Hex; metadataHash: Hex; time: number }
-    | {
-        kind: 'LotCommissioned';
-        lotId: Hex;
-        gtin: string;
-        manufacturer: Hex;
-        serialsRoot: Hex;
-        packCount: number;
-        expiry: number;
-        time: number;
-      }
+    | ({ kind: 'LotCommissioned'; lotId: Hex; time: number } & Pick<MirroredLot, CommissionedLotField>)
     | { kind: 'PackTransferred'; lotId: Hex; packId: Hex; to: Hex; time: number }
     | { kind: 'PackEnded'; lotId: Hex; packId: Hex; state: 'dispensed' | 'decommissioned' | 'destroyed' }
     | { kind: 'PackMarkedSuspect'; lotId: Hex; packId: Hex }

@@ -1,5 +1,5 @@
 import type { Hex } from '../core/hex.js';
-import type { ChainPack } from '../supply-chain/verification/productVerification.js';
+import { chainLotOf, type ChainPack } from '../supply-chain/verification/productVerification.js';
 import type {
   MirroredLot,
   SupplyChainMirrorState,
@@ -46,15 +46,7 @@ export class SupplyChainMirrorViews {
       manufacturerOf: (gtin) => state.product(gtin)?.manufacturer ?? null,
       lot(gtin, lot) {
         const { found } = lotOf(gtin, lot);
-        if (!found) return null;
-        return {
-          manufacturer: found.manufacturer,
-          expiry: found.expiry,
-          recalled: found.recalled,
-          recalledAt: found.recalledAt,
-          suspect: found.suspect,
-          illegitimate: found.illegitimate,
-        };
+        return found ? chainLotOf(found) : null;
       },
       pack(gtin, lot, serial): ChainPack {
         const { lotId, found } = lotOf(gtin, lot);

@@ -13,6 +13,7 @@ import type {
   ChainCustodyEvent,
   InvestigationOutcome,
 } from '../supply-chain/custody/ports.js';
+import type { MirroredLot, MirroredProduct } from '../supply-chain/verification/ports.js';
 import type { ChainClients } from './chainClients.js';
 import {
   decodeSupplyChainError,
@@ -43,30 +44,14 @@ export interface SupplyChainReceipt {
   gasUsed: bigint;
 }
 
-export interface Product {
+/** The contract's `Product` of a GTIN (as the mirror keeps it, with the GTIN). */
+export interface Product extends MirroredProduct {
   gtin: string;
-  manufacturer: Hex;
-  registeredAt: number;
-  lotCount: number;
-  metadataHash: Hex;
 }
 
-export interface Lot {
+/** The contract's `Lot` (as the mirror keeps it, with its id). */
+export interface Lot extends MirroredLot {
   lotId: Hex;
-  gtin: string;
-  manufacturer: Hex;
-  serialsRoot: Hex;
-  packCount: number;
-  /** UNIX seconds: the first second at which the lot is expired. */
-  expiry: number;
-  commissionedAt: number;
-  recalled: boolean;
-  /** 0 unless recalled. */
-  recalledAt: number;
-  suspect: boolean;
-  illegitimate: boolean;
-  /** The member that quarantined the lot while it is suspect, else the zero address. */
-  quarantinedBy: Hex;
 }
 
 /** `packStatus` (see `ISupplyChainRegistry.PackStatus`), with the state by name and times in UNIX seconds. */

@@ -41,6 +41,19 @@ export interface ChainLot {
   suspect: boolean;
   illegitimate: boolean;
 }
+
+/** The {@link ChainLot} of a lot of the registry as read from the chain or its mirror: only what verification reads. */
+export function chainLotOf(lot: ChainLot): ChainLot {
+  return {
+    manufacturer: lot.manufacturer,
+    expiry: lot.expiry,
+    recalled: lot.recalled,
+    recalledAt: lot.recalledAt,
+    suspect: lot.suspect,
+    illegitimate: lot.illegitimate,
+  };
+}
+
 export interface ChainPack {
   /** False while the chain holds nothing about the pack (it never left its manufacturer). */
   recorded: boolean;
