@@ -2,6 +2,7 @@ import type { PublicClient } from 'viem';
 import { CareLedgerError } from '../core/errors.js';
 import type { Hex } from '../core/hex.js';
 import type { Logger } from '../core/logger.js';
+import { PollingLoop } from '../core/pollingLoop.js';
 import { withTimeout } from '../core/withTimeout.js';
 import type {
   MirrorCursor,
@@ -80,10 +81,7 @@ export class SupplyChainMirror implements SupplyChainState {
   /** The highest block one of this gateway's own writes was mined in. */
   private requiredBlock = -1;
   private polling: Promise<boolean> | null = null;
-  private stopped = false;
-  private running: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
-  private backingOff = false;
+  private readonly poller: PollingLoop;
   private heads: NewHeadsSubscription | null = null;
   /** The block this mirror started reading from, when known (a resumed one: unknown, taken as after 0). */
   private startedAt = 1;
@@ -92,19 +90,29 @@ export class SupplyChainMirror implements SupplyChainState {
     this.options = options;
     this.interval = options.pollingIntervalMs ?? 250;
     this.maxAgeMs = options.maxAgeMs ?? Math.max(4 * this.interval, 1_000);
+    this.poller = new PollingLoop({
+      intervalMs: this.interval,
+      maxBackoffMs: options.maxBackoffMs ?? 30_000,
+      poll: () => this.poll(),
+      onError: (error, retryInMs) =>
+        this.options.logger?.warn(
+          { err: error instanceof Error ? error.message.split('\n')[0] : String(error), retryInMs },
+          'supply-chain mirror: poll failed; verifications read the chain until it catches up',
+        ),
+    });
   }
 
   /** Opens the stored cursor, then polls in the background (the first answers come once it has caught up). */
   start(): void {
     this.open(this.options.registry.contractAddress());
-    this.running = this.loop();
+    this.poller.start();
     if (this.options.newHeadsUrl) {
       this.heads = watchNewHeads(
         this.options.newHeadsUrl,
         {
           onHead: (block) => {
             this.announcedHead = Math.max(this.announcedHead, block);
-            if (!this.backingOff) this.wake?.();
+            this.poller.wake();
           },
           onDown: () => undefined, // polling goes on; announcements only make it sooner
         },
@@ -114,10 +122,8 @@ export class SupplyChainMirror implements SupplyChainState {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     this.heads?.stop();
-    this.wake?.();
-    await this.running;
+    await this.poller.stop();
     await this.polling?.catch(() => undefined);
   }
 
@@ -153,7 +159,7 @@ export class SupplyChainMirror implements SupplyChainState {
    * the chain until the poller gets there).
    */
   async caughtUpTo(block: number): Promise<void> {
-    if (this.stopped) return;
+    if (this.poller.stopped) return;
     this.requiredBlock = Math.max(this.requiredBlock, block);
     try {
       await withTimeout(this.catchUp(block), Math.max(2_000, 4 * this.interval));
@@ -178,7 +184,7 @@ export class SupplyChainMirror implements SupplyChainState {
 
   private usable(now: number): boolean {
     return (
-      !this.stopped &&
+      !this.poller.stopped &&
       this.contract !== null &&
       this.contract === this.options.registry.contractAddress().toLowerCase() &&
       this.lastSuccessAt !== null &&
@@ -189,7 +195,7 @@ export class SupplyChainMirror implements SupplyChainState {
   private async catchUp(block: number): Promise<void> {
     // A poll already under way may have read the head before `block` was mined: then one more.
     for (let attempt = 0; this.cursor.block < block; attempt++) {
-      if (this.stopped || attempt >= 5) {
+      if (this.poller.stopped || attempt >= 5) {
         throw new Error(`the mirror is at block ${this.cursor.block}, not yet ${block}`);
       }
       await this.poll();
@@ -309,41 +315,6 @@ export class SupplyChainMirror implements SupplyChainState {
       }),
     );
     return times;
-  }
-
-  private async loop(): Promise<void> {
-    const maxBackoff = Math.max(this.interval, this.options.maxBackoffMs ?? 30_000);
-    let backoff = this.interval;
-    while (!this.stopped) {
-      try {
-        const more = await this.poll();
-        backoff = this.interval;
-        if (!more) await this.sleep(this.interval);
-      } catch (error) {
-        if (this.stopped) break;
-        this.options.logger?.warn(
-          { err: error instanceof Error ? error.message.split('\n')[0] : String(error), retryInMs: backoff },
-          'supply-chain mirror: poll failed; verifications read the chain until it catches up',
-        );
-        this.backingOff = true;
-        await this.sleep(backoff);
-        this.backingOff = false;
-        backoff = Math.min(backoff * 2, maxBackoff);
-      }
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.stopped) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = null;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
   }
 
   private now(): number {

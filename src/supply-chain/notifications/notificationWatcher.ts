@@ -1,4 +1,5 @@
 import type { Logger } from '../../core/logger.js';
+import { PollingLoop } from '../../core/pollingLoop.js';
 import type { SuspectLedger } from '../custody/ports.js';
 import type { NotificationHub } from './notificationHub.js';
 import { notificationsOf } from './notices.js';
@@ -27,20 +28,28 @@ export interface NotificationWatcherOptions {
  */
 export class NotificationWatcher {
   private readonly options: NotificationWatcherOptions;
-  private stopped = false;
-  private wake: (() => void) | null = null;
-  private running: Promise<void> | null = null;
+  private readonly poller: PollingLoop;
   private next = 0;
   private contract = '';
 
   constructor(options: NotificationWatcherOptions) {
     this.options = options;
+    this.poller = new PollingLoop({
+      intervalMs: options.pollingIntervalMs ?? 1_000,
+      maxBackoffMs: options.maxBackoffMs ?? 30_000,
+      poll: () => this.poll(),
+      onError: (error) =>
+        this.options.logger?.warn(
+          { err: error instanceof Error ? error.message.split('\n')[0] : String(error) },
+          'supply notifications: retrying',
+        ),
+    });
   }
 
   /** Reads the starting block, then polls in the background. */
   async start(): Promise<void> {
     await this.reset();
-    this.running = this.loop();
+    this.poller.start();
   }
 
   /** The last block processed. */
@@ -48,10 +57,8 @@ export class NotificationWatcher {
     return this.next - 1;
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.running;
+  stop(): Promise<void> {
+    return this.poller.stop();
   }
 
   /** One poll: processes up to `maxBlockRange` new blocks; resolves whether more are waiting. */
@@ -94,39 +101,5 @@ export class NotificationWatcher {
     this.contract = this.options.ledger.contract().toLowerCase();
     const cursor = this.options.store.cursor(this.contract);
     this.next = cursor !== undefined ? cursor + 1 : (await this.options.ledger.blockNumber()) + 1;
-  }
-
-  private async loop(): Promise<void> {
-    const interval = this.options.pollingIntervalMs ?? 1_000;
-    const maxBackoff = Math.max(interval, this.options.maxBackoffMs ?? 30_000);
-    let backoff = interval;
-    while (!this.stopped) {
-      try {
-        const more = await this.poll();
-        backoff = interval;
-        if (!more) await this.sleep(interval);
-      } catch (error) {
-        if (this.stopped) break;
-        this.options.logger?.warn(
-          { err: error instanceof Error ? error.message.split('\n')[0] : String(error) },
-          'supply notifications: retrying',
-        );
-        await this.sleep(backoff);
-        backoff = Math.min(backoff * 2, maxBackoff);
-      }
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.stopped) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = null;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
   }
 }
