@@ -140,3 +140,14 @@ export interface AnchorChain {
     blockNumber: number,
   ): Promise<{ transactionHash: Hex; blockHash: Hex } | null>;
 }
+
+/**
+ * What a capability keeping its own documents needs from the ledger spine: their hashes appended, and its own rows
+ * written by `withinCommit` in the same commit, with the records' ids (see `AnchoringService.appendHashes`).
+ */
+export interface HashAnchoring {
+  appendHashes(
+    items: { kind: string; contentHash: Uint8Array }[],
+    withinCommit?: (receipts: { id: number }[]) => void,
+  ): Promise<{ id: number }[]>;
+}

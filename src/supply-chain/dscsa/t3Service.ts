@@ -1,3 +1,4 @@
+import type { HashAnchoring } from '../../anchoring/ports.js';
 import { canonicalJson } from '../../core/canonicalJson.js';
 import { CareLedgerError, InvalidInputError, NotFoundError } from '../../core/errors.js';
 import type { Hex } from '../../core/hex.js';
@@ -24,12 +25,7 @@ export interface T3ServiceOptions {
   signer: DocumentSigner;
   store: T3Store;
   packs: PackStore;
-  anchoring: {
-    appendHashes(
-      items: { kind: string; contentHash: Uint8Array }[],
-      withinCommit?: (receipts: { id: number }[]) => void,
-    ): Promise<{ id: number }[]>;
-  };
+  anchoring: HashAnchoring;
   /** A member's name (for the buyer's party in the T3). */
   memberName(organization: Hex): Promise<string>;
   /** Delivers a signed T3 to its buyer's gateway (sealed and signed end to end); rejects if it could not. */

@@ -1,4 +1,5 @@
 import { Value } from '@sinclair/typebox/value';
+import type { HashAnchoring } from '../../anchoring/ports.js';
 import { CareLedgerError, ConflictError, InvalidInputError } from '../../core/errors.js';
 import { toHex, type Hex } from '../../core/hex.js';
 import type { Logger } from '../../core/logger.js';
@@ -25,12 +26,7 @@ export interface ReportDeliveriesOptions {
   investigationsIn(
     transactionHash: Hex,
   ): Promise<{ by: Hex; outcome: 'cleared' | 'illegitimate'; reportHash: Hex }[]>;
-  anchoring: {
-    appendHashes(
-      items: { kind: string; contentHash: Uint8Array }[],
-      withinCommit?: (receipts: { id: number }[]) => void,
-    ): Promise<{ id: number }[]>;
-  };
+  anchoring: HashAnchoring;
   memberName(organization: Hex): Promise<string>;
   /** Delivers a signed report to a member's gateway (sealed and signed end to end); rejects if it could not. */
   deliver(recipient: Hex, report: SignedReport): Promise<void>;

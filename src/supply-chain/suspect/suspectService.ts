@@ -1,3 +1,4 @@
+import type { HashAnchoring } from '../../anchoring/ports.js';
 import { InvalidInputError, NotFoundError } from '../../core/errors.js';
 import { toHex, type Hex } from '../../core/hex.js';
 import { sha256 } from '../../core/sha256.js';
@@ -79,12 +80,7 @@ export interface SuspectServiceOptions {
   ledger: Pick<SupplyLedger, 'lot'> & SuspectLedger;
   packs: PackStore;
   store: SuspectStore;
-  anchoring: {
-    appendHashes(
-      items: { kind: string; contentHash: Uint8Array }[],
-      withinCommit?: (receipts: { id: number }[]) => void,
-    ): Promise<{ id: number }[]>;
-  };
+  anchoring: HashAnchoring;
   now?: () => number;
 }
 
