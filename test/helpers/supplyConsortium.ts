@@ -204,3 +204,27 @@ export async function startSupplyConsortium(): Promise<SupplyConsortium> {
     throw error;
   }
 }
+
+/**
+ * Carries the new lot `lot` down the chain by each organisation's own captures, every step accepted: the maker
+ * commissions `serials`, commits the lot and ships them all to the wholesaler; the wholesaler and the pharmacy capture
+ * the commissioning document (how a partner knows the lot's packs); the wholesaler ships `onward` of them on to the
+ * pharmacy.
+ */
+export async function distributeLot(
+  { maker, wholesaler, pharmacy }: SupplyConsortium,
+  doc: ReturnType<typeof documentBuilder>,
+  { lot, serials, onward }: { lot: string; serials: readonly number[]; onward: readonly number[] },
+): Promise<void> {
+  const accepted = async (sent: Promise<{ status: number; body: unknown }>, status = 202) => {
+    const answer = await sent;
+    expect(answer.status, JSON.stringify(answer.body)).toBe(status);
+  };
+  const lotDocument = doc(commissioning(lot, serials));
+  await accepted(capture(maker, lotDocument));
+  await accepted(post(maker, '/supply/lots/commit', { gtin: GTIN, lot }), 201);
+  await accepted(capture(maker, doc(shipping(serials.map(pack), MAKER_SITE, WHOLESALER_SITE))));
+  await accepted(capture(wholesaler, lotDocument));
+  await accepted(capture(pharmacy, lotDocument));
+  await accepted(capture(wholesaler, doc(shipping(onward.map(pack), WHOLESALER_SITE, PHARMACY_SITE))));
+}

@@ -8,19 +8,12 @@ import { organizationRegistryAbi } from '../../src/ledger/generated/contracts.js
 import type { TestNode } from '../helpers/inProcessNode.js';
 import { startMemberNode } from '../helpers/memberNode.js';
 import {
-  capture,
-  commissioning,
+  distributeLot,
   documentBuilder,
   GTIN,
-  MAKER_SITE,
-  pack,
-  PHARMACY_SITE,
   post,
-  shipping,
   startSupplyConsortium,
-  WHOLESALER_SITE,
   type SupplyConsortium,
-  type TestEpcisDocument,
 } from '../helpers/supplyConsortium.js';
 
 /**
@@ -40,7 +33,6 @@ describe('a regulator’s T3 requests and illegitimate-product reports across fi
   const LOT = 'REG1';
   const doc = documentBuilder();
   const lower = (a: string) => a.toLowerCase() as Hex;
-  let lotDocument: TestEpcisDocument;
 
   const requestT3s = (node: TestNode, body: unknown) => post(node, '/supply/t3/requests', body);
   const sourceOf = (result: Record<string, any>, node: TestNode) =>
@@ -69,18 +61,7 @@ describe('a regulator’s T3 requests and illegitimate-product reports across fi
     regulator = await startMemberNode(maker as TestNode & { key: Hex }, 'regulator', ['REGULATOR']);
     clinic = await startMemberNode(maker as TestNode & { key: Hex }, 'clinic', ['DISPENSER']);
     // Packs 1-3 go maker → wholesaler; packs 1-2 go on to the pharmacy.
-    lotDocument = doc(commissioning(LOT, [1, 2, 3]));
-    expect((await capture(maker, lotDocument)).status).toBe(202);
-    expect((await post(maker, '/supply/lots/commit', { gtin: GTIN, lot: LOT })).status).toBe(201);
-    const shipped = await capture(maker, doc(shipping([1, 2, 3].map(pack), MAKER_SITE, WHOLESALER_SITE)));
-    expect(shipped.status, JSON.stringify(shipped.body)).toBe(202);
-    expect((await capture(wholesaler, lotDocument)).status).toBe(202);
-    expect((await capture(pharmacy, lotDocument)).status).toBe(202);
-    const onward = await capture(
-      wholesaler,
-      doc(shipping([pack(1), pack(2)], WHOLESALER_SITE, PHARMACY_SITE)),
-    );
-    expect(onward.status, JSON.stringify(onward.body)).toBe(202);
+    await distributeLot(consortium, doc, { lot: LOT, serials: [1, 2, 3], onward: [1, 2] });
   }, 240_000);
 
   afterAll(async () => {

@@ -2,18 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, type TestNode } from '../helpers/inProcessNode.js';
 import {
   commissioning,
+  distributeLot,
   documentBuilder,
   GTIN,
-  MAKER_SITE,
-  pack,
-  PHARMACY_SITE,
   post,
-  shipping,
   startSupplyConsortium,
   verifyPack,
-  WHOLESALER_SITE,
   type SupplyConsortium,
-  type TestEpcisDocument,
 } from '../helpers/supplyConsortium.js';
 
 /** A Server-Sent Events stream read with fetch: every `notification` event, parsed, as it arrives. */
@@ -109,39 +104,15 @@ describe('suspect product, investigations and notifications across three gateway
   const doc = documentBuilder();
   const verify = (node: TestNode, n: number) => verifyPack(node, LOT, n);
   const lower = (a: string) => a.toLowerCase();
-  let lotDocument: TestEpcisDocument;
 
   beforeAll(async () => {
     consortium = await startSupplyConsortium();
     ({ maker, wholesaler, pharmacy } = consortium);
-    // The maker commissions and commits two lots, ships packs 1-4 of the first to the wholesaler, which ships 1-2 on
-    // to the pharmacy; each partner captures the lot's commissioning document (how it knows the lot's packs).
-    lotDocument = doc(commissioning(LOT, [1, 2, 3, 4]));
-    expect((await post(maker, '/epcis/capture', lotDocument)).status).toBe(202);
+    // Packs 1-4 of the first lot go maker → wholesaler, packs 1-2 on to the pharmacy; each partner captures the lot's
+    // commissioning document (how it knows the lot's packs). The maker also commissions and commits a second lot.
+    await distributeLot(consortium, doc, { lot: LOT, serials: [1, 2, 3, 4], onward: [1, 2] });
     expect((await post(maker, '/epcis/capture', doc(commissioning(OTHER_LOT, [11, 12])))).status).toBe(202);
-    for (const lot of [LOT, OTHER_LOT]) {
-      expect((await post(maker, '/supply/lots/commit', { gtin: GTIN, lot })).status).toBe(201);
-    }
-    expect(
-      (
-        await post(
-          maker,
-          '/epcis/capture',
-          doc(shipping([1, 2, 3, 4].map(pack), MAKER_SITE, WHOLESALER_SITE)),
-        )
-      ).status,
-    ).toBe(202);
-    expect((await post(wholesaler, '/epcis/capture', lotDocument)).status).toBe(202);
-    expect((await post(pharmacy, '/epcis/capture', lotDocument)).status).toBe(202);
-    expect(
-      (
-        await post(
-          wholesaler,
-          '/epcis/capture',
-          doc(shipping([pack(1), pack(2)], WHOLESALER_SITE, PHARMACY_SITE)),
-        )
-      ).status,
-    ).toBe(202);
+    expect((await post(maker, '/supply/lots/commit', { gtin: GTIN, lot: OTHER_LOT })).status).toBe(201);
     for (const node of [maker, wholesaler, pharmacy]) streams.push(new NotificationStream(node));
     await Promise.all(streams.map((s) => s.opened));
   }, 180_000);
