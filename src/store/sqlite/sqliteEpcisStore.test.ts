@@ -79,6 +79,23 @@ describe('SqliteEpcisStore event ids', () => {
     expect(store.existingEventIds([])).toEqual(new Set());
   });
 
+  it('tells whether any event names an identifier in a role', () => {
+    const store = new SqliteEpcisStore(database());
+    const stored = event(1, 'urn:uuid:x-1');
+    store.insertEvents([stored], {
+      captureId: 'c1',
+      createdAt: 1,
+      finishedAt: 1,
+      stored: 1,
+      duplicates: 0,
+      eventIds: ['urn:uuid:x-1'],
+    });
+    const epc = stored.epcs[0]?.epc as string;
+    expect(store.hasIdentifier(epc, 'epc')).toBe(true);
+    expect(store.hasIdentifier(epc, 'parent')).toBe(false);
+    expect(store.hasIdentifier(`${epc}0`, 'epc')).toBe(false);
+  });
+
   it('migrates stored events to keyed rows, every column kept, and finds them by id afterwards', () => {
     const db = database(EPCIS_EVENT_KEYS_VERSION - 1);
     const old = db.prepare(

@@ -1,5 +1,6 @@
 import type {
   CaptureJob,
+  EpcRole,
   EpcisStore,
   EventQuery,
   EventRow,
@@ -66,6 +67,7 @@ export class SqliteEpcisStore implements EpcisStore {
       ),
       getEvent: db.prepare(`SELECT * FROM epcis_events WHERE event_key = ? AND event_id = ?`),
       getCapture: db.prepare(`SELECT * FROM epcis_captures WHERE capture_id = ?`),
+      hasIdentifier: db.prepare(`SELECT 1 FROM epcis_event_epcs WHERE epc = ? AND role = ? LIMIT 1`).pluck(),
     };
   }
 
@@ -159,6 +161,10 @@ export class SqliteEpcisStore implements EpcisStore {
       for (const id of ids) if (asked.has(id)) found.add(id);
     }
     return found;
+  }
+
+  hasIdentifier(epc: string, role: EpcRole): boolean {
+    return this.stmt.hasIdentifier.get(epc, role) !== undefined;
   }
 
   getEvent(eventId: string): EventRow | undefined {

@@ -74,4 +74,9 @@ export interface EpcisStore {
   getEvent(eventId: string): EventRow | undefined;
   query(query: EventQuery): EventRow[];
   getCapture(captureId: string): CaptureJob | undefined;
+  /**
+   * Whether any stored event names `epc` in `role` (one index probe, much cheaper than a query): custody asks it of
+   * every case it packs, which is nearly always new. Optional: without it, callers run the query.
+   */
+  hasIdentifier?(epc: string, role: EpcRole): boolean;
 }

@@ -6,7 +6,12 @@ import { identifierKey } from '../epcis/gs1.js';
  * here, in the order they were captured: ADD puts children in, DELETE takes them out (or, without children, empties
  * it). The children are returned as canonical keys.
  */
-export function containerContents(store: Pick<EpcisStore, 'query'>, parentKey: string): string[] {
+export function containerContents(
+  store: Pick<EpcisStore, 'query' | 'hasIdentifier'>,
+  parentKey: string,
+): string[] {
+  // A container no event packed is empty: the usual answer for a case being packed, found by one index probe.
+  if (store.hasIdentifier?.(parentKey, 'parent') === false) return [];
   const contents = new Set<string>();
   let after = 0;
   for (;;) {
