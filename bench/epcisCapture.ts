@@ -2,15 +2,16 @@
  * EPCIS capture (row 10): a manufacturer's node (`CARELEDGER_ORG_ROLES=MANUFACTURER`) takes packaging-line documents
  * of 100 events (commissioning with ILMD lot and expiry, packing into SSCC cases, shipping with sources and
  * destinations; `epcisDocuments.ts`) on `POST /epcis/capture`, a few documents in flight, from a load worker thread.
- * Each document is validated whole, its events get their CBV 2.0 event hash ids, are stored as canonical JSON with
- * their identifiers by role, anchored as records of the spine, and the packs they commission recorded, in one
- * group commit; the answer comes once it is durable.
+ * Each document is validated whole, its events get their CBV 2.0 event hash ids and canonical JSON bodies (on the
+ * node's EPCIS reader worker threads when it has a core to spare), are stored with their identifiers by role,
+ * anchored as records of the spine, and the packs they commission recorded, in one group commit; the answer comes
+ * once it is durable.
  *
  * Baseline, measured in the same run after the node stopped: the very rows the node wrote for the timed documents
  * (events, identifiers by role, capture jobs, packs: computed by the node's own capture logic against an in-memory
- * store) inserted into a fresh database with the node's schema, one fsynced transaction per document, by plain
- * prepared statements; no validation, hashing, anchoring records or HTTP. The in-process run that computes those
- * rows is timed too: the capture logic's CPU per event without HTTP and SQLite.
+ * store) inserted into a fresh database with the node's schema, one fsynced transaction per document, by the node's
+ * own store statements; no validation, hashing, anchoring records or HTTP. The in-process run that computes those
+ * rows is timed too: the capture logic's CPU per event without HTTP, SQLite or worker threads.
  */
 import { join } from 'node:path';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
@@ -233,7 +234,7 @@ export async function epcisBaseline(job: CaptureLoadJob, dir: string): Promise<E
   try {
     // Without the spine's anchoring records, which the events' record ids point to.
     db.pragma('foreign_keys = OFF');
-    // The node's own stores: the same statements, one row each, as the node runs them.
+    // The node's own stores: the same statements (many rows each) as the node runs them.
     const eventStore = new SqliteEpcisStore(db);
     const packStore = new SqliteSupplyStore(db);
     const rows = { events: 0, identifiers: 0, packs: 0 };
