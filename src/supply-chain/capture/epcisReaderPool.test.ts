@@ -93,6 +93,18 @@ describe('EpcisReaderPool', () => {
     expect((await pool.read(bytes(pharmaDocument()), PHARMA_NOW)).length).toBeGreaterThan(5);
   }, 30_000);
 
+  it('starts its workers at the first document, not before', async () => {
+    const lazy = new EpcisReaderPool(1, {}, silentLogger);
+    const running = () => (lazy as unknown as { workers: unknown[] }).workers.length;
+    try {
+      expect(running()).toBe(0);
+      expect((await lazy.read(bytes(pharmaDocument()), PHARMA_NOW)).length).toBeGreaterThan(5);
+      expect(running()).toBe(1);
+    } finally {
+      await lazy.close();
+    }
+  }, 30_000);
+
   it('refuses reads once closed', async () => {
     const closing = new EpcisReaderPool(1, {}, silentLogger);
     await closing.close();

@@ -22,15 +22,17 @@ interface Sent {
 const MAX_RESTARTS = 10;
 
 /**
- * The EPCIS document reader (`epcisDocumentReader`) on worker threads: parsing, validation, event hash ids,
- * canonical bodies and their SHA-256, about two thirds of a capture's CPU, run beside the event loop, which keeps
- * serving HTTP, planning custody and committing. With several documents in flight, one is read while the ones
- * before it commit. Each document goes to the least-loaded worker, as its JSON text when it arrives as one
- * ({@link EpcisDocumentBytes}: not even parsed on the event loop), else as the parsed value. The answer is the
- * in-process reader's, to the byte: the same events, or the same refusal naming every problem.
+ * The EPCIS document reader (`epcisDocumentReader`) on worker threads: parsing, validation, event hash ids, canonical
+ * bodies and their SHA-256, about two thirds of a capture's CPU, run beside the event loop, which keeps serving HTTP,
+ * planning custody and committing. With several documents in flight, one is read while the ones before it commit.
+ * Each document goes to the least-loaded worker, as its JSON text when it arrives as one ({@link EpcisDocumentBytes}:
+ * not even parsed on the event loop), else as the parsed value. The answer is the in-process reader's, to the byte:
+ * the same events, or the same refusal naming every problem. Workers start at the first document.
  */
 export class EpcisReaderPool implements EpcisDocumentReader {
   private readonly workers: PoolWorker[] = [];
+  /** Workers to run; started at the first read (a node that captures nothing never pays for them). */
+  private wanted: number;
   private readonly inFlight = new Map<number, Sent>();
   private readonly logger: Logger;
   private readonly workerData: EpcisReaderWorkerData;
@@ -43,19 +45,21 @@ export class EpcisReaderPool implements EpcisDocumentReader {
       throw new RangeError('an EPCIS reader pool needs at least 1 worker');
     this.logger = logger;
     this.workerData = { maxEvents: options.maxEvents, futureToleranceMs: options.futureToleranceMs };
-    for (let i = 0; i < size; i++) this.workers.push(this.spawn());
+    this.wanted = size;
   }
 
+  /** Workers running or to be started. */
   get size(): number {
-    return this.workers.length;
+    return this.wanted;
   }
 
   read(document: unknown, now: number): Promise<CapturedEvent[]> {
-    if (this.closed || this.workers.length === 0) {
+    if (this.closed || this.wanted === 0) {
       return Promise.reject(
         new UnavailableError('EPCIS.READER_CLOSED', 'The node is stopping; retry later.'),
       );
     }
+    while (this.workers.length < this.wanted) this.workers.push(this.spawn());
     return new Promise((resolve, reject) => {
       const worker = this.workers.reduce((least, w) => (w.load < least.load ? w : least));
       const id = this.nextId++;
@@ -122,11 +126,12 @@ export class EpcisReaderPool implements EpcisDocumentReader {
     void dead.worker.terminate();
     if (this.restarts >= MAX_RESTARTS) {
       this.workers.splice(index, 1);
+      this.wanted--;
       this.logger.error(
         { err: String(cause) },
         'EPCIS reader worker failed; not restarted (too many failures)',
       );
-      if (this.workers.length === 0) this.closed = true;
+      if (this.wanted === 0) this.closed = true;
       return;
     }
     this.restarts++;
