@@ -64,7 +64,9 @@ export class EpcisReaderPool implements EpcisDocumentReader {
       const worker = this.workers.reduce((least, w) => (w.load < least.load ? w : least));
       const id = this.nextId++;
       const request: EpcisReadRequest =
-        document instanceof EpcisDocumentBytes ? { id, now, bytes: document.bytes } : { id, now, document };
+        document instanceof EpcisDocumentBytes
+          ? { id, now, bytes: ownBytes(document.bytes) }
+          : { id, now, document };
       this.inFlight.set(id, { worker, resolve, reject });
       worker.load++;
       try {
@@ -138,6 +140,14 @@ export class EpcisReaderPool implements EpcisDocumentReader {
     this.logger.warn({ err: String(cause) }, 'EPCIS reader worker failed; starting another');
     this.workers[index] = this.spawn();
   }
+}
+
+/**
+ * The bytes in a buffer of their own: a message carries a view's whole underlying buffer, and a small body is a view
+ * into a buffer shared with other allocations.
+ */
+function ownBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
 }
 
 /** Resolves or rejects a capture's read as the in-process reader would have returned or thrown. */
