@@ -306,7 +306,8 @@ export function composeSupplyChain(p: {
     notifications: watcher,
     mirror,
     /** T3s and illegitimate-product reports whose recipient's gateway has not acknowledged them yet. */
-    deliverPendingDocuments: async () => (await t3.deliverPending()) + (await reportDeliveries.deliverPending()),
+    deliverPendingDocuments: async () =>
+      (await t3.deliverPending()) + (await reportDeliveries.deliverPending()),
     epcis: {
       capture,
       store,
