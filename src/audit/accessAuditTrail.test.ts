@@ -284,4 +284,16 @@ describe('AccessAuditTrail: the router waits for its entry', () => {
     expect(trail.failures).toBe(1);
     await expect(trail.recordAccess(staff, details)).resolves.toBeUndefined();
   });
+
+  it('recordDurably resolves once the entry is written and rejects with a 503 when it cannot be', async () => {
+    await expect(trail.recordDurably(event(1))).resolves.toBeUndefined();
+    expect((await trail.search('alice', { count: 10, offset: 0 })).total).toBe(1);
+    anchoring.failNext = new Error('disk full');
+    await expect(trail.recordDurably(event(2))).rejects.toMatchObject({
+      status: 503,
+      code: 'AUDIT.NOT_RECORDED',
+    });
+    expect(trail.failures).toBe(1);
+    expect((await trail.search('alice', { count: 10, offset: 0 })).total).toBe(1);
+  });
 });

@@ -82,6 +82,14 @@ export class AccessAuditTrail implements AccessAudit {
     this.enqueue(event).catch(() => undefined); // failures are logged and counted by the writer
   }
 
+  /**
+   * Queues one entry and resolves once it is durable; rejects with a 503 `AUDIT.NOT_RECORDED` if it could not be
+   * written, so a caller discloses nothing whose access is not recorded (as `recordAccess` does for FHIR reads).
+   */
+  recordDurably(event: AccessEvent): Promise<void> {
+    return this.enqueue(event);
+  }
+
   /** Queues one entry; resolves once it is durable, rejects with a 503 if it could not be written. */
   private enqueue(event: AccessEvent): Promise<void> {
     return new Promise<void>((resolve, reject) => {

@@ -94,7 +94,7 @@ export function composeSupplyChain(p: {
     limits: { timeoutMs: number; retries: number };
     addOperation(name: string, operation: ExchangeOperation): void;
     roster: OrganizationRoster;
-    audit: Pick<AccessAuditTrail, 'record' | 'flush'>;
+    audit: Pick<AccessAuditTrail, 'recordDurably'>;
   };
 }) {
   const store = new SqliteEpcisStore(p.db);
@@ -147,11 +147,9 @@ export function composeSupplyChain(p: {
     logger: p.logger,
   });
   // A regulator's request for the T3s of a pack: answered here as holder, asked of every handler as requester.
+  // Nothing is disclosed, and no answer is taken, whose audit entry is not on disk (503 otherwise).
   const t3Audit: T3Audit = {
-    async record(entry) {
-      p.exchange.audit.record(t3AuditEvent(entry, self, Date.now()));
-      await p.exchange.audit.flush();
-    },
+    record: (entry) => p.exchange.audit.recordDurably(t3AuditEvent(entry, self, Date.now())),
   };
   const dscsa = dscsaLedger(p.registry, p.mirror.startBlock);
   const disclosure = new T3Disclosure({ store: t3Store, roster: p.exchange.roster, audit: t3Audit });

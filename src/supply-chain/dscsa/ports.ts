@@ -70,7 +70,10 @@ export interface T3AuditEntry {
   count: number;
 }
 
-/** The audit trail of T3 requests; resolves once the entry is written. */
+/**
+ * The audit trail of T3 requests; resolves once the entry is durable and rejects (503) when it cannot be written, so
+ * no T3 leaves, and no answer is used, without its entry.
+ */
 export interface T3Audit {
   record(entry: T3AuditEntry): Promise<void>;
 }
