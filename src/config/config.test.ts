@@ -59,7 +59,12 @@ describe('loadConfig: defaults', () => {
       database: { synchronous: 'FULL' },
       consent: { enforce: true },
       exchange: { timeoutMs: 10_000, retries: 1 },
-      epcis: { maxDocumentBytes: 33_554_432, maxEvents: 10_000, futureToleranceMs: 300_000 },
+      epcis: {
+        maxDocumentBytes: 33_554_432,
+        maxEvents: 10_000,
+        futureToleranceMs: 300_000,
+        readerWorkers: Math.min(2, availableParallelism() - 1),
+      },
       supplyMirror: { pollingIntervalMs: 250, newHeads: 'auto' },
       logLevel: 'info',
     };
@@ -99,8 +104,10 @@ describe('loadConfig: defaults', () => {
       RECORD_BATCH_MAX: '100000',
       SQLITE_SYNCHRONOUS: 'normal',
       LOG_LEVEL: 'silent',
+      EPCIS_READER_WORKERS: '0',
     });
     expect(config.dataDir).toBe(resolve('some/where'));
+    expect(config.epcis.readerWorkers).toBe(0);
     expect(config.http).toEqual({ host: '0.0.0.0', port: 9000 });
     expect(config.chain).toEqual({
       mode: 'embedded',
@@ -277,6 +284,16 @@ describe('loadConfig: invalid values', () => {
       variable: 'SUPPLY_MIRROR_POLLING_MS',
     },
     { name: 'CHAIN_WS_URL=http://x:8546', env: { CHAIN_WS_URL: 'http://x:8546' }, variable: 'CHAIN_WS_URL' },
+    {
+      name: 'EPCIS_READER_WORKERS=-1',
+      env: { EPCIS_READER_WORKERS: '-1' },
+      variable: 'EPCIS_READER_WORKERS',
+    },
+    {
+      name: 'EPCIS_READER_WORKERS=two',
+      env: { EPCIS_READER_WORKERS: 'two' },
+      variable: 'EPCIS_READER_WORKERS',
+    },
   ];
 
   for (const c of cases) {

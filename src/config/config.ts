@@ -52,7 +52,13 @@ export interface Config {
   /** Asking other gateways: per-attempt deadline and retries (a dead gateway costs at most (1 + retries) × timeout). */
   exchange: { timeoutMs: number; retries: number };
   /** EPCIS capture: largest document, most events per document, how far in the future an event time may be. */
-  epcis: { maxDocumentBytes: number; maxEvents: number; futureToleranceMs: number };
+  epcis: {
+    maxDocumentBytes: number;
+    maxEvents: number;
+    futureToleranceMs: number;
+    /** Worker threads reading captured documents; 0 reads on the event loop. */
+    readerWorkers: number;
+  };
   /**
    * The local mirror of the SupplyChainRegistry that product verification reads: how often it polls the chain's
    * head, and where it hears of new blocks at once (`auto`: the RPC URL's host and port over WebSocket; `off`; or a
@@ -191,6 +197,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxDocumentBytes: int('EPCIS_MAX_DOCUMENT_BYTES', 33_554_432, 1_024, 1_073_741_824),
       maxEvents: int('EPCIS_MAX_EVENTS', 10_000, 1, 1_000_000),
       futureToleranceMs: int('EPCIS_FUTURE_TOLERANCE_MS', 300_000, 0, 86_400_000),
+      readerWorkers: int('EPCIS_READER_WORKERS', Math.min(2, availableParallelism() - 1), 0, 64),
     },
     supplyMirror: { pollingIntervalMs: int('SUPPLY_MIRROR_POLLING_MS', 250, 10, 60_000), newHeads },
     logLevel,

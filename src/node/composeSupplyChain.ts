@@ -11,7 +11,6 @@ import { SqliteSupplyStore } from '../store/sqlite/sqliteSupplyStore.js';
 import { CaptureService } from '../supply-chain/capture/captureService.js';
 import { epcisDocumentReader } from '../supply-chain/capture/epcisDocumentReader.js';
 import { EpcisReaderPool } from '../supply-chain/capture/epcisReaderPool.js';
-import { availableParallelism } from 'node:os';
 import { queryVocabulary } from '../supply-chain/capture/queryVocabulary.js';
 import { commissionedPacks } from '../supply-chain/custody/commissionedPacks.js';
 import { commitLot } from '../supply-chain/custody/lotCommissioning.js';
@@ -231,7 +230,7 @@ export function composeSupplyChain(p: {
     maxEvents: p.config.epcis.maxEvents,
     futureToleranceMs: p.config.epcis.futureToleranceMs,
   };
-  const readerWorkers = Math.min(2, availableParallelism() - 1);
+  const readerWorkers = p.config.epcis.readerWorkers;
   const reader =
     readerWorkers > 0
       ? new EpcisReaderPool(readerWorkers, readerOptions, p.logger)
