@@ -174,6 +174,8 @@ export class ViemSupplyChainRegistry {
   private readonly sender: SerialSender;
   /** Addresses found to hold code, so a write is never sent to an address without the contract. */
   private readonly withCode = new Set<string>();
+  /** What a mined write waits for before it resolves (see `onMined`). */
+  private afterMined: ((block: number) => Promise<void>) | null = null;
 
   constructor(clients: ChainClients, supplyChainRegistry: Hex, options: ViemSupplyChainRegistryOptions = {}) {
     this.clients = clients;
@@ -183,6 +185,15 @@ export class ViemSupplyChainRegistry {
 
   contractAddress(): Hex {
     return this.address;
+  }
+
+  /**
+   * Makes every write, once mined, wait for `afterMined(block)` before it resolves: the node's supply-chain mirror
+   * applies that block first, so this gateway's answer to its own write (and any verification after it) already
+   * reflects it. `afterMined` must not throw.
+   */
+  onMined(afterMined: (block: number) => Promise<void>): void {
+    this.afterMined = afterMined;
   }
 
   /** Points the adapter at another deployment (embedded chain redeployed after losing state). */
@@ -564,11 +575,9 @@ export class ViemSupplyChainRegistry {
     if (!parseEventLogs({ abi: supplyChainRegistryAbi, logs, eventName: expectedEvent }).length) {
       throw missingRegistry(functionName, address);
     }
-    return {
-      transactionHash: receipt.transactionHash,
-      blockNumber: Number(receipt.blockNumber),
-      gasUsed: receipt.gasUsed,
-    };
+    const blockNumber = Number(receipt.blockNumber);
+    await this.afterMined?.(blockNumber);
+    return { transactionHash: receipt.transactionHash, blockNumber, gasUsed: receipt.gasUsed };
   }
 
   /** Throws `SUPPLY.CONTRACT_MISSING` (nothing sent) if there is no code at `address`. */

@@ -3,7 +3,7 @@ import type { AnchoringService } from '../anchoring/anchoringService.js';
 import type { Config } from '../config/config.js';
 import { supplyChainLedger } from '../ledger/supplyChainLedger.js';
 import { SupplyChainMirror } from '../ledger/supplyChainMirror.js';
-import type { MirroredSupplyChainRegistry } from '../ledger/supplyChainMirrorWrites.js';
+import type { ViemSupplyChainRegistry } from '../ledger/viemSupplyChainRegistry.js';
 import { SqliteSupplyChainMirrorStore } from '../store/sqlite/sqliteSupplyChainMirrorStore.js';
 import type { SqliteDatabase } from '../store/sqlite/openDatabase.js';
 import { SqliteEpcisStore } from '../store/sqlite/sqliteEpcisStore.js';
@@ -67,7 +67,7 @@ export function composeSupplyChain(p: {
   anchoring: AnchoringService;
   organization: Address;
   /** The node's SupplyChainRegistry adapter; it follows a redeployment of the embedded chain's contracts. */
-  registry: MirroredSupplyChainRegistry;
+  registry: ViemSupplyChainRegistry;
   /**
    * The registry mirror product verification reads: the registry's deployment block (0 when unknown) and the
    * WebSocket endpoint announcing new blocks (null: polling only).

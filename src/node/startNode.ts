@@ -26,9 +26,8 @@ import { rolesToMask } from '../ledger/organizationRoles.js';
 import { ViemAnchorChain } from '../ledger/viemAnchorChain.js';
 import { ViemConsentRegistry } from '../ledger/viemConsentRegistry.js';
 import { ViemRecordLocator } from '../ledger/viemRecordLocator.js';
-import type { ViemSupplyChainRegistry } from '../ledger/viemSupplyChainRegistry.js';
+import { ViemSupplyChainRegistry } from '../ledger/viemSupplyChainRegistry.js';
 import type { SupplyChainMirror } from '../ledger/supplyChainMirror.js';
-import { MirroredSupplyChainRegistry } from '../ledger/supplyChainMirrorWrites.js';
 import type { ConsentLedger } from '../consent/ports.js';
 import type { RecordLocator } from '../exchange/ports.js';
 import type { AccessAuditTrail } from '../audit/accessAuditTrail.js';
@@ -179,7 +178,7 @@ export async function startNode(
     const locator = new ViemRecordLocator(clients, deployment.recordLocator, {
       receiptTimeoutMs: config.anchoring.receiptTimeoutMs,
     });
-    const supplyChain = new MirroredSupplyChainRegistry(clients, deployment.supplyChainRegistry, {
+    const supplyChain = new ViemSupplyChainRegistry(clients, deployment.supplyChainRegistry, {
       receiptTimeoutMs: config.anchoring.receiptTimeoutMs,
     });
     // Only a node that runs its own chain may redeploy: on a shared chain missing contracts are an operator error.
