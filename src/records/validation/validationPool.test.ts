@@ -69,7 +69,8 @@ describe('ValidationPool', () => {
   }, 30_000);
 
   it('fails the requests a crashed worker held with a clear 503, and carries on with a new worker', async () => {
-    const workers = (pool as unknown as { workers: { worker: { terminate(): Promise<number> } }[] }).workers;
+    const workers = (pool as unknown as { pool: { workers: { worker: { terminate(): Promise<number> } }[] } })
+      .pool.workers;
     const pending = pool.validateMany(Array.from({ length: 40 }, (_, i) => patient(i)));
     await new Promise((resolve) => setImmediate(resolve)); // sent
     await Promise.all(workers.map((w) => w.worker.terminate()));

@@ -83,7 +83,8 @@ describe('EpcisReaderPool', () => {
     const big = pharmaDocument();
     const list = (big.epcisBody as { eventList: unknown[] }).eventList;
     (big.epcisBody as { eventList: unknown[] }).eventList = Array.from({ length: 300 }, () => list).flat();
-    const workers = (pool as unknown as { workers: { worker: { terminate(): Promise<number> } }[] }).workers;
+    const workers = (pool as unknown as { pool: { workers: { worker: { terminate(): Promise<number> } }[] } })
+      .pool.workers;
     const first = workers[0];
     const read = pool.read(bytes(big), PHARMA_NOW);
     await first?.worker.terminate();
@@ -95,7 +96,7 @@ describe('EpcisReaderPool', () => {
 
   it('starts its workers at the first document, not before', async () => {
     const lazy = new EpcisReaderPool(1, {}, silentLogger);
-    const running = () => (lazy as unknown as { workers: unknown[] }).workers.length;
+    const running = () => (lazy as unknown as { pool: { workers: unknown[] } }).pool.workers.length;
     try {
       expect(running()).toBe(0);
       expect((await lazy.read(bytes(pharmaDocument()), PHARMA_NOW)).length).toBeGreaterThan(5);
